@@ -1,0 +1,217 @@
+"""The local workbook backend (openpyxl): the offline default, a file people open by hand.
+
+Writes are atomic (a temp file beside the workbook, then rename), serialised by a lock
+file, and refused (StaleSheet) when the file changed on disk after it was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sheetsync.backends.base import CellWrite, Grid, Snapshot, Value
+from sheetsync.errors import BackendError, SheetError, StaleSheet
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+    from sheetsync.layout import Layout
+
+LOCK_TIMEOUT = 120.0
+MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+NUMBER_FORMATS = {
+    "loss": "0.0000",
+    "flops": "0.00E+00",
+    "fraction": "0%",
+    "score": "0.000",
+    "gain": '0.00"x"',
+    "int": "#,##0",
+    "number": "0.0000",
+}
+
+
+@dataclass(frozen=True)
+class _Token:
+    signature: tuple[int, int, int] | None
+    workbook: Any
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _plain(value: Any) -> Value:
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+class LocalBackend:
+    """A `.xlsx` workbook on disk."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.notices: list[str] = []
+        self.saves = 0
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        import fcntl
+
+        lock_path = self.path.parent / f".{self.path.name}.sheetsync.lock"
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held for the session
+        except OSError as exc:
+            raise BackendError(
+                f"{lock_path}: cannot create the lock file ({exc.strerror})"
+            ) from None
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise BackendError(
+                            f"{self.path}: another sheetsync has held the lock for "
+                            f"{LOCK_TIMEOUT:.0f}s; try again when it is done"
+                        ) from None
+                    time.sleep(0.05)
+            office_lock = self.path.parent / f".~lock.{self.path.name}#"
+            if office_lock.exists():
+                self.notices.append(
+                    f"{self.path} is open in an office program; save or close it there before "
+                    "saving again, or that save will replace sheetsync's changes"
+                )
+            yield
+        finally:
+            handle.close()
+
+    def _load(self) -> Workbook:
+        from openpyxl import Workbook, load_workbook
+
+        if not self.path.exists():
+            return Workbook()
+        try:
+            return load_workbook(self.path, rich_text=False)
+        except Exception as exc:  # openpyxl raises many types for a corrupt file
+            raise BackendError(
+                f"{self.path}: cannot open the workbook ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def read(self, tabs: Sequence[str]) -> Snapshot:
+        signature = _signature(self.path)
+        wb = self._load()
+        grids: dict[str, Grid] = {}
+        if signature is not None:
+            for tab in tabs:
+                if tab in wb.sheetnames:
+                    ws = wb[tab]
+                    grids[tab] = [
+                        [_plain(v) for v in row] for row in ws.iter_rows(values_only=True)
+                    ]
+        return Snapshot(grids, _Token(signature, wb))
+
+    def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
+        if not writes:
+            return
+        token = snapshot.token
+        if not isinstance(token, _Token) or token.signature != _signature(self.path):
+            raise StaleSheet(f"{self.path} changed on disk since it was read")
+        wb = token.workbook
+        self._check(wb, writes)
+        for w in writes:
+            ws = wb[w.tab] if w.tab in wb.sheetnames else wb.create_sheet(w.tab)
+            target = ws.cell(row=w.row, column=w.col)
+            target.value = w.value
+            if isinstance(w.value, str) and w.value.startswith("="):
+                target.data_type = "s"  # text that looks like a formula stays text
+            elif (
+                isinstance(w.value, int | float) and target.number_format == "General" and w.row > 2
+            ):
+                above = ws.cell(row=w.row - 1, column=w.col).number_format
+                if above != "General":
+                    target.number_format = above
+        self._save(wb, token.signature)
+
+    def _check(self, wb: Workbook, writes: Sequence[CellWrite]) -> None:
+        from openpyxl.cell.cell import MergedCell
+        from openpyxl.utils import get_column_letter
+
+        for w in writes:
+            name = f"{w.tab} tab cell {get_column_letter(w.col)}{w.row}"
+            if isinstance(w.value, str) and len(w.value) > MAX_CELL_TEXT:
+                raise SheetError(f"{name}: {len(w.value):,} characters is over a cell's limit")
+            if w.tab in wb.sheetnames and isinstance(wb[w.tab].cell(w.row, w.col), MergedCell):
+                raise SheetError(f"{name} is inside merged cells; unmerge them and run again")
+
+    def _save(self, wb: Workbook, signature: tuple[int, int, int] | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
+        os.close(fd)
+        try:
+            wb.save(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            if _signature(self.path) != signature:
+                raise StaleSheet(f"{self.path} changed on disk while sheetsync was writing")
+            os.replace(tmp, self.path)
+            self.saves += 1
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def create_tabs(self, tabs: Sequence[str], hidden: Sequence[str] = ()) -> None:
+        signature = _signature(self.path)
+        wb = self._load()
+        new = signature is None
+        missing = [t for t in tabs if t not in wb.sheetnames]
+        if not missing:
+            return
+        for tab in missing:
+            ws = wb.create_sheet(tab)
+            if tab in hidden:
+                ws.sheet_state = "hidden"
+        if new and "Sheet" in wb.sheetnames and "Sheet" not in tabs:
+            del wb["Sheet"]
+        self._save(wb, signature)
+
+    def format(self, layout: Layout) -> None:
+        from sheetsync.backends.local_format import apply_format
+
+        signature = _signature(self.path)
+        wb = self._load()
+        if apply_format(wb, layout):
+            self._save(wb, signature)

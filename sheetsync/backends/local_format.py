@@ -1,0 +1,123 @@
+"""Formatting the local workbook for the review meeting: frozen header and run column,
+header style and notes, widths, number formats, and conditional colours."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sheetsync.plan import is_empty
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from sheetsync.layout import Layout, Table
+
+HEADER_FILL = "DDE7F5"
+GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
+FORMATTED_ROWS = 2000  # rows below the last used one that get number formats ahead of use
+WIDTHS = {"question": 40, "changes": 40, "conclusion": 40, "notes": 30, "checks": 30, "status": 24}
+
+
+def _positions(ws: Worksheet, table: Table) -> dict[str, int]:
+    headers = {}
+    for cell in ws[1]:
+        if not is_empty(cell.value):
+            headers.setdefault(str(cell.value).strip().casefold(), cell.column)
+    return {
+        c.key: headers[c.header.casefold()] for c in table.columns if c.header.casefold() in headers
+    }
+
+
+def apply_format(wb: Workbook, layout: Layout) -> bool:
+    """Format every known tab; returns whether anything changed (so re-running saves nothing)."""
+    changed = False
+    for table in layout.tables():
+        if table.tab in wb.sheetnames:
+            changed |= _format_tab(wb[table.tab], table, layout)
+    return changed
+
+
+def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from sheetsync.backends.local import NUMBER_FORMATS
+
+    pos = _positions(ws, table)
+    changed = False
+    freeze = "B2" if table.kind == "runs" and pos.get("run") == 1 else "A2"
+    if ws.freeze_panes != freeze:
+        ws.freeze_panes = freeze
+        changed = True
+    fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    last = max(ws.max_row, 2) + FORMATTED_ROWS
+    for col in table.columns:
+        c = pos.get(col.key)
+        if c is None:
+            continue
+        head = ws.cell(1, c)
+        if not head.font.bold:
+            head.font = Font(bold=True)
+            changed = True
+        if head.fill.fgColor.rgb != "00" + HEADER_FILL:
+            head.fill = fill
+            changed = True
+        if col.owned and col.meaning:
+            text = f"{col.meaning} (written by sheetsync: {col.owner})"
+            if head.comment is None or head.comment.text != text:
+                head.comment = Comment(text, "sheetsync")
+                changed = True
+        letter = get_column_letter(c)
+        width = WIDTHS.get(col.key, max(12, min(len(col.header) + 4, 30)))
+        if ws.column_dimensions[letter].width != width:
+            ws.column_dimensions[letter].width = width
+            changed = True
+        fmt = NUMBER_FORMATS.get(col.type)
+        if fmt and col.owned and ws.cell(2, c).number_format != fmt:
+            for r in range(2, last + 1):
+                ws.cell(r, c).number_format = fmt
+            changed = True
+    if table.kind == "runs":
+        changed |= _conditional(ws, pos, last)
+    if ws.auto_filter.ref is None and ws.max_column > 0:
+        ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}1"
+        changed = True
+    return changed
+
+
+def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    def solid(color: str) -> PatternFill:
+        return PatternFill("solid", start_color=color, end_color=color)
+
+    existing = {
+        (str(rng.sqref), tuple(rule.formula or ()), rule.operator)
+        for rng in ws.conditional_formatting
+        for rule in rng.rules
+    }
+    wanted = []
+    width = get_column_letter(max(ws.max_column, max(pos.values(), default=1)))
+    if "gain" in pos:
+        g = get_column_letter(pos["gain"])
+        rng = f"{g}2:{g}{last}"
+        wanted.append((rng, CellIsRule(operator="greaterThan", formula=["1"], fill=solid(GREEN))))
+        wanted.append((rng, CellIsRule(operator="lessThan", formula=["1"], fill=solid(RED))))
+    if "status" in pos:
+        s = get_column_letter(pos["status"])
+        formula = f'AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
+        wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
+    if "checks" in pos:
+        k = get_column_letter(pos["checks"])
+        formula = f'ISNUMBER(SEARCH("stale",${k}2))'
+        wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
+    changed = False
+    for rng, rule in wanted:
+        if (rng, tuple(rule.formula or ()), rule.operator) not in existing:
+            ws.conditional_formatting.add(rng, rule)
+            changed = True
+    return changed

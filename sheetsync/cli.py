@@ -1,0 +1,191 @@
+"""The `sheetsync` command line: thin click commands over the library.
+
+Each command parses its options, calls one library function and prints the result.
+A `SheetsyncError` becomes a one-line `Error: ...` with exit code 1 (bad data) or 2 (usage).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sheetsync.errors import SheetsyncError
+
+
+class _OneLineUsage(click.ClickException):
+    exit_code = 2
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line CLI errors: never a traceback for a user mistake."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SheetsyncError as exc:
+            error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
+            raise error(str(exc)) from None
+
+
+class _Obj:
+    def __init__(self, config: str | None):
+        self.config = config
+
+    def project(self):
+        from sheetsync.project import open_project
+
+        return open_project(self.config)
+
+
+pass_obj = click.make_pass_decorator(_Obj)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    envvar="SHEETSYNC_CONFIG",
+    type=click.Path(dir_okay=True),
+    help="sheetsync.yaml to use (default: found by walking up from here).",
+)
+@click.version_option(package_name="sheetsync")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Keep the team's experiment sheet honest: add runs, check them, fill in results."""
+    ctx.obj = _Obj(config)
+
+
+# --- core: init / add / sync / demo -----------------------------------------------------
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@pass_obj
+def init(obj: _Obj, folder: Path | None) -> None:
+    """Create sheetsync.yaml, layout.yaml and the sheet's tabs (or attach to an existing sheet).
+
+    Adds only missing owned columns, at the right end; never deletes, renames or reorders.
+    """
+    from sheetsync.engine import init_sheet, write_project_files
+    from sheetsync.project import find_project_file, load_project
+
+    if obj.config is None:
+        try:
+            found = find_project_file(folder or Path.cwd())
+        except SheetsyncError:
+            found = None
+        if found is None or (folder is not None and found.parent != folder.resolve()):
+            for path in write_project_files(folder or Path.cwd()):
+                click.echo(f"created {path}")
+            found = find_project_file(folder or Path.cwd())
+    else:
+        found = find_project_file(explicit=obj.config)
+    result = init_sheet(load_project(found))
+    for change in result.plan.changes:
+        click.echo(f"added column {change.header!r} to the {change.tab} tab")
+    click.echo(f"sheet ready: {result.sheet}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--question", "-q", required=True, help="The research question this run answers.")
+@click.option("--baseline", "-b", "baseline", help="NAME (newest date) or NAME@YYYY-MM-DD.")
+@click.option(
+    "--role",
+    type=click.Choice(["feature", "baseline", "ladder"]),
+    default="feature",
+    show_default=True,
+    help="baseline: the baseline's own run; ladder: a scaling-ladder run of the baseline.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Append without asking for confirmation.")
+@pass_obj
+def add(
+    obj: _Obj, run_dir: Path, question: str, baseline: str | None, role: str, yes: bool
+) -> None:
+    """Record a launched run: show its diff against the dated baseline, then append its row."""
+    from sheetsync.engine import commit_add, prepare_add
+
+    project = obj.project()
+    pending = prepare_add(project, run_dir, question, baseline, role)
+    click.echo(f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}")
+    if pending.changes:
+        for change in pending.changes:
+            click.echo(f"  {change}")
+    else:
+        click.echo("  (no changes: identical to the baseline)")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("not a terminal: confirm with --yes to add without asking")
+        click.confirm("Add this row?", abort=True)
+    plan = commit_add(project, pending)
+    row = plan.changes[0].row if plan.changes else "?"
+    click.echo(f"added {pending.run.run_id} as row {row} of {project.backend().describe()}")
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", "-n", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--overwrite", is_flag=True, help="Replace people's edits of result cells.")
+@pass_obj
+def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) -> None:
+    """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
+    from sheetsync.engine import sync_runs
+
+    result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite)
+    _print_plan(result.plan)
+    for run_id in result.missing:
+        click.echo(f"no folder for run {run_id}: skipped")
+    for notice in result.notices:
+        click.echo(f"note: {notice}", err=True)
+    cells = len(result.plan.changes)
+    runs = len(result.plan.by_key())
+    verb = "would write" if dry_run else ("wrote" if result.applied else "nothing to write:")
+    if cells:
+        click.echo(f"{verb} {cells} cells in {runs} runs of {result.sheet}")
+    else:
+        click.echo(f"up to date: {len(result.synced)} runs checked in {result.sheet}")
+    kept = [c for c in result.plan.conflicts if c.resolved == "kept"]
+    if kept:
+        click.echo(f"{len(kept)} cells edited by people were kept (--overwrite replaces them)")
+
+
+def _print_plan(plan) -> None:
+    for key, changes in plan.by_key().items():
+        click.echo(f"{key} (row {changes[0].row})")
+        for change in changes:
+            click.echo(f"  {change.describe(with_key=False)}")
+    for conflict in plan.conflicts:
+        click.echo(f"conflict: {conflict.describe()}")
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(folder: Path | None) -> None:
+    """Build a demo project (baselines, runs, workbook) and run the whole loop on it."""
+    from sheetsync.demo import build_demo
+
+    result = build_demo(folder or Path("sheetsync-demo"))
+    for line in result.log:
+        click.echo(line)
+    click.echo(f"\nOpen the workbook: {result.workbook}")
+
+
+# --- baselines and checks ---------------------------------------------------------------
+
+
+# --- evals ------------------------------------------------------------------------------
+
+
+# --- scaling: fit / gain / scaling ------------------------------------------------------
+
+
+# --- google: auth / format --------------------------------------------------------------
+
+
+# --- people: ls / report / pull -----------------------------------------------------------
+
+
+if __name__ == "__main__":
+    main()

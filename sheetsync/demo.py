@@ -1,0 +1,261 @@
+"""A demo project: two dated baselines, a scaling ladder, feature runs (one killed early,
+one whose config was edited after launch), all recorded and synced into a local workbook.
+
+Losses follow a known law L(C) = E + A * C^-alpha, so a feature run built to need k times
+less compute than the baseline shows gain k once the ladder is fitted.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sheetsync.errors import UsageError
+
+LAW = {"E": 1.70, "A": 1145.0, "alpha": 0.155}
+TOKENS_PER_PARAM = 20
+BASELINE = "4b-moe"
+FIRST, SECOND = "2026-06-01", "2026-09-01"
+
+BASE_CONFIG: dict[str, Any] = {
+    "model": {
+        "family": "moe",
+        "d_model": 2048,
+        "n_layers": 24,
+        "n_heads": 16,
+        "n_experts": 64,
+        "experts_per_token": 8,
+        "sliding_window": 4096,
+        "qk_norm": False,
+        "prores": False,
+        "layernorm_scaling": False,
+    },
+    "optim": {"name": "adamw", "lr": 3.0e-4, "warmup_steps": 2000, "schedule": "cosine"},
+    "data": {"mixture": "web-v3", "seq_len": 4096, "global_batch_size": 512},
+    "parallel": {"tp": 2, "pp": 1, "ep": 8},
+    "train": {"seed": 1234},
+}
+
+
+def loss_at(compute: float) -> float:
+    """The demo baseline's true loss at a compute budget (FLOPs)."""
+    return LAW["E"] + LAW["A"] * compute ** -LAW["alpha"]
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    run_id: str
+    question: str
+    baseline: str
+    params: float
+    gain: float = 1.0
+    role: str = "feature"
+    changes: dict[str, Any] = field(default_factory=dict)
+    stop_at: float | None = None
+
+
+def _runs() -> list[DemoRun]:
+    ladder = [1.0e8, 1.5e8, 2.5e8, 4.0e8, 6.0e8, 1.0e9, 1.6e9]
+    runs = [
+        DemoRun(
+            f"ladder-{int(n / 1e6)}m",
+            "Scaling ladder for 4b-moe@2026-06-01",
+            f"{BASELINE}@{FIRST}",
+            n,
+            role="ladder",
+            changes={"model.d_model": int(n / 3e5)},
+        )
+        for n in ladder
+    ]
+    q_prores = "Does ProRes (progressive residual warm-up) make training more compute efficient?"
+    for n, k in [(1.5e8, 1.10), (4.0e8, 1.14), (1.0e9, 1.18)]:
+        runs.append(
+            DemoRun(
+                f"prores-{int(n / 1e6)}m",
+                q_prores,
+                f"{BASELINE}@{FIRST}",
+                n,
+                k,
+                changes={"model.prores": True, "model.d_model": int(n / 3e5)},
+            )
+        )
+    q_lns = "Does LayerNorm scaling (Curse of Depth) still help at larger scale?"
+    for n, k in [(1.5e8, 1.12), (4.0e8, 1.03), (1.0e9, 0.94)]:
+        runs.append(
+            DemoRun(
+                f"lns-{int(n / 1e6)}m",
+                q_lns,
+                f"{BASELINE}@{FIRST}",
+                n,
+                k,
+                changes={"model.layernorm_scaling": True, "model.d_model": int(n / 3e5)},
+            )
+        )
+    runs += [
+        DemoRun(
+            "qk-norm-600m",
+            "Does QK-norm let us keep the learning rate with fewer spikes?",
+            f"{BASELINE}@{FIRST}",
+            6.0e8,
+            1.04,
+            changes={"model.qk_norm": True},
+        ),
+        DemoRun(
+            "swa-512-600m",
+            "Is a 512-token sliding window viable for most layers?",
+            f"{BASELINE}@{FIRST}",
+            6.0e8,
+            0.97,
+            changes={"model.sliding_window": 512},
+            stop_at=0.6,
+        ),
+        DemoRun(
+            "baseline-600m-sep",
+            "The 2026-09-01 baseline's own run (ProRes promoted).",
+            f"{BASELINE}@{SECOND}",
+            6.0e8,
+            1.15,
+            role="baseline",
+        ),
+    ]
+    return runs
+
+
+def _set(config: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for key in parents:
+        config = config.setdefault(key, {})
+    config[last] = value
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    import yaml
+
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _write_run(folder: Path, spec: DemoRun, base: dict[str, Any], rng: random.Random) -> None:
+    from sheetsync.runs import write_json
+
+    folder.mkdir(parents=True)
+    config = copy.deepcopy(base)
+    for key, value in spec.changes.items():
+        _set(config, key, value)
+    _write_yaml(folder / "config.yaml", config)
+    tokens_planned = int(spec.params * TOKENS_PER_PARAM)
+    steps_planned = max(1000, tokens_planned // (512 * 4096))
+    fraction = spec.stop_at or 1.0
+    step = int(steps_planned * fraction)
+    tokens = int(tokens_planned * fraction)
+    compute = 6.0 * spec.params * tokens
+    loss = loss_at(compute * spec.gain) * (1 + rng.gauss(0, 0.002))
+    state = "finished" if spec.stop_at is None else "killed"
+    write_json(
+        folder / "progress.json",
+        {
+            "step": step,
+            "steps_planned": steps_planned,
+            "tokens": tokens,
+            "tokens_planned": tokens_planned,
+            "state": state,
+            "lr_schedule": {"name": "cosine", "decay_end_step": steps_planned},
+        },
+    )
+    write_json(
+        folder / "results.json",
+        {
+            "final_loss": round(loss, 5),
+            "params": spec.params,
+            "active_params": spec.params,
+            "flops": compute,
+        },
+    )
+    write_json(
+        folder / "launch.json",
+        {
+            "git_commit": "3f9c2e1a7b44",
+            "git_dirty": False,
+            "seed": 1234,
+            "launched_by": "demo",
+            "launched_at": f"2026-10-0{1 + len(spec.run_id) % 9} 09:00",
+        },
+    )
+    if spec.stop_at is None:
+        write_json(folder / "evals.json", _evals(loss, spec, rng))
+
+
+def _evals(loss: float, spec: DemoRun, rng: random.Random) -> dict[str, Any]:
+    """Eval scores that improve as loss falls; gsm8k has repeated samples; one run lacks mmlu."""
+    skill = max(0.0, 3.2 - loss)
+    evals: dict[str, Any] = {
+        "hellaswag": {"acc_norm": round(0.30 + 0.35 * skill, 4), "acc_norm_stderr": 0.004},
+        "arc_challenge": {"acc_norm": round(0.22 + 0.25 * skill, 4), "acc_norm_stderr": 0.012},
+        "mmlu": {"acc": round(0.25 + 0.12 * skill, 4), "acc_stderr": 0.004},
+        "gsm8k": {
+            "exact_match": {
+                "samples": [
+                    round(max(0.0, 0.02 + 0.10 * skill + rng.gauss(0, 0.01)), 4) for _ in range(4)
+                ]
+            }
+        },
+    }
+    if spec.run_id == "qk-norm-600m":
+        del evals["mmlu"]
+    return evals
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    workbook: Path
+    log: list[str] = field(default_factory=list)
+
+
+DemoStep = Callable[["DemoResult", Any], None]
+EXTRA_STEPS: list[DemoStep] = []
+
+
+def build_demo(folder: Path) -> DemoResult:
+    """Write the demo project into `folder` (new or empty) and run init, add, sync on it."""
+    from sheetsync.engine import commit_add, init_sheet, prepare_add, sync_runs, write_project_files
+    from sheetsync.project import load_project
+
+    if folder.exists() and any(folder.iterdir()):
+        raise UsageError(f"{folder}: already exists and is not empty; name a new folder")
+    write_project_files(folder)
+    project = load_project((folder / "sheetsync.yaml").resolve())
+    result = DemoResult(folder.resolve(), Path(project.sheet_target))
+    first = copy.deepcopy(BASE_CONFIG)
+    second = copy.deepcopy(BASE_CONFIG)
+    second["model"]["prores"] = True
+    _write_yaml(project.baselines_dir / f"{BASELINE}@{FIRST}.yaml", first)
+    _write_yaml(project.baselines_dir / f"{BASELINE}@{SECOND}.yaml", second)
+    result.log.append(f"baselines: {BASELINE}@{FIRST}, {BASELINE}@{SECOND} (ProRes promoted)")
+    init_sheet(project)
+    result.log.append(f"init: {result.workbook}")
+    rng = random.Random(7)
+    for spec in _runs():
+        base = first if spec.baseline.endswith(FIRST) else second
+        _write_run(project.runs_dir / spec.run_id, spec, base, rng)
+        pending = prepare_add(
+            project, project.runs_dir / spec.run_id, spec.question, spec.baseline, spec.role
+        )
+        commit_add(project, pending)
+        result.log.append(
+            f"add: {spec.run_id} vs {pending.baseline.ref} ({len(pending.changes)} changes)"
+        )
+    # A config edited after launch: `check` will report the drift.
+    drifted = project.runs_dir / "qk-norm-600m" / "config.yaml"
+    drifted.write_text(drifted.read_text().replace("lr: 0.0003", "lr: 0.0006"))
+    result.log.append("edited qk-norm-600m's config after launch (optim.lr 0.0003 -> 0.0006)")
+    synced = sync_runs(project)
+    result.log.append(
+        f"sync: wrote {len(synced.plan.changes)} cells in {len(synced.plan.by_key())} runs"
+    )
+    for step in EXTRA_STEPS:
+        step(result, project)
+    return result

@@ -1,0 +1,424 @@
+"""The sync plan: pure data in (the sheet's cells, what sheetsync last wrote, what it would
+write now), cell changes out. No I/O here; this is where the no-clobber rules live."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sheetsync.backends.base import CellWrite, Grid, Value
+from sheetsync.errors import SheetError
+from sheetsync.layout import Table
+
+STATE_HEADER = ("tab", "key", "written")
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def is_empty(value: Value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _number(value: Value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def same(a: Value, b: Value) -> bool:
+    """Whether two cell values say the same thing (numbers to 1e-9, text stripped)."""
+    if is_empty(a) or is_empty(b):
+        return is_empty(a) and is_empty(b)
+    na, nb = _number(a), _number(b)
+    if na is not None and nb is not None:
+        return math.isclose(na, nb, rel_tol=1e-9, abs_tol=1e-12)
+    return str(a).strip() == str(b).strip()
+
+
+def cell(grid: Grid, row: int, col: int) -> Value:
+    """The value at 1-based (row, col), None beyond the grid's ragged edges."""
+    if row - 1 >= len(grid):
+        return None
+    values = grid[row - 1]
+    return values[col - 1] if col - 1 < len(values) else None
+
+
+def last_used_row(grid: Grid) -> int:
+    for r in range(len(grid), 0, -1):
+        if any(not is_empty(v) for v in grid[r - 1]):
+            return r
+    return 0
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each known column is in a tab: layout key -> 1-based column index."""
+
+    table: Table
+    positions: Mapping[str, int]
+    width: int
+
+    def col(self, key: str) -> int | None:
+        return self.positions.get(key)
+
+
+def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header:
+    """Find the layout's columns by header text (row 1). Owned headers must each appear once."""
+    row = list(grid[0]) if grid else []
+    if require and not any(not is_empty(v) for v in row):
+        raise SheetError(
+            f"{table.tab} tab: the header row (row 1) is empty; run `sheetsync init` or restore it"
+        )
+    seen: dict[str, list[int]] = {}
+    for i, value in enumerate(row, 1):
+        if not is_empty(value):
+            seen.setdefault(str(value).strip().casefold(), []).append(i)
+    positions: dict[str, int] = {}
+    for col in table.columns:
+        where = seen.get(col.header.casefold(), [])
+        if len(where) > 1 and col.owned:
+            cols = " and ".join(column_letter(c) for c in where)
+            raise SheetError(
+                f"{table.tab} tab: column {col.header!r} appears twice in the header "
+                f"(columns {cols}); rename or delete one"
+            )
+        if where:
+            positions[col.key] = where[0]
+        elif require and col.owned:
+            raise SheetError(
+                f"{table.tab} tab: column {col.header!r} is missing from the header row; "
+                "run `sheetsync init` to add it back, or restore its header text"
+            )
+    return Header(table, positions, len(row))
+
+
+def index_rows(grid: Grid, header: Header) -> dict[str, int]:
+    """Row number of each key (run id); blank keys are people's rows and are skipped."""
+    table = header.table
+    key_col = header.col(table.key.key)
+    rows: dict[str, int] = {}
+    if key_col is None:
+        return rows
+    for r in range(2, len(grid) + 1):
+        value = cell(grid, r, key_col)
+        if is_empty(value):
+            continue
+        key = _key_text(value)
+        if key != key.strip():
+            raise SheetError(
+                f"{table.tab} tab row {r}, column {table.key.header!r}: {key!r} has leading or "
+                "trailing spaces; remove them"
+            )
+        if key in rows:
+            raise SheetError(
+                f"{table.tab} tab: {table.key.header} {key!r} appears in rows {rows[key]} and {r}; "
+                "each must be unique (delete or rename one)"
+            )
+        rows[key] = r
+    return rows
+
+
+def _key_text(value: Value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One planned cell write, in a person's terms: which row, which column, old -> new."""
+
+    tab: str
+    key: str
+    column: str
+    header: str
+    row: int
+    col: int
+    old: Value
+    new: Value
+    reason: str
+
+    def describe(self, with_key: bool = True) -> str:
+        where = f"{self.header} ({column_letter(self.col)}{self.row})"
+        if with_key:
+            where = f"{self.key} / {where}"
+        return f"{where}: {_show(self.old)} -> {_show(self.new)}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A cell a person changed that sheetsync would have written (or that it never rewrites)."""
+
+    tab: str
+    key: str
+    header: str
+    row: int
+    col: int
+    sheet: Value
+    tool: Value
+    kind: str
+    resolved: str
+
+    def describe(self) -> str:
+        where = f"{self.key} / {self.header} ({column_letter(self.col)}{self.row})"
+        return (
+            f"{where}: {self.kind}: sheet has {_show(self.sheet)}, sheetsync has "
+            f"{_show(self.tool)} ({self.resolved})"
+        )
+
+
+def _show(value: Value) -> str:
+    if is_empty(value):
+        return "(empty)"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class State:
+    """What sheetsync last wrote into each owned cell, kept in a hidden tab.
+
+    It is what tells a person's edit (cell differs from what we wrote) from our own stale
+    value (cell equals what we wrote), so a person's edit is never silently overwritten.
+    """
+
+    def __init__(self, tab: str, grid: Grid | None):
+        self.tab = tab
+        self.grid = grid or []
+        self.rows: dict[tuple[str, str], int] = {}
+        self.values: dict[tuple[str, str], dict[str, Value]] = {}
+        for r in range(2, len(self.grid) + 1):
+            t, k, text = (cell(self.grid, r, c) for c in (1, 2, 3))
+            if is_empty(t) or is_empty(k):
+                continue
+            ident = (str(t), _key_text(k))
+            self.rows[ident] = r
+            try:
+                data = json.loads(str(text)) if not is_empty(text) else {}
+            except ValueError:
+                data = {}
+            self.values[ident] = data if isinstance(data, dict) else {}
+        self._next = max(last_used_row(self.grid) + 1, 2)
+        self._updates: dict[tuple[str, str], dict[str, Value]] = {}
+
+    def written(self, tab: str, key: str) -> Mapping[str, Value] | None:
+        return self.values.get((tab, key))
+
+    def record(self, tab: str, key: str, values: Mapping[str, Value]) -> None:
+        ident = (tab, key)
+        merged = dict(self._updates.get(ident, self.values.get(ident, {})))
+        merged.update(values)
+        self._updates[ident] = merged
+
+    def writes(self) -> list[CellWrite]:
+        out: list[CellWrite] = []
+        if not self.grid or [cell(self.grid, 1, c) for c in (1, 2, 3)] != list(STATE_HEADER):
+            out += [
+                CellWrite(self.tab, 1, c, h, cell(self.grid, 1, c))
+                for c, h in enumerate(STATE_HEADER, 1)
+            ]
+        for ident in sorted(self._updates):
+            data = self._updates[ident]
+            if data == self.values.get(ident):
+                continue
+            text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            row = self.rows.get(ident)
+            if row is None:
+                row = self._next
+                self._next += 1
+                self.rows[ident] = row
+                out += [
+                    CellWrite(self.tab, row, 1, ident[0]),
+                    CellWrite(self.tab, row, 2, ident[1]),
+                    CellWrite(self.tab, row, 3, text),
+                ]
+            else:
+                old = cell(self.grid, row, 3)
+                out.append(CellWrite(self.tab, row, 3, text, old, ident[1], 2))
+        return out
+
+
+@dataclass
+class Plan:
+    """Everything one command would write, and everything it found but will not write."""
+
+    changes: list[CellChange] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    state_writes: list[CellWrite] = field(default_factory=list)
+    key_cols: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.state_writes
+
+    def writes(self) -> list[CellWrite]:
+        cells = [
+            CellWrite(
+                c.tab,
+                c.row,
+                c.col,
+                c.new,
+                c.old,
+                c.key if c.reason not in ("new row", "header") else None,
+                self.key_cols.get(c.tab) if c.reason not in ("new row", "header") else None,
+            )
+            for c in self.changes
+        ]
+        return cells + self.state_writes
+
+    def by_key(self) -> dict[str, list[CellChange]]:
+        out: dict[str, list[CellChange]] = {}
+        for change in self.changes:
+            out.setdefault(change.key, []).append(change)
+        return out
+
+
+def plan_header(grid: Grid | None, table: Table) -> list[CellChange]:
+    """Owned columns missing from a tab's header, added at its right end (never reordered)."""
+    header = read_header(grid, table, require=False)
+    width = max(header.width, 0)
+    while width and is_empty(cell(grid or [], 1, width)):
+        width -= 1
+    changes = []
+    fresh = not header.positions
+    for col in table.columns:
+        if col.key in header.positions or (not col.owned and not fresh):
+            continue
+        width += 1
+        changes.append(
+            CellChange(
+                table.tab, "(header)", col.key, col.header, 1, width, None, col.header, "header"
+            )
+        )
+    return changes
+
+
+def plan_append(
+    grid: Grid,
+    header: Header,
+    rows: Sequence[Mapping[str, Value]],
+    state: State,
+) -> list[CellChange]:
+    """New rows below the last used row; refuses a key that is already in the tab."""
+    table = header.table
+    existing = index_rows(grid, header)
+    row = last_used_row(grid) + 1
+    row = max(row, 2)
+    changes: list[CellChange] = []
+    for values in rows:
+        key = str(values[table.key.key])
+        if key in existing:
+            raise SheetError(
+                f"{table.tab} tab: {table.key.header} {key!r} is already in row {existing[key]}"
+            )
+        existing[key] = row
+        recorded: dict[str, Value] = {}
+        for col in table.columns:
+            pos = header.col(col.key)
+            value = values.get(col.key)
+            if pos is None or is_empty(value):
+                continue
+            changes.append(
+                CellChange(table.tab, key, col.key, col.header, row, pos, None, value, "new row")
+            )
+            if col.owned:
+                recorded[col.key] = value
+        state.record(table.tab, key, recorded)
+        row += 1
+    return changes
+
+
+def plan_update(
+    grid: Grid,
+    header: Header,
+    desired: Mapping[str, Mapping[str, Value]],
+    state: State,
+    overwrite: bool = False,
+) -> tuple[list[CellChange], list[Conflict]]:
+    """Bring result cells of existing rows to `desired`, without clobbering a person's edit.
+
+    For each result cell: equal -> nothing; empty (never filled, or cleared by a person)
+    -> fill; equal to what sheetsync last wrote -> update; otherwise a person wrote it ->
+    a conflict, kept unless `overwrite`. Launch cells are never rewritten: a launch cell
+    that differs from what `add` wrote is reported.
+    """
+    table = header.table
+    rows = index_rows(grid, header)
+    changes: list[CellChange] = []
+    conflicts: list[Conflict] = []
+    for key in sorted(desired, key=lambda k: rows.get(k, 0)):
+        if key not in rows:
+            continue
+        r = rows[key]
+        values = desired[key]
+        written = state.written(table.tab, key) or {}
+        recorded: dict[str, Value] = {}
+        for col in table.owned("launch"):
+            pos = header.col(col.key)
+            if pos is None or col.key not in written:
+                continue
+            now = cell(grid, r, pos)
+            if not same(now, written[col.key]):
+                conflicts.append(
+                    Conflict(
+                        table.tab,
+                        key,
+                        col.header,
+                        r,
+                        pos,
+                        now,
+                        written[col.key],
+                        "launch cell changed since `add`",
+                        "never rewritten",
+                    )
+                )
+        for col in table.owned("result"):
+            pos = header.col(col.key)
+            if pos is None or col.key not in values:
+                continue
+            new = values[col.key]
+            now = cell(grid, r, pos)
+            if same(now, new):
+                if col.key not in written or not same(written[col.key], new):
+                    recorded[col.key] = new
+                continue
+            ours = col.key in written and same(now, written[col.key])
+            if is_empty(now) or ours:
+                reason = "fill" if is_empty(now) else ("clear" if is_empty(new) else "update")
+            else:
+                resolved = "overwritten (--overwrite)" if overwrite else "kept"
+                conflicts.append(
+                    Conflict(
+                        table.tab, key, col.header, r, pos, now, new, "edited by a person", resolved
+                    )
+                )
+                if not overwrite:
+                    continue
+                reason = "overwrite"
+            changes.append(
+                CellChange(table.tab, key, col.key, col.header, r, pos, now, new, reason)
+            )
+            recorded[col.key] = new
+        if recorded:
+            state.record(table.tab, key, recorded)
+    return changes, conflicts
+
+
+def finish(plan: Plan, state: State, headers: Iterable[Header]) -> Plan:
+    """Attach the state tab's writes and the key columns the backend verifies rows by."""
+    if plan.changes:
+        plan.state_writes = state.writes()
+    for header in headers:
+        pos = header.col(header.table.key.key)
+        if pos is not None:
+            plan.key_cols[header.table.tab] = pos
+    return plan
