@@ -256,6 +256,9 @@ def build_demo(folder: Path) -> DemoResult:
     result.log.append(
         f"sync: wrote {len(synced.plan.changes)} cells in {len(synced.plan.by_key())} runs"
     )
+    from sheetsync.plugins import load_plugins
+
+    load_plugins()
     for step in EXTRA_STEPS:
         step(result, project)
     return result

@@ -225,6 +225,9 @@ def sync_runs(
     overwrite: bool = False,
 ) -> SyncResult:
     """Fill result cells of the runs in the sheet from their folders; never clobber people."""
+    from sheetsync.plugins import load_plugins
+
+    load_plugins()
     layout = project.layout()
     backend = project.backend()
     table = layout.runs
