@@ -6,7 +6,6 @@ A `SheetsyncError` becomes a one-line `Error: ...` with exit code 1 (bad data) o
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +115,6 @@ def add(
     else:
         click.echo("  (no changes: identical to the baseline)")
     if not yes:
-        if not sys.stdin.isatty():
-            raise click.UsageError("not a terminal: confirm with --yes to add without asking")
         click.confirm("Add this row?", abort=True)
     plan = commit_add(project, pending)
     row = plan.changes[0].row if plan.changes else "?"

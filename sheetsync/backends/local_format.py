@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 HEADER_FILL = "DDE7F5"
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
 FORMATTED_ROWS = 2000  # rows below the last used one that get number formats ahead of use
+COLOURED_ROWS = 100_000  # conditional colours cover this many rows: a range costs nothing
 WIDTHS = {"question": 40, "changes": 40, "conclusion": 40, "notes": 30, "checks": 30, "status": 24}
 
 
@@ -27,6 +28,14 @@ def _positions(ws: Worksheet, table: Table) -> dict[str, int]:
     return {
         c.key: headers[c.header.casefold()] for c in table.columns if c.header.casefold() in headers
     }
+
+
+def _last_used_row(ws: Worksheet) -> int:
+    last = 1
+    for r, row in enumerate(ws.iter_rows(values_only=True), 1):
+        if any(v is not None for v in row):
+            last = r
+    return last
 
 
 def apply_format(wb: Workbook, layout: Layout) -> bool:
@@ -52,7 +61,7 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
         ws.freeze_panes = freeze
         changed = True
     fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    last = max(ws.max_row, 2) + FORMATTED_ROWS
+    last = _last_used_row(ws) + FORMATTED_ROWS
     for col in table.columns:
         c = pos.get(col.key)
         if c is None:
@@ -75,12 +84,12 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
             ws.column_dimensions[letter].width = width
             changed = True
         fmt = NUMBER_FORMATS.get(col.type)
-        if fmt and col.owned and ws.cell(2, c).number_format != fmt:
+        if fmt and col.owned and ws.cell(last, c).number_format != fmt:
             for r in range(2, last + 1):
                 ws.cell(r, c).number_format = fmt
             changed = True
     if table.kind == "runs":
-        changed |= _conditional(ws, pos, last)
+        changed |= _conditional(ws, pos, COLOURED_ROWS)
     if ws.auto_filter.ref is None and ws.max_column > 0:
         ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}1"
         changed = True
@@ -96,7 +105,7 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
         return PatternFill("solid", start_color=color, end_color=color)
 
     existing = {
-        (str(rng.sqref), tuple(rule.formula or ()), rule.operator)
+        (tuple(rule.formula or ()), rule.operator)
         for rng in ws.conditional_formatting
         for rule in rng.rules
     }
@@ -117,7 +126,7 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
         wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
     changed = False
     for rng, rule in wanted:
-        if (rng, tuple(rule.formula or ()), rule.operator) not in existing:
+        if (tuple(rule.formula or ()), rule.operator) not in existing:
             ws.conditional_formatting.add(rng, rule)
             changed = True
     return changed
