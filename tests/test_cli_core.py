@@ -364,3 +364,22 @@ def test_demo_builds_a_workbook_with_the_runs(tmp_path):
     again = CliRunner().invoke(main, ["demo", str(tmp_path / "demo")])
     assert again.exit_code == 2
     assert "already exists and is not empty" in again.output
+
+
+def test_sync_keeps_people_formatting_and_formats_numbers(project):
+    from openpyxl.styles import PatternFill
+
+    add(project, "r1", loss=2.41234567)
+    wb = load_workbook(project.sheet_target)
+    ws = wb["Runs"]
+    ws["D2"].fill = PatternFill("solid", start_color="FFFF00", end_color="FFFF00")
+    ws.column_dimensions["D"].width = 77
+    wb.save(project.sheet_target)
+    assert run(project, "sync").exit_code == 0
+    ws = load_workbook(project.sheet_target)["Runs"]
+    assert ws["D2"].fill.fgColor.rgb == "00FFFF00"
+    assert ws.column_dimensions["D"].width == 77
+    assert ws.freeze_panes == "B2"
+    header = [c.value for c in ws[1]]
+    loss = ws.cell(2, header.index("final loss") + 1)
+    assert (loss.value, loss.number_format) == (2.41234567, "0.0000")

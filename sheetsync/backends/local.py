@@ -139,6 +139,8 @@ class LocalBackend:
         token = snapshot.token
         if not isinstance(token, _Token) or token.signature != _signature(self.path):
             raise StaleSheet(f"{self.path} changed on disk since it was read")
+        from openpyxl.utils import get_column_letter
+
         wb = token.workbook
         self._check(wb, writes)
         for w in writes:
@@ -147,12 +149,10 @@ class LocalBackend:
             target.value = w.value
             if isinstance(w.value, str) and w.value.startswith("="):
                 target.data_type = "s"  # text that looks like a formula stays text
-            elif (
-                isinstance(w.value, int | float) and target.number_format == "General" and w.row > 2
-            ):
-                above = ws.cell(row=w.row - 1, column=w.col).number_format
-                if above != "General":
-                    target.number_format = above
+            elif isinstance(w.value, int | float) and target.number_format == "General":
+                column_format = ws.column_dimensions[get_column_letter(w.col)].number_format
+                if column_format != "General":
+                    target.number_format = column_format
         self._save(wb, token.signature)
 
     def _check(self, wb: Workbook, writes: Sequence[CellWrite]) -> None:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 HEADER_FILL = "DDE7F5"
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
-FORMATTED_ROWS = 2000  # rows below the last used one that get number formats ahead of use
 COLOURED_ROWS = 100_000  # conditional colours cover this many rows: a range costs nothing
 WIDTHS = {"question": 40, "changes": 40, "conclusion": 40, "notes": 30, "checks": 30, "status": 24}
 
@@ -61,7 +60,7 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
         ws.freeze_panes = freeze
         changed = True
     fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    last = _last_used_row(ws) + FORMATTED_ROWS
+    last = _last_used_row(ws)
     for col in table.columns:
         c = pos.get(col.key)
         if c is None:
@@ -84,9 +83,14 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
             ws.column_dimensions[letter].width = width
             changed = True
         fmt = NUMBER_FORMATS.get(col.type)
-        if fmt and col.owned and ws.cell(last, c).number_format != fmt:
+        dim = ws.column_dimensions[letter]
+        if fmt and col.owned and dim.number_format != fmt:
+            # The column's own style: the local backend gives it to each number it writes.
+            dim.number_format = fmt
             for r in range(2, last + 1):
-                ws.cell(r, c).number_format = fmt
+                target = ws.cell(r, c)
+                if isinstance(target.value, int | float):
+                    target.number_format = fmt
             changed = True
     if table.kind == "runs":
         changed |= _conditional(ws, pos, COLOURED_ROWS)
