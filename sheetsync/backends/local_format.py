@@ -16,7 +16,18 @@ if TYPE_CHECKING:
 HEADER_FILL = "DDE7F5"
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
 COLOURED_ROWS = 100_000  # conditional colours cover this many rows: a range costs nothing
-WIDTHS = {"question": 40, "changes": 40, "conclusion": 40, "notes": 30, "checks": 30, "status": 24}
+WIDTHS = {
+    "run": 20,
+    "question": 40,
+    "changes": 40,
+    "conclusion": 40,
+    "notes": 30,
+    "checks": 30,
+    "status": 24,
+    "fingerprint": 18,
+    "fit": 26,
+}
+TYPE_WIDTHS = {"datetime": 17, "date": 12, "flops": 12, "loss": 10, "gain": 9}
 
 
 def _positions(ws: Worksheet, table: Table) -> dict[str, int]:
@@ -78,7 +89,7 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
                 head.comment = Comment(text, "sheetsync")
                 changed = True
         letter = get_column_letter(c)
-        width = WIDTHS.get(col.key, max(12, min(len(col.header) + 4, 30)))
+        width = WIDTHS.get(col.key) or TYPE_WIDTHS.get(col.type) or max(10, len(col.header) + 3)
         if ws.column_dimensions[letter].width != width:
             ws.column_dimensions[letter].width = width
             changed = True
