@@ -175,6 +175,50 @@ def demo(folder: Path | None) -> None:
 # --- evals ------------------------------------------------------------------------------
 
 
+@main.command("evals")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One object per eval column.")
+@pass_obj
+def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
+    """Show a run's evals as the sheet will: value, stderr, samples, spread, source file."""
+    import json
+
+    from sheetsync.evals import Score, eval_specs, read_scores
+
+    project = obj.project()
+    specs = eval_specs(project.layout())
+    scores = read_scores(run_dir, specs)
+    records = []
+    for spec in specs:
+        score = scores[spec.column_key]
+        record = {"column": spec.column_key, "task": spec.task, "kind": spec.kind}
+        if isinstance(score, Score):
+            record |= {
+                "metric": score.metric,
+                "value": score.value,
+                "stderr": score.stderr,
+                "samples": list(score.samples),
+                "spread": score.spread,
+                "sources": [str(p) for p in score.sources],
+            }
+        else:
+            record["error" if score else "value"] = score
+        records.append(record)
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    for r in records:
+        if "error" in r:
+            click.echo(f"{r['task']:<16} error: {r['error']}")
+        elif r.get("value") is None:
+            click.echo(f"{r['task']:<16} (not evaluated)")
+        else:
+            extra = f" ± {r['stderr']:.4f}" if r.get("stderr") else ""
+            if len(r["samples"]) > 1:
+                extra += f" (mean of {len(r['samples'])} samples, spread {r['spread']:.4f})"
+            click.echo(f"{r['task']:<16} {r['metric']:<28} {r['value']:.4f}{extra}")
+
+
 # --- scaling: fit / gain / scaling ------------------------------------------------------
 
 

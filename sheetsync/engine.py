@@ -243,18 +243,21 @@ def sync_runs(
         for factory in SOURCE_FACTORIES:
             sources.extend(factory(project, layout, snapshot))
         desired = {}
+        result.notices = []
         for run in runs:
             row = _row_values(grid, header, rows[run.run_id])
             values: dict[str, Value] = {}
             for source in sources:
                 values.update(source(run, row))
             desired[run.run_id] = values
+        for source in sources:
+            result.notices += getattr(source, "notices", [])
         state = State(layout.state_tab, snapshot.grid(layout.state_tab))
         changes, conflicts = plan_update(grid, header, desired, state, overwrite)
         return finish(Plan(changes, conflicts), state, [header])
 
     result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
-    result.notices = list(getattr(backend, "notices", []))
+    result.notices += list(getattr(backend, "notices", []))
     return result
 
 

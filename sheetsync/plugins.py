@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PLUGINS: tuple[str, ...] = ()
+PLUGINS: tuple[str, ...] = ("sheetsync.evals",)
 
 
 def load_plugins() -> None:

@@ -1,0 +1,285 @@
+"""Eval columns: which metric each column shows, stable per-task values, and averages that
+mean one thing (generative repeats averaged first; a partial average marked k/n)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sheetsync.backends.base import Value
+from sheetsync.engine import cell_source
+from sheetsync.errors import ConfigError
+from sheetsync.evals_read import Measurement, RawEvals, read_raw
+
+if TYPE_CHECKING:
+    from sheetsync.backends.base import Snapshot
+    from sheetsync.layout import Layout
+    from sheetsync.project import Project
+    from sheetsync.runs import Run
+
+KINDS = ("likelihood", "generative")
+# What lm-evaluation-harness reports as each task's main number (its task YAMLs).
+DEFAULT_METRICS = {
+    "hellaswag": "acc_norm,none",
+    "arc_challenge": "acc_norm,none",
+    "arc_easy": "acc_norm,none",
+    "piqa": "acc_norm,none",
+    "openbookqa": "acc_norm,none",
+    "winogrande": "acc,none",
+    "mmlu": "acc,none",
+    "boolq": "acc,none",
+    "lambada_openai": "acc,none",
+    "gsm8k": "exact_match,strict-match",
+    "triviaqa": "exact_match,remove_whitespace",
+    "gpqa_main_zeroshot": "acc_norm,none",
+    "gpqa_diamond_zeroshot": "acc_norm,none",
+    "gpqa_main_cot_zeroshot": "exact_match,flexible-extract",
+}
+UNFINISHED = "unfinished"
+BASELINE_ROLES = ("baseline", "ladder")  # the baseline's own runs, at one size or a ladder
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """One eval column: the task, the metric it shows, and whether it is generative."""
+
+    column_key: str
+    task: str
+    metric: str | None = None
+    kind: str = "likelihood"
+    group: str | None = None
+
+    @property
+    def wanted_metric(self) -> str:
+        return self.metric or DEFAULT_METRICS.get(self.task, "acc,none")
+
+
+def parse_eval_spec(column_key: str, mapping: Mapping[str, Any], where: str) -> EvalSpec:
+    """Validate a layout column's `eval:` mapping; errors name the layout file and column."""
+    unknown = set(mapping) - {"task", "metric", "kind", "group"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown eval field {sorted(unknown)[0]!r}")
+    task = mapping.get("task")
+    if not isinstance(task, str) or not task.strip():
+        raise ConfigError(f"{where}: eval needs a 'task' (e.g. hellaswag)")
+    kind = mapping.get("kind", "likelihood")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: eval kind must be likelihood or generative, not {kind!r}")
+    metric, group = mapping.get("metric"), mapping.get("group")
+    for name, value in (("metric", metric), ("group", group)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where}: eval {name} must be non-empty text")
+    return EvalSpec(column_key, task.strip(), metric, kind, group)
+
+
+def eval_specs(layout: Layout) -> list[EvalSpec]:
+    return [
+        parse_eval_spec(c.key, c.options["eval"], f"{layout.source}: column {c.header!r}")
+        for c in layout.eval_columns()
+    ]
+
+
+@dataclass(frozen=True)
+class Score:
+    """A task's value as a fraction, with where it came from and how stable it is."""
+
+    task: str
+    metric: str
+    value: float
+    stderr: float | None
+    samples: tuple[float, ...]
+    sources: tuple[Path, ...]
+
+    @property
+    def spread(self) -> float | None:
+        return statistics.stdev(self.samples) if len(self.samples) > 1 else None
+
+
+def _metric_key(values: Mapping[str, Any], wanted: str) -> str | None:
+    if wanted in values:
+        return wanted
+    base = wanted.split(",", 1)[0]
+    if base in values:
+        return base
+    if f"{base},none" in values:
+        return f"{base},none"
+    matches = sorted(k for k in values if k.split(",", 1)[0] == base)
+    return matches[0] if matches else None
+
+
+def pick(spec: EvalSpec, raw: RawEvals) -> Score | str | None:
+    """The spec's score from a run's eval files; an error text; or None when not evaluated."""
+    candidates: list[Measurement] = [m for m in raw.harness if m.task == spec.task]
+    if spec.task in raw.native:
+        candidates.append(raw.native[spec.task])
+    if not candidates:
+        return raw.errors.get(spec.task) or raw.errors.get("*")
+    newest = max(candidates, key=lambda m: m.when)
+    group = [
+        m for m in candidates if m.checkpoint == newest.checkpoint and m.source.name != "evals.json"
+    ]
+    if spec.kind == "likelihood" or newest.source.name == "evals.json" or not group:
+        group = [newest]
+    samples: list[float] = []
+    stderr = None
+    metric = None
+    for m in group:
+        key = _metric_key(m.values, spec.wanted_metric)
+        if key is None:
+            return f"{m.source}: task {spec.task!r}: no metric {spec.wanted_metric.split(',')[0]!r}"
+        value = m.values[key]
+        samples += list(value) if isinstance(value, tuple) else [value]
+        stderr = m.stderrs.get(key, stderr)
+        metric = key
+    for value in samples:
+        if not 0.0 <= value <= 1.0:
+            return (
+                f"{newest.source}: task {spec.task!r}: {metric} = {value} is out of range "
+                "[0, 1] (eval values are fractions)"
+            )
+    mean = statistics.fmean(samples)
+    if len(samples) > 1 and spec.kind == "likelihood":
+        samples = [samples[-1]]
+        mean = samples[0]
+    return Score(
+        spec.task, metric or "", mean, stderr, tuple(samples), tuple(m.source for m in group)
+    )
+
+
+def read_scores(run_dir: Path, specs: Sequence[EvalSpec]) -> dict[str, Score | str | None]:
+    raw = read_raw(run_dir)
+    return {spec.column_key: pick(spec, raw) for spec in specs}
+
+
+def _average(values: list[float | None]) -> tuple[float | None, int]:
+    present = [v for v in values if v is not None]
+    return (statistics.fmean(present) if present else None), len(present)
+
+
+def average_cell(values: list[float | None], scale: float) -> Value:
+    """The mean of the values; a partial set says so (`0.612 (3/5)`) so it is never compared
+    with a complete one; no values at all is an empty cell, not 0."""
+    mean, n = _average(values)
+    if mean is None:
+        return None
+    if n == len(values):
+        return round(mean * scale, 6)
+    return f"{mean * scale:.3f} ({n}/{len(values)})"
+
+
+def eval_cells(
+    specs: Sequence[EvalSpec],
+    scores: Mapping[str, Score | str | None],
+    scale: str = "fraction",
+    group_columns: Sequence[str] = (),
+) -> dict[str, Value]:
+    """Cells for the eval columns, `eval_avg` and `eval_avg:<group>` columns."""
+    factor = 100.0 if scale == "percent" else 1.0
+    cells: dict[str, Value] = {}
+    values: dict[str, float | None] = {}
+    for spec in specs:
+        score = scores.get(spec.column_key)
+        if isinstance(score, Score):
+            values[spec.column_key] = score.value
+            cells[spec.column_key] = round(score.value * factor, 6)
+        else:
+            values[spec.column_key] = None
+            cells[spec.column_key] = "error: see `sheetsync evals`" if score else None
+    cells["eval_avg"] = average_cell([values[s.column_key] for s in specs], factor)
+    for key in group_columns:
+        group = key.split(":", 1)[1]
+        members = [values[s.column_key] for s in specs if s.group == group]
+        cells[key] = average_cell(members, factor) if members else None
+    return cells
+
+
+def complete_average(cells: Mapping[str, Value]) -> float | None:
+    avg = cells.get("eval_avg")
+    return float(avg) if isinstance(avg, int | float) else None
+
+
+class EvalSource:
+    """Fills eval cells at every sync; a broken eval file leaves a note, not a failed sync."""
+
+    def __init__(self, project: Project, layout: Layout, snapshot: Snapshot):
+        from sheetsync.plan import cell, index_rows, read_header
+
+        self.project = project
+        self.layout = layout
+        self.specs = eval_specs(layout)
+        self.groups = [c.key for c in layout.runs.columns if c.key.startswith("eval_avg:")]
+        self.has_delta = layout.runs.has("eval_avg_delta")
+        self.notices: list[str] = []
+        self.rows: list[dict[str, Value]] = []
+        grid = snapshot.grid(layout.runs.tab)
+        if grid:
+            header = read_header(grid, layout.runs)
+            for r in index_rows(grid, header).values():
+                self.rows.append({k: cell(grid, r, c) for k, c in header.positions.items()})
+        self._cache: dict[str, dict[str, Value]] = {}
+
+    def cells_for(self, run: Run) -> dict[str, Value]:
+        if run.run_id not in self._cache:
+            scores = read_scores(run.path, self.specs)
+            for score in scores.values():
+                if isinstance(score, str):
+                    note = f"evals of {run.run_id}: {score}"
+                    if note not in self.notices:
+                        self.notices.append(note)
+            self._cache[run.run_id] = eval_cells(
+                self.specs, scores, self.layout.eval_scale, self.groups
+            )
+        return self._cache[run.run_id]
+
+    def __call__(self, run: Run, row: Mapping[str, Value]) -> dict[str, Value]:
+        keys = [s.column_key for s in self.specs] + ["eval_avg", *self.groups]
+        if self.has_delta:
+            keys.append("eval_avg_delta")
+        if run.status.startswith("unfinished"):
+            return dict.fromkeys(keys, UNFINISHED)
+        cells = dict(self.cells_for(run))
+        if self.has_delta:
+            cells["eval_avg_delta"] = self._delta(run, row, cells)
+        return cells
+
+    def _delta(self, run: Run, row: Mapping[str, Value], cells: Mapping[str, Value]) -> Value:
+        """eval avg minus that of the baseline's own run at the same size, when both complete."""
+        mine = complete_average(cells)
+        if mine is None or row.get("role") in BASELINE_ROLES:
+            return None
+        from sheetsync.runs import read_run
+
+        for other in self.rows:
+            if (
+                other.get("role") not in BASELINE_ROLES
+                or other.get("baseline") != row.get("baseline")
+                or other.get("baseline_date") != row.get("baseline_date")
+            ):
+                continue
+            folder = self.project.run_dir(str(other.get("run")))
+            if not folder.is_dir():
+                continue
+            base = read_run(folder)
+            if base.finished and _same_size(base, run):
+                theirs = complete_average(self.cells_for(base))
+                if theirs is not None:
+                    return round(mine - theirs, 6)
+        return None
+
+
+def _same_size(a: Run, b: Run) -> bool:
+    na = a.results.active_params or a.results.params
+    nb = b.results.active_params or b.results.params
+    if na and nb:
+        return abs(na - nb) <= 0.05 * max(na, nb)
+    model_a, model_b = a.config.get("model", {}), b.config.get("model", {})
+    keys = ("d_model", "n_layers", "n_experts")
+    return all(model_a.get(k) == model_b.get(k) for k in keys)
+
+
+@cell_source
+def _eval_sources(project: Project, layout: Layout, snapshot: Snapshot) -> list[EvalSource]:
+    return [EvalSource(project, layout, snapshot)] if layout.eval_columns() else []
