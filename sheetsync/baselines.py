@@ -6,10 +6,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.configs import fingerprint, load_mapping
 from sheetsync.errors import BaselineError
+
+if TYPE_CHECKING:
+    from sheetsync.project import Project
 
 _FILE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?P<date>\d{4}-\d{2}-\d{2})\.(ya?ml|json)$"
@@ -107,3 +110,85 @@ class Registry:
         """The newest date of the same baseline, if newer than this one."""
         history = self.history(baseline.name)
         return history[-1] if history and history[-1].date > baseline.date else None
+
+    def previous(self, baseline: Baseline) -> Baseline | None:
+        """The date of the same baseline just before this one."""
+        earlier = [b for b in self.history(baseline.name) if b.date < baseline.date]
+        return earlier[-1] if earlier else None
+
+
+def add_baseline(
+    project: Project,
+    name: str,
+    config_file: Path,
+    date: dt.date | None = None,
+    note: str | None = None,
+    backfill: bool = False,
+    person: str | None = None,
+) -> Baseline:
+    """Register a new dated baseline: its file in the baselines folder and a Baselines-tab row.
+
+    Refuses a date that exists, a date older than the newest (unless `backfill`), and a config
+    whose fingerprint equals the previous date's (nothing changed).
+    """
+    import shutil
+
+    from sheetsync.cells import who
+    from sheetsync.configs import diff, format_changes
+    from sheetsync.engine import cycle
+    from sheetsync.plan import Plan, State, finish, plan_append, read_header
+
+    split_ref(name)  # validates the name
+    date = date or dt.date.today()
+    config = load_mapping(Path(config_file), BaselineError)
+    registry = project.registry()
+    history = registry.history(name)
+    ref = f"{name}@{date.isoformat()}"
+    if any(b.date == date for b in history):
+        raise BaselineError(f"baseline {ref} already exists; baselines are never redefined")
+    if history and date < history[-1].date and not backfill:
+        raise BaselineError(
+            f"{ref} is older than the newest date {history[-1].ref}; pass --backfill to add it"
+        )
+    before = [b for b in history if b.date < date]
+    previous = before[-1] if before else None
+    if previous is not None and fingerprint(previous.config()) == fingerprint(config):
+        raise BaselineError(
+            f"{config_file}: same config as {previous.ref} (fingerprint "
+            f"{fingerprint(config)}); nothing changed, so no new date"
+        )
+    changes = format_changes(diff(previous.config(), config)) if previous else "(first date)"
+    suffix = ".json" if Path(config_file).suffix == ".json" else ".yaml"
+    target = project.baselines_dir / f"{ref}{suffix}"
+    layout = project.layout()
+    table = layout.baselines
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
+    tier = config.get("tier") or model.get("name") or model.get("size") or ""
+    values = {
+        "baseline": ref,
+        "name": name,
+        "date": date.isoformat(),
+        "fingerprint": fingerprint(config),
+        "tier": str(tier),
+        "changes": changes or "(none)",
+        "added_by": person or who(),
+        "note": note or "",
+    }
+    backend = project.backend()
+
+    def make_plan(snapshot):  # noqa: ANN001, ANN202 - a local step of `cycle`
+        grid = snapshot.grid(table.tab)
+        if grid is None:
+            from sheetsync.errors import SheetError
+
+            raise SheetError(f"{backend.describe()}: no {table.tab!r} tab; run `sheetsync init`")
+        header = read_header(grid, table)
+        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        return finish(Plan(plan_append(grid, header, [values], state)), state, [header])
+
+    cycle(backend, [table.tab, layout.state_tab], make_plan)
+    project.baselines_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(config_file, tmp)
+    tmp.replace(target)
+    return Baseline(name, date, target)

@@ -172,6 +172,145 @@ def demo(folder: Path | None) -> None:
 # --- baselines and checks ---------------------------------------------------------------
 
 
+@main.group()
+def baseline() -> None:
+    """Dated baselines: one baseline word means one config as of one date."""
+
+
+@baseline.command("add")
+@click.argument("name")
+@click.option(
+    "--config",
+    "config_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The baseline config (YAML or JSON).",
+)
+@click.option("--date", "date_text", help="YYYY-MM-DD (default: today).")
+@click.option("--note", help="Why this baseline was (re-)dated.")
+@click.option("--backfill", is_flag=True, help="Allow a date older than the newest.")
+@pass_obj
+def baseline_add(
+    obj: _Obj, name: str, config_file: Path, date_text: str | None, note: str | None, backfill: bool
+) -> None:
+    """Register NAME@DATE: copy the config into the baselines folder and add its row."""
+    from sheetsync.baselines import add_baseline, parse_date
+
+    date = parse_date(date_text, "--date") if date_text else None
+    made = add_baseline(obj.project(), name, config_file, date, note, backfill)
+    click.echo(f"added baseline {made.ref}: {made.path}")
+
+
+@baseline.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def baseline_list(obj: _Obj, as_json: bool) -> None:
+    """Every dated baseline, newest date of each name marked."""
+    import json
+
+    registry = obj.project().registry()
+    items = registry.all()
+    newest = {b.name: b for b in items}
+    records = [
+        {
+            "baseline": b.ref,
+            "name": b.name,
+            "date": b.date.isoformat(),
+            "fingerprint": b.fingerprint,
+            "newest": newest[b.name] == b,
+            "file": str(b.path),
+        }
+        for b in items
+    ]
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    for r in records:
+        mark = "  (newest)" if r["newest"] else ""
+        click.echo(f"{r['baseline']:<32} {r['fingerprint']}{mark}")
+
+
+@baseline.command("show")
+@click.argument("ref")
+@pass_obj
+def baseline_show(obj: _Obj, ref: str) -> None:
+    """A baseline's file, fingerprint and config."""
+    found = obj.project().registry().resolve(ref)
+    click.echo(f"{found.ref}  {found.fingerprint}  {found.path}")
+    click.echo(found.path.read_text().rstrip())
+
+
+@baseline.command("diff")
+@click.argument("old")
+@click.argument("new")
+@pass_obj
+def baseline_diff(obj: _Obj, old: str, new: str) -> None:
+    """What changed between two dated baselines (dotted keys, old -> new)."""
+    from sheetsync.configs import diff
+
+    registry = obj.project().registry()
+    a, b = registry.resolve(old), registry.resolve(new)
+    changes = diff(a.config(), b.config())
+    click.echo(f"{a.ref} -> {b.ref}: {len(changes)} changes")
+    for change in changes:
+        click.echo(f"  {change}")
+
+
+@main.command()
+@click.argument("runs", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One object per run and rule.")
+@click.option("--strict", is_flag=True, help="A stale baseline fails instead of warning.")
+@click.option("--all", "show_all", is_flag=True, help="Show passing rules too.")
+@pass_obj
+def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_all: bool) -> None:
+    """Check runs against their dated baselines: drift, stale, feature, finished, ...
+
+    Exit code 0 when nothing fails, 1 when a rule fails.
+    """
+    from sheetsync.checks import check_runs
+
+    report = check_runs(obj.project(), runs, strict)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        colours = {"fail": "red", "warn": "yellow", "ok": "green"}
+        shown = [f for f in report.findings if show_all or f.level != "ok"]
+        for f in shown:
+            level = click.style(f"{f.level:<4}", fg=colours[f.level])
+            click.echo(f"{f.run:<24} {level} {f.rule:<12} {f.reason}")
+        runs_seen = len({f.run for f in report.findings})
+        fails = sum(f.level == "fail" for f in report.findings)
+        warns = sum(f.level == "warn" for f in report.findings)
+        click.echo(f"checked {runs_seen} runs: {fails} failing, {warns} warnings")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("config_file", type=click.Path(path_type=Path))
+@click.option("--baseline", "-b", "baseline_ref", required=True, help="NAME or NAME@DATE.")
+@click.option("--strict", is_flag=True, help="Guarded-key changes and a stale baseline fail.")
+@pass_obj
+def verify(obj: _Obj, config_file: Path, baseline_ref: str, strict: bool) -> None:
+    """Before launch: the config's diff against its dated baseline, guarded keys marked."""
+    from sheetsync.checks import verify_config
+
+    result = verify_config(obj.project(), config_file, baseline_ref, strict)
+    guarded = {c.key for c in result.guarded}
+    click.echo(f"{config_file} vs {result.baseline.ref}: {len(result.changes)} changes")
+    for change in result.changes:
+        if change.key in guarded:
+            click.echo(click.style(f"! {change}   (guarded)", fg="red", bold=True))
+        else:
+            click.echo(f"  {change}")
+    if result.newer is not None:
+        click.echo(f"warning: {result.newer.ref} is newer than {result.baseline.ref}")
+    for problem in result.problems:
+        click.echo(f"error: {problem}", err=True)
+    if result.problems:
+        raise SystemExit(1)
+
+
 # --- evals ------------------------------------------------------------------------------
 
 

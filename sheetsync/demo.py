@@ -8,6 +8,7 @@ less compute than the baseline shows gain k once the ladder is fitted.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -221,6 +222,7 @@ EXTRA_STEPS: list[DemoStep] = []
 
 def build_demo(folder: Path) -> DemoResult:
     """Write the demo project into `folder` (new or empty) and run init, add, sync on it."""
+    from sheetsync.baselines import add_baseline
     from sheetsync.engine import commit_add, init_sheet, prepare_add, sync_runs, write_project_files
     from sheetsync.project import load_project
 
@@ -232,11 +234,22 @@ def build_demo(folder: Path) -> DemoResult:
     first = copy.deepcopy(BASE_CONFIG)
     second = copy.deepcopy(BASE_CONFIG)
     second["model"]["prores"] = True
-    _write_yaml(project.baselines_dir / f"{BASELINE}@{FIRST}.yaml", first)
-    _write_yaml(project.baselines_dir / f"{BASELINE}@{SECOND}.yaml", second)
-    result.log.append(f"baselines: {BASELINE}@{FIRST}, {BASELINE}@{SECOND} (ProRes promoted)")
     init_sheet(project)
     result.log.append(f"init: {result.workbook}")
+    configs = folder / "configs"
+    configs.mkdir()
+    notes = {FIRST: "first dated baseline", SECOND: "ProRes promoted after the 4b ladder"}
+    for date, config in ((FIRST, first), (SECOND, second)):
+        _write_yaml(configs / f"baseline-{date}.yaml", config)
+        made = add_baseline(
+            project,
+            BASELINE,
+            configs / f"baseline-{date}.yaml",
+            dt.date.fromisoformat(date),
+            notes[date],
+            person="demo",
+        )
+        result.log.append(f"baseline add: {made.ref} ({notes[date]})")
     rng = random.Random(7)
     for spec in _runs():
         base = first if spec.baseline.endswith(FIRST) else second

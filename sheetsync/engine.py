@@ -30,7 +30,7 @@ from sheetsync.plan import (
     read_header,
 )
 from sheetsync.project import CONFIG_NAME, Project
-from sheetsync.runs import Run, read_run
+from sheetsync.runs import Run, read_run, save_launch_copy
 
 ATTEMPTS = 4
 SourceFactory = Callable[[Project, Layout, Snapshot], Iterable[CellSource]]
@@ -178,6 +178,7 @@ def commit_add(project: Project, pending: PendingAdd) -> Plan:
         return finish(plan, state, [header])
 
     plan, _ = cycle(backend, [table.tab, layout.state_tab], make_plan)
+    save_launch_copy(pending.run)
     return plan
 
 

@@ -250,7 +250,7 @@ class EvalSource:
         mine = complete_average(cells)
         if mine is None or row.get("role") in BASELINE_ROLES:
             return None
-        from sheetsync.runs import read_run
+        from sheetsync.runs import read_run, same_size
 
         for other in self.rows:
             if (
@@ -263,21 +263,11 @@ class EvalSource:
             if not folder.is_dir():
                 continue
             base = read_run(folder)
-            if base.finished and _same_size(base, run):
+            if base.finished and same_size(base, run):
                 theirs = complete_average(self.cells_for(base))
                 if theirs is not None:
                     return round(mine - theirs, 6)
         return None
-
-
-def _same_size(a: Run, b: Run) -> bool:
-    na = a.results.active_params or a.results.params
-    nb = b.results.active_params or b.results.params
-    if na and nb:
-        return abs(na - nb) <= 0.05 * max(na, nb)
-    model_a, model_b = a.config.get("model", {}), b.config.get("model", {})
-    keys = ("d_model", "n_layers", "n_experts")
-    return all(model_a.get(k) == model_b.get(k) for k in keys)
 
 
 @cell_source

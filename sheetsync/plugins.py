@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PLUGINS: tuple[str, ...] = ("sheetsync.evals",)
+PLUGINS: tuple[str, ...] = ("sheetsync.evals", "sheetsync.checks")
 
 
 def load_plugins() -> None:

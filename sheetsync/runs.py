@@ -22,6 +22,7 @@ from sheetsync.configs import find_config, fingerprint, load_mapping
 from sheetsync.errors import RunError
 
 STATES = ("running", "finished", "killed", "failed", "timeout")
+LAUNCH_COPY = ".sheetsync-launch-config.json"  # the config as `add` saw it, for drift diffs
 
 
 @dataclass(frozen=True)
@@ -223,3 +224,35 @@ def _launch(path: Path) -> Launch:
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write a small JSON file the way a trainer would (used by the demo and tests)."""
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def save_launch_copy(run: Run) -> None:
+    """Keep the config as launched beside it, so a later drift can be shown key by key."""
+    tmp = run.path / f"{LAUNCH_COPY}.tmp"
+    tmp.write_text(json.dumps(run.config, indent=1, sort_keys=True, default=str) + "\n")
+    tmp.replace(run.path / LAUNCH_COPY)
+
+
+def launch_copy(run: Run) -> dict[str, Any] | None:
+    """The config `add` saw, if it kept a copy and the copy is readable."""
+    path = run.path / LAUNCH_COPY
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def same_size(a: Run, b: Run) -> bool:
+    """Two runs of one model size: reported (active) parameters within 5%, else same shape."""
+    na = a.results.active_params or a.results.params
+    nb = b.results.active_params or b.results.params
+    if na and nb:
+        return abs(na - nb) <= 0.05 * max(na, nb)
+    model_a, model_b = a.config.get("model", {}), b.config.get("model", {})
+    if not isinstance(model_a, Mapping) or not isinstance(model_b, Mapping):
+        return False
+    keys = ("d_model", "n_layers", "n_experts")
+    return all(model_a.get(k) == model_b.get(k) for k in keys)
