@@ -179,7 +179,7 @@ def test_dry_run_prints_plan_cell_by_cell_and_writes_nothing(project):
     assert result.exit_code == 0
     assert "r1 (row 2)" in result.output
     assert "final loss (O2): (empty) -> 2.4" in result.output
-    assert "would write 5 cells in 1 runs" in result.output
+    assert "would write 6 cells in 1 runs" in result.output
     assert workbook_bytes(project) == before
 
 
