@@ -1,7 +1,19 @@
 """sheetsync: keep a manually curated experiment spreadsheet honest and useful."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from sheetsync.errors import SheetsyncError
 
 __version__ = "0.1.0"
 
-__all__ = ["SheetsyncError", "__version__"]
+__all__ = ["SheetsyncError", "__version__", "load_runs"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_runs":  # lazily: `import sheetsync` must not import pandas
+        from sheetsync.table import load_runs
+
+        return load_runs
+    raise AttributeError(f"module 'sheetsync' has no attribute {name!r}")

@@ -366,6 +366,81 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
 
 # --- people: ls / report / pull -----------------------------------------------------------
 
+_FILTERS = [
+    click.option("--since", help="Runs launched on or after YYYY-MM-DD."),
+    click.option("--baseline", "baseline_ref", help="NAME or NAME@DATE."),
+    click.option("--status", help="Status prefix: finished, unfinished, running."),
+    click.option("--question", help="Text the research question contains (any case)."),
+]
+
+
+def _filters(func):  # noqa: ANN001, ANN202 - a decorator of commands
+    for option in reversed(_FILTERS):
+        func = option(func)
+    return func
+
+
+def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001, ANN202
+    from sheetsync.baselines import parse_date
+    from sheetsync.table import read_rows, select
+
+    rows = read_rows(obj.project())
+    date = parse_date(since, "--since") if since else None
+    return rows, select(rows.records, date, baseline_ref, status, question)
+
+
+@main.command("ls")
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Records as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Records as CSV.")
+@pass_obj
+def ls_command(obj: _Obj, since, baseline_ref, status, question, as_json, as_csv) -> None:  # noqa: ANN001
+    """List runs in a table that fits the terminal (colours off with NO_COLOR or a pipe)."""
+    import os
+    import shutil
+
+    from sheetsync.view import table
+
+    rows, records = _selected(obj, since, baseline_ref, status, question)
+    if as_json or as_csv:
+        from sheetsync.table import records_text
+
+        keys = [c.key for c in rows.layout.runs.columns] + rows.extra_columns
+        click.echo(records_text(records, keys, "json" if as_json else "csv"), nl=False)
+        return
+    width = shutil.get_terminal_size((120, 24)).columns
+    colour = None if not os.environ.get("NO_COLOR") else False
+    tones = {"good": "green", "bad": "red", "muted": "bright_black"}
+    for line in table(records, width):
+        text = "  ".join(
+            click.style(c.text, fg=tones.get(c.tone)) if c.tone else c.text for c in line
+        )
+        click.echo(text.rstrip(), color=colour)
+    click.echo(f"{len(records)} of {len(rows.records)} runs", color=colour)
+
+
+@main.command()
+@_filters
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@pass_obj
+def pull(obj: _Obj, since, baseline_ref, status, question, fmt: str, out: Path | None) -> None:  # noqa: ANN001
+    """Export the runs (typed as in `sheetsync.load_runs()`) as CSV, JSON or Parquet."""
+    from sheetsync.table import export, frame
+
+    rows, records = _selected(obj, since, baseline_ref, status, question)
+    text = export(frame(rows, records), fmt, out)
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {len(records)} runs to {out}")
+
 
 if __name__ == "__main__":
     main()
