@@ -132,7 +132,8 @@ def check_run(
         if not changes and role not in BASELINE_ROLES:
             add("feature", "fail", f"identical to {baseline.ref} but not marked as a baseline run")
         elif touched:
-            add("feature", "warn", "guarded keys changed: " + "; ".join(str(c) for c in touched))
+            reason = "guarded keys changed: " + "; ".join(str(c) for c in touched)
+            out.append(Finding(rid, "feature", "warn", reason, _keys(touched)))
         else:
             add("feature", "ok", f"{len(changes)} changes vs {baseline.ref}")
     # 5. only finished runs are evidence
@@ -195,6 +196,8 @@ def summary(findings: Sequence[Finding]) -> str:
 def _short(f: Finding) -> str:
     if f.rule == "drift":
         return f"config drift ({f.detail})" if f.detail else "config drift"
+    if f.rule == "feature" and f.detail:
+        return f"guarded {f.detail}"
     if f.rule == "stale":
         return f.reason.split(" (")[0]
     if f.rule == "finished":

@@ -366,6 +366,33 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
 
 # --- people: ls / report / pull -----------------------------------------------------------
 
+
+@main.command()
+@click.option("--since", help="Runs launched on or after YYYY-MM-DD (default: all).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for report.html and report.md (default: report/ beside sheetsync.yaml).",
+)
+@pass_obj
+def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
+    """Write the review meeting's report: a self-contained HTML page and a Markdown twin."""
+    from sheetsync.baselines import parse_date
+    from sheetsync.report import write_report
+
+    date = parse_date(since, "--since") if since else None
+    written = write_report(obj.project(), date, out_dir)
+    r = written.report
+    click.echo(
+        f"{sum(len(v) for v in r.groups.values())} finished runs in {len(r.groups)} "
+        f"questions, {len(r.trends)} methods at several budgets, "
+        f"{len(r.attention)} flags"
+    )
+    click.echo(f"wrote {written.html}")
+    click.echo(f"wrote {written.markdown}")
+
+
 _FILTERS = [
     click.option("--since", help="Runs launched on or after YYYY-MM-DD."),
     click.option("--baseline", "baseline_ref", help="NAME or NAME@DATE."),

@@ -1,0 +1,347 @@
+"""The review-meeting report: what finished since a date, grouped by research question, with
+evals, gains, the does-it-scale verdict per method, the runs that need attention, and each
+baseline's scaling plot. One self-contained HTML page and a Markdown twin."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sheetsync.backends.base import Value
+from sheetsync.table import SheetRows, read_rows, select
+
+if TYPE_CHECKING:
+    from sheetsync.project import Project
+
+SIZE_KEYS = ("model.d_model", "model.n_layers", "model.n_heads", "model.n_experts", "data.tokens")
+
+
+def method_of(record: dict[str, Value]) -> str:
+    """A run's method: its changes against its dated baseline, minus the size it ran at."""
+    parts = [p for p in str(record.get("changes") or "").split("; ") if p]
+    kept = [p for p in parts if p.split(":", 1)[0] not in SIZE_KEYS]
+    return "; ".join(kept) or "(baseline)"
+
+
+def _num(value: Value) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class MethodTrend:
+    baseline: str
+    method: str
+    points: list[tuple[str, float, float]]  # run, compute, gain
+    slope: float | None
+    low: float | None
+    high: float | None
+    verdict: str
+
+
+def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
+    """Methods (same changes vs the same dated baseline) run at several compute budgets."""
+    from sheetsync.gain_trend import trend
+
+    groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
+    for r in records:
+        if r.get("role") in ("baseline", "ladder") or r.get("status") != "finished":
+            continue
+        compute, gain = _num(r.get("compute")), _num(r.get("gain"))
+        if compute is None or gain is None or gain <= 0:
+            continue
+        key = (f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r))
+        groups.setdefault(key, []).append((str(r.get("run")), compute, gain))
+    out = []
+    for (baseline, method), points in sorted(groups.items()):
+        if len({c for _, c, _ in points}) < 2:
+            continue
+        points.sort(key=lambda p: p[1])
+        t = trend([c for _, c, _ in points], [g for _, _, g in points])
+        out.append(MethodTrend(baseline, method, points, t.slope, t.low, t.high, t.verdict))
+    return out
+
+
+@dataclass
+class Report:
+    since: dt.date | None
+    groups: dict[str, list[dict[str, Value]]]
+    trends: list[MethodTrend]
+    attention: list[tuple[str, str, str]]  # run, what, detail
+    plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
+    plot_note: str = ""
+
+
+def build(rows: SheetRows, since: dt.date | None = None) -> Report:
+    """Pure: the report's content from the sheet's rows."""
+    period = select(rows.records, since=since)
+    finished = [r for r in period if r.get("status") == "finished" and r.get("role") != "ladder"]
+    groups: dict[str, list[dict[str, Value]]] = {}
+    for r in finished:
+        groups.setdefault(str(r.get("question") or "(no question)"), []).append(r)
+    attention = []
+    for r in period:
+        status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
+        if status.startswith("unfinished"):
+            attention.append((str(r["run"]), "unfinished", status))
+        if "drift" in checks:
+            attention.append((str(r["run"]), "config drift", checks))
+        if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
+            attention.append(
+                (str(r["run"]), "stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}")
+            )
+    return Report(since, groups, trends(rows.records), attention)
+
+
+def _fit_curve(rows: SheetRows, baseline: str) -> tuple[dict[str, float], str] | None:
+    fits = [f for f in rows.fits if f.get("baseline") == baseline and f.get("form") == "compute"]
+    if not fits:
+        return None
+    newest = max(fits, key=lambda f: str(f.get("fitted") or ""))
+    try:
+        params = json.loads(str(newest.get("params")))
+        return {k: float(params[k]) for k in ("E", "A", "alpha")}, str(newest.get("fit"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def plots(rows: SheetRows, report: Report) -> None:
+    """Loss vs compute per baseline ladder, with its fit and the period's runs (matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        report.plot_note = "plots need matplotlib: pip install 'sheetsync[plot]'"
+        return
+    ladders: dict[str, list[dict[str, Value]]] = {}
+    for r in rows.records:
+        if r.get("role") == "ladder" and r.get("status") == "finished":
+            ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
+    shown = [r for rs in report.groups.values() for r in rs]
+    for baseline, ladder in sorted(ladders.items()):
+        pts = [(_num(r.get("compute")), _num(r.get("final_loss"))) for r in ladder]
+        pts = [(c, lo) for c, lo in pts if c and lo]
+        if len(pts) < 2:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+        ax.scatter(*zip(*pts, strict=True), color="#333", label="ladder", zorder=3)
+        curve = _fit_curve(rows, baseline)
+        lo_c, hi_c = min(c for c, _ in pts), max(c for c, _ in pts)
+        if curve:
+            p, fit_id = curve
+            xs = [lo_c / 3 * (hi_c * 9 / lo_c) ** (i / 99) for i in range(100)]
+            ax.plot(
+                xs,
+                [p["E"] + p["A"] * x ** -p["alpha"] for x in xs],
+                color="#1f77b4",
+                label=f"fit {fit_id}",
+            )
+        mine = [
+            (r, _num(r.get("compute")), _num(r.get("final_loss")))
+            for r in shown
+            if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
+        ]
+        for r, c, lo in mine:
+            if c and lo:
+                ax.scatter([c], [lo], marker="D", s=28, zorder=4)
+                ax.annotate(
+                    str(r["run"]), (c, lo), fontsize=7, xytext=(4, 4), textcoords="offset points"
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("compute (FLOPs)")
+        ax.set_ylabel("final loss")
+        ax.set_title(f"{baseline}: ladder, fit and this period's runs", fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        buf = io.BytesIO()
+        fig.tight_layout()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        report.plots[baseline] = base64.b64encode(buf.getvalue()).decode()
+
+
+def _fmt(value: Value, digits: int = 4) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _gain(r: dict[str, Value]) -> str:
+    g = _num(r.get("gain"))
+    if g is None:
+        return _fmt(r.get("gain"))
+    interval = str(r.get("gain_interval") or "")
+    return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
+
+
+def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
+    return [(c.key, c.header) for c in rows.layout.eval_columns()]
+
+
+def to_markdown(rows: SheetRows, report: Report) -> str:
+    evals = _eval_columns(rows)
+    since = report.since.isoformat() if report.since else "the start"
+    out = [f"# Experiment review: runs finished since {since}", ""]
+    for question, runs in report.groups.items():
+        out += [
+            f"## {question}",
+            "",
+            "| run | baseline | changes | loss | eval avg | "
+            + " | ".join(h for _, h in evals)
+            + " | gain | checks |",
+            "|" + "---|" * (7 + len(evals)),
+        ]
+        for r in runs:
+            cells = [
+                str(r["run"]),
+                f"{r.get('baseline')}@{r.get('baseline_date')}",
+                _fmt(r.get("changes")),
+                _fmt(r.get("final_loss")),
+                _fmt(r.get("eval_avg"), 3),
+                *(_fmt(r.get(k), 3) for k, _ in evals),
+                _gain(r),
+                _fmt(r.get("checks")),
+            ]
+            out.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        out.append("")
+    out += ["## Does it scale?", ""]
+    if report.trends:
+        out += [
+            "| baseline | method | gains by compute | slope (90%) | verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for t in report.trends:
+            pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
+            slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
+            out.append(f"| {t.baseline} | {t.method} | {pts} | {slope} | **{t.verdict}** |")
+    else:
+        out.append("No method has gains at two or more compute budgets yet.")
+    out += ["", "## Needs attention", ""]
+    out += [f"- **{run}**: {what} ({detail})" for run, what, detail in report.attention] or [
+        "Nothing."
+    ]
+    return "\n".join(out) + "\n"
+
+
+CSS = "".join(
+    [
+        "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;",
+        "max-width:1200px;color:#222;padding:0 1em}",
+        "h1{font-size:1.5em}",
+        "h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}",
+        "table{border-collapse:collapse;width:100%;font-size:.86em}",
+        "th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}",
+        "th{background:#eef3fb}",
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}",
+        ".good{background:#dff3e2}",
+        ".bad{background:#fbe1e3}",
+        ".rising{color:#1a7f37;font-weight:600}",
+        ".stable{color:#555;font-weight:600}",
+        ".falling{color:#c0262d;font-weight:600}",
+        "img{max-width:100%}",
+        ".muted{color:#777}",
+    ]
+)
+
+
+def to_html(rows: SheetRows, report: Report) -> str:
+    e = html.escape
+    evals = _eval_columns(rows)
+    since = report.since.isoformat() if report.since else "the start"
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>Experiment review since {e(since)}</title><style>{CSS}</style></head><body>",
+        f"<h1>Experiment review: runs finished since {e(since)}</h1>",
+    ]
+    for question, runs in report.groups.items():
+        out.append(
+            f"<h2>{e(question)}</h2><table><tr><th>run</th><th>baseline</th>"
+            "<th>changes</th><th>loss</th><th>eval avg</th>"
+            + "".join(f"<th>{e(h)}</th>" for _, h in evals)
+            + "<th>gain (90%)</th><th>checks</th></tr>"
+        )
+        for r in runs:
+            g = _num(r.get("gain"))
+            tone = "" if g is None else (" good" if g > 1 else " bad")
+            out.append(
+                f"<tr><td>{e(str(r['run']))}</td>"
+                f"<td>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
+                f"<td>{e(_fmt(r.get('changes')))}</td>"
+                f"<td class='num'>{e(_fmt(r.get('final_loss')))}</td>"
+                f"<td class='num'>{e(_fmt(r.get('eval_avg'), 3))}</td>"
+                + "".join(f"<td class='num'>{e(_fmt(r.get(k), 3))}</td>" for k, _ in evals)
+                + f"<td class='num{tone}'>{e(_gain(r))}</td>"
+                + f"<td>{e(_fmt(r.get('checks')))}</td></tr>"
+            )
+        out.append("</table>")
+    out.append("<h2>Does it scale?</h2>")
+    if report.trends:
+        out.append(
+            "<table><tr><th>baseline</th><th>method</th><th>gain by compute</th>"
+            "<th>slope of log gain vs log compute (90%)</th><th>verdict</th></tr>"
+        )
+        for t in report.trends:
+            pts = "<br>".join(f"{e(run)}: {g:.2f}x at {c:.2e} FLOPs" for run, c, g in t.points)
+            slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
+            out.append(
+                f"<tr><td>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
+                f"<td class='num'>{slope}</td><td class='{e(t.verdict)}'>{e(t.verdict)}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>No method has gains at two or more compute budgets yet.</p>")
+    out.append("<h2>Needs attention</h2>")
+    if report.attention:
+        out.append("<table><tr><th>run</th><th>what</th><th>detail</th></tr>")
+        out += [
+            f"<tr><td>{e(run)}</td><td>{e(what)}</td><td>{e(detail)}</td></tr>"
+            for run, what, detail in report.attention
+        ]
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>Nothing.</p>")
+    out.append("<h2>Scaling</h2>")
+    if report.plot_note:
+        out.append(f"<p class='muted'>{e(report.plot_note)}</p>")
+    for baseline, png in report.plots.items():
+        out.append(
+            f"<h3>{e(baseline)}</h3><img alt='scaling plot of {e(baseline)}' "
+            f"src='data:image/png;base64,{png}'>"
+        )
+    if not report.plots and not report.plot_note:
+        out.append("<p class='muted'>No baseline ladder in the sheet yet.</p>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class Written:
+    html: Path
+    markdown: Path
+    report: Report
+
+
+def write_report(
+    project: Project, since: dt.date | None = None, out_dir: Path | None = None
+) -> Written:
+    """Read the sheet once and write report.html and report.md into `out_dir`."""
+    rows = read_rows(project)
+    report = build(rows, since)
+    plots(rows, report)
+    out_dir = Path(out_dir or project.root / "report")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    html_path.write_text(to_html(rows, report))
+    md_path.write_text(to_markdown(rows, report))
+    return Written(html_path, md_path, report)
