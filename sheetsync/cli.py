@@ -361,6 +361,126 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
 # --- scaling: fit / gain / scaling ------------------------------------------------------
 
 
+def _fit_dict(fit) -> dict:  # noqa: ANN001
+    data = fit.to_dict()
+    data.pop("ladder", None)
+    return data
+
+
+@main.command()
+@click.argument("baseline_ref", required=False)
+@click.option(
+    "--form",
+    type=click.Choice(["compute", "parametric"]),
+    default="compute",
+    show_default=True,
+    help="L(C) = E + A*C^-alpha, or L(N,D) = E + A/N^alpha + B/D^beta.",
+)
+@click.option(
+    "--ladder",
+    "ladder_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fit a ladder from a CSV (compute,loss or params,tokens,loss) instead.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_obj
+def fit(
+    obj: _Obj, baseline_ref: str | None, form: str, ladder_csv: Path | None, as_json: bool
+) -> None:
+    """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
+    import json
+
+    from sheetsync.fits import fit_baseline, record_fit
+    from sheetsync.scaling import fit_ladder, read_ladder_csv
+
+    name = ""
+    if ladder_csv is not None:
+        result_fit = fit_ladder(read_ladder_csv(ladder_csv), form)
+        if baseline_ref:
+            ref = obj.project().registry().resolve(baseline_ref).ref
+            name = record_fit(obj.project(), ref, result_fit).fit_name
+    elif baseline_ref:
+        recorded = fit_baseline(obj.project(), baseline_ref, form)
+        result_fit, name = recorded.fit, recorded.fit_name
+    else:
+        raise click.UsageError("name a BASELINE[@DATE] or give --ladder FILE.csv")
+    if as_json:
+        click.echo(json.dumps({"fit": name or None, **_fit_dict(result_fit)}, indent=2))
+        return
+    p = result_fit.params
+    if form == "compute":
+        law = f"L(C) = {p['E']:.4f} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+    else:
+        law = (
+            f"L(N, D) = {p['E']:.4f} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
+            f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {result_fit.tokens_per_param:.1f})"
+        )
+    click.echo(law)
+    click.echo(
+        f"{result_fit.n_runs} ladder runs, compute {result_fit.compute_min:.3g} - "
+        f"{result_fit.compute_max:.3g} FLOPs, RMS log residual {result_fit.residual_rms:.5f}"
+    )
+    if name:
+        click.echo(f"recorded in the Scaling tab as {name!r}; `sheetsync sync` fills the gains")
+
+
+@main.command()
+@click.option(
+    "--ladder", "ladder_csv", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--compute", type=float, required=True, help="The run's training FLOPs.")
+@click.option("--loss", type=float, required=True, help="The run's final loss.")
+@click.option(
+    "--form", type=click.Choice(["compute", "parametric"]), default="compute", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True)
+def gain(ladder_csv: Path, compute: float, loss: float, form: str, as_json: bool) -> None:
+    """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
+    import json
+
+    from sheetsync.gain import bootstrap
+    from sheetsync.gain import gain as gain_of
+    from sheetsync.scaling import fit_ladder, read_ladder_csv
+
+    fitted = fit_ladder(read_ladder_csv(ladder_csv), form)
+    result = gain_of(fitted, compute, loss, bootstrap(fitted))
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "fit": _fit_dict(fitted)}, indent=2))
+        return
+    if result.gain is None:
+        click.echo(f"no gain: {result.note}")
+        return
+    interval = f" (90%: {result.low:.3f}-{result.high:.3f})" if result.high is not None else ""
+    click.echo(f"gain {result.gain:.3f}x{interval}" + (f"; {result.note}" if result.note else ""))
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True)
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw loss vs compute: the ladder, the fit, and the method's runs (PNG).",
+)
+@pass_obj
+def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None) -> None:
+    """Does a method scale? Gain vs compute for the runs of the same method, and a verdict."""
+    from sheetsync.report import scaling_for
+
+    trends = scaling_for(obj.project(), list(runs), plot_file)
+    for t in trends:
+        click.echo(f"{t.method}  vs {t.baseline}")
+        for run_id, c, g in t.points:
+            click.echo(f"  {run_id:<24} {c:10.3g} FLOPs  gain {g:.3f}x")
+        if t.slope is not None:
+            click.echo(
+                f"  slope of log gain vs log compute {t.slope:+.3f} "
+                f"(90%: {t.low:+.3f} to {t.high:+.3f}): {t.verdict}"
+            )
+    if plot_file is not None:
+        click.echo(f"wrote {plot_file}")
+
+
 # --- google: auth / format --------------------------------------------------------------
 
 

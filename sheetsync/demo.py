@@ -153,7 +153,7 @@ def _write_run(folder: Path, spec: DemoRun, base: dict[str, Any], rng: random.Ra
     step = int(steps_planned * fraction)
     tokens = int(tokens_planned * fraction)
     compute = 6.0 * spec.params * tokens
-    loss = loss_at(compute * spec.gain) * (1 + rng.gauss(0, 0.002))
+    loss = loss_at(compute * spec.gain) * (1 + rng.gauss(0, 0.0003))
     state = "finished" if spec.stop_at is None else "killed"
     write_json(
         folder / "progress.json",
@@ -224,6 +224,7 @@ def build_demo(folder: Path) -> DemoResult:
     """Write the demo project into `folder` (new or empty) and run init, add, sync on it."""
     from sheetsync.baselines import add_baseline
     from sheetsync.engine import commit_add, init_sheet, prepare_add, sync_runs, write_project_files
+    from sheetsync.fits import fit_baseline
     from sheetsync.project import load_project
 
     if folder.exists() and any(folder.iterdir()):
@@ -269,9 +270,20 @@ def build_demo(folder: Path) -> DemoResult:
     result.log.append(
         f"sync: wrote {len(synced.plan.changes)} cells in {len(synced.plan.by_key())} runs"
     )
+    recorded = fit_baseline(project, f"{BASELINE}@{FIRST}")
+    p = recorded.fit.params
+    result.log.append(
+        f"fit: {recorded.fit_name}: L(C) = {p['E']:.3f} + {p['A']:.4g} * C^-{p['alpha']:.4f} "
+        f"(true: {LAW['E']} + {LAW['A']} * C^-{LAW['alpha']})"
+    )
+    synced = sync_runs(project)
+    result.log.append(f"sync: gains against the fit in {len(synced.plan.by_key())} runs")
     from sheetsync.plugins import load_plugins
+    from sheetsync.report import write_report
 
     load_plugins()
     for step in EXTRA_STEPS:
         step(result, project)
+    written = write_report(project, out_dir=folder / "report")
+    result.log.append(f"report: {written.html}")
     return result

@@ -42,3 +42,7 @@ class StaleSheet(Exception):
 
     Not a SheetsyncError: it never reaches a person unless re-planning keeps failing.
     """
+
+
+class FitError(SheetsyncError):
+    """A ladder that cannot support the requested scaling-law fit."""

@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-STABLE_SLOPE = 0.02  # |slope| below this per e-fold of compute reads as stable
+# A gain that changes by less than 2% per 10x of compute reads as stable.
+STABLE_SLOPE = math.log(1.02) / math.log(10)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PLUGINS: tuple[str, ...] = ("sheetsync.evals", "sheetsync.checks")
+PLUGINS: tuple[str, ...] = ("sheetsync.evals", "sheetsync.checks", "sheetsync.fits")
 
 
 def load_plugins() -> None:

@@ -345,3 +345,32 @@ def write_report(
     html_path.write_text(to_html(rows, report))
     md_path.write_text(to_markdown(rows, report))
     return Written(html_path, md_path, report)
+
+
+def scaling_for(
+    project: Project, runs: Sequence[str], plot_file: Path | None = None
+) -> list[MethodTrend]:
+    """The does-it-scale table of the methods of the named runs (or method texts)."""
+    from sheetsync.errors import UsageError
+
+    rows = read_rows(project)
+    by_id = {str(r["run"]): r for r in rows.records}
+    wanted = set()
+    for name in runs:
+        r = by_id.get(name)
+        wanted.add((f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r)) if r else name)
+    found = [
+        t for t in trends(rows.records) if (t.baseline, t.method) in wanted or t.method in wanted
+    ]
+    if not found:
+        raise UsageError(
+            "no method of " + ", ".join(runs) + " has gains at two or more compute budgets yet"
+        )
+    if plot_file is not None:
+        report = Report(None, {"": [by_id[p[0]] for t in found for p in t.points]}, found, [])
+        plots(rows, report)
+        png = report.plots.get(found[0].baseline)
+        if png is None:
+            raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
+        Path(plot_file).write_bytes(base64.b64decode(png))
+    return found

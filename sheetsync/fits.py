@@ -1,0 +1,207 @@
+"""Fits in the sheet: a baseline's ladder read from its runs, fits recorded (dated) in the
+Scaling tab, and each finished run's gain against its baseline's newest fit at every sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sheetsync.backends.base import Value
+from sheetsync.engine import cell_source
+from sheetsync.errors import FitError, SheetError
+
+if TYPE_CHECKING:
+    from sheetsync.backends.base import Snapshot
+    from sheetsync.gain import Bootstrap, Gain
+    from sheetsync.layout import Layout
+    from sheetsync.project import Project
+    from sheetsync.scaling import Fit, Ladder
+
+GAIN_KEYS = ("gain", "gain_interval", "fit")
+
+
+def _num(value: Value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Project) -> Ladder:
+    """The finished ladder runs of baseline `ref` (NAME@DATE), from the sheet and run folders."""
+    from sheetsync.runs import read_run
+    from sheetsync.scaling import Ladder
+
+    compute, loss, params, tokens, runs = [], [], [], [], []
+    for row in rows:
+        if (
+            row.get("role") != "ladder"
+            or f"{row.get('baseline')}@{row.get('baseline_date')}" != ref
+        ):
+            continue
+        if row.get("status") != "finished":
+            continue
+        c, lo = _num(row.get("compute")), _num(row.get("final_loss"))
+        if c is None or lo is None:
+            continue
+        folder = project.run_dir(str(row.get("run")))
+        n = d = None
+        if folder.is_dir():
+            run = read_run(folder)
+            n = run.results.active_params or run.results.params
+            d = run.progress.tokens
+        compute.append(c)
+        loss.append(lo)
+        params.append(n)
+        tokens.append(d)
+        runs.append(str(row.get("run")))
+    if not runs:
+        raise FitError(
+            f"no finished ladder runs of {ref} in the sheet (add them with --role ladder)"
+        )
+    has_nd = all(params) and all(tokens)
+    return Ladder(
+        tuple(compute),
+        tuple(loss),
+        tuple(params) if has_nd else None,
+        tuple(tokens) if has_nd else None,
+        tuple(runs),
+    )
+
+
+def fit_row(fit: Fit, ref: str, fitted: dt.date) -> dict[str, Value]:
+    """The Scaling tab's row for a fit; `params` holds the whole fit (and its ladder) as JSON."""
+    return {
+        "fit": f"{ref} {fit.form} {fitted.isoformat()} {fit.fit_id[-8:]}",
+        "baseline": ref,
+        "fitted": fitted.isoformat(),
+        "form": fit.form,
+        "params": json.dumps(fit.to_dict(), separators=(",", ":")),
+        "n_runs": fit.n_runs,
+        "compute_range": f"{fit.compute_min:.3g} - {fit.compute_max:.3g}",
+        "residual": round(fit.residual_rms, 6),
+    }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    fit: Fit
+    fit_name: str
+    new: bool
+
+
+def record_fit(project: Project, ref: str, fit: Fit, fitted: dt.date | None = None) -> Recorded:
+    """Append the fit to the Scaling tab (a fit already recorded is not added twice)."""
+    from sheetsync.engine import cycle
+    from sheetsync.plan import Plan, State, finish, index_rows, plan_append, read_header
+
+    layout = project.layout()
+    table = layout.scaling
+    row = fit_row(fit, ref, fitted or dt.date.today())
+    backend = project.backend()
+    new = True
+
+    def make_plan(snapshot: Snapshot) -> Plan:
+        nonlocal new
+        grid = snapshot.grid(table.tab)
+        if grid is None:
+            raise SheetError(f"{backend.describe()}: no {table.tab!r} tab; run `sheetsync init`")
+        header = read_header(grid, table)
+        if str(row["fit"]) in index_rows(grid, header):
+            new = False
+            return Plan()
+        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        return finish(Plan(plan_append(grid, header, [row], state)), state, [header])
+
+    cycle(backend, [table.tab, layout.state_tab], make_plan)
+    return Recorded(fit, str(row["fit"]), new)
+
+
+def fit_baseline(
+    project: Project, ref: str, form: str = "compute", record: bool = True
+) -> Recorded:
+    """Fit the ladder of a dated baseline from the sheet and record it."""
+    from sheetsync.scaling import fit_ladder
+    from sheetsync.table import read_rows
+
+    baseline = project.registry().resolve(ref)
+    rows = read_rows(project)
+    fit = fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form)
+    if not record:
+        return Recorded(fit, "", False)
+    return record_fit(project, baseline.ref, fit)
+
+
+def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
+    """The newest recorded fit of each baseline ref (compute form preferred on the same day)."""
+    from sheetsync.scaling import Fit
+
+    best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
+    for r in records:
+        try:
+            fit = Fit.from_dict(json.loads(str(r.get("params"))))
+        except (ValueError, KeyError, TypeError):
+            continue  # a person's row, or a mangled one: not a fit sheetsync can use
+        key = (str(r.get("fitted") or ""), 1 if fit.form == "compute" else 0)
+        ref = str(r.get("baseline"))
+        if ref not in best or key > best[ref][0]:
+            best[ref] = (key, str(r.get("fit")), fit)
+    return {ref: (name, fit) for ref, (_, name, fit) in best.items()}
+
+
+def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
+    if result is None:
+        return {"gain": None, "gain_interval": None, "fit": None}
+    if result.gain is None:
+        return {"gain": result.note.split(";")[0], "gain_interval": result.note, "fit": fit_name}
+    interval = ""
+    if result.low is not None:
+        high = f"{result.high:.2f}" if result.high is not None else "inf"
+        interval = f"{result.low:.2f}-{high}x"
+    text = "; ".join(filter(None, [interval, result.note]))
+    return {"gain": round(result.gain, 4), "gain_interval": text, "fit": fit_name}
+
+
+class GainSource:
+    """Gain, interval and fit for each finished run, against its baseline's newest fit."""
+
+    def __init__(self, layout: Layout, snapshot: Snapshot):
+        from sheetsync.table import _records
+
+        records, _ = _records(snapshot.grid(layout.scaling.tab), layout.scaling)
+        self.fits = fits_in(records)
+        self._boots: dict[str, Bootstrap] = {}
+
+    def boot(self, name: str, fit: Fit) -> Bootstrap | None:
+        from sheetsync.gain import bootstrap
+
+        if name not in self._boots:
+            try:
+                self._boots[name] = bootstrap(fit)
+            except FitError:
+                return None
+        return self._boots[name]
+
+    def __call__(self, run, row: Mapping[str, Value]) -> dict[str, Value]:  # noqa: ANN001
+        from sheetsync.cells import compute_of
+        from sheetsync.gain import gain
+
+        if run.status.startswith("unfinished"):
+            return {"gain": "unfinished", "gain_interval": None, "fit": None}
+        if not run.finished:
+            return dict.fromkeys(GAIN_KEYS)
+        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
+        found = self.fits.get(ref)
+        compute, _ = compute_of(run)
+        loss = run.results.final_loss
+        if found is None or compute is None or loss is None:
+            return dict.fromkeys(GAIN_KEYS)
+        name, fit = found
+        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name)
+
+
+@cell_source
+def _gain_sources(project: Project, layout: Layout, snapshot: Snapshot) -> list[GainSource]:
+    if not layout.runs.has("gain") or snapshot.grid(layout.scaling.tab) is None:
+        return []
+    return [GainSource(layout, snapshot)]

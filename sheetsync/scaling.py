@@ -1,0 +1,293 @@
+"""Scaling-law fits of a baseline's ladder, as the literature fits them.
+
+compute form     L(C)    = E + A * C^-alpha
+parametric form  L(N, D) = E + A / N^alpha + B / D^beta     (Hoffmann et al. 2022, approach 3)
+
+Both minimise a Huber loss (delta 1e-3) of log-space residuals, with the prediction written
+as a log-sum-exp of (e, a - alpha log C, ...) so every parameter stays positive, using
+L-BFGS-B with analytic gradients from a small grid of starts whose linear parts (A, B) are
+solved exactly for each (E, alpha, beta) guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+
+from sheetsync.errors import FitError
+
+HUBER_DELTA = 1e-3
+FORMS = ("compute", "parametric")
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Finished baseline runs at several sizes: compute (FLOPs) and final loss, optionally
+    parameters N and tokens D."""
+
+    compute: tuple[float, ...]
+    loss: tuple[float, ...]
+    params: tuple[float, ...] | None = None
+    tokens: tuple[float, ...] | None = None
+    runs: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "compute": list(self.compute),
+            "loss": list(self.loss),
+            "params": list(self.params) if self.params else None,
+            "tokens": list(self.tokens) if self.tokens else None,
+            "runs": list(self.runs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ladder:
+        def t(key: str) -> tuple[float, ...] | None:
+            return tuple(float(v) for v in data[key]) if data.get(key) else None
+
+        return cls(
+            t("compute") or (),
+            t("loss") or (),
+            t("params"),
+            t("tokens"),
+            tuple(data.get("runs") or ()),
+        )
+
+
+def read_ladder_csv(path: Path) -> Ladder:
+    """A ladder from a CSV: columns `compute,loss` or `params,tokens,loss` (+ optional `run`)."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FitError(f"{path}: cannot read the ladder ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    cols = {c.strip() for c in reader.fieldnames or []}
+    if not ({"compute", "loss"} <= cols or {"params", "tokens", "loss"} <= cols):
+        raise FitError(f"{path}: a ladder CSV needs columns compute,loss or params,tokens,loss")
+    values: dict[str, list[float]] = {k: [] for k in ("compute", "loss", "params", "tokens")}
+    runs = []
+    for line, row in enumerate(reader, 2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for key in ("compute", "loss", "params", "tokens"):
+            if key not in cols:
+                continue
+            try:
+                number = float(row[key])
+            except ValueError:
+                raise FitError(f"{path}:{line}: {key} {row[key]!r} is not a number") from None
+            if not math.isfinite(number) or number <= 0:
+                raise FitError(f"{path}:{line}: {key} must be a positive finite number")
+            values[key].append(number)
+        runs.append(row.get("run") or f"line {line}")
+    has_nd = {"params", "tokens"} <= cols
+    compute = (
+        values["compute"]
+        if "compute" in cols
+        else [6.0 * n * d for n, d in zip(values["params"], values["tokens"], strict=True)]
+    )
+    return Ladder(
+        tuple(compute),
+        tuple(values["loss"]),
+        tuple(values["params"]) if has_nd else None,
+        tuple(values["tokens"]) if has_nd else None,
+        tuple(runs),
+    )
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted law: parameters named as in the formulas (E, A, alpha; B, beta)."""
+
+    form: str
+    params: dict[str, float]
+    n_runs: int
+    compute_min: float
+    compute_max: float
+    residual_rms: float
+    tokens_per_param: float | None = None
+    ladder: Ladder | None = field(default=None, compare=False)
+
+    @property
+    def fit_id(self) -> str:
+        text = json.dumps(
+            {"form": self.form, **{k: round(v, 6) for k, v in self.params.items()}}, sort_keys=True
+        )
+        return self.form + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def predict(self, compute: float) -> float:
+        """The law's loss at a compute budget (parametric: along the ladder's D/N)."""
+        p = self.params
+        if self.form == "compute":
+            return p["E"] + p["A"] * compute ** -p["alpha"]
+        r = self.tokens_per_param or 20.0
+        n = math.sqrt(compute / (6.0 * r))
+        return p["E"] + p["A"] * n ** -p["alpha"] + p["B"] * (r * n) ** -p["beta"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            **self.params,
+            "n_runs": self.n_runs,
+            "compute_min": self.compute_min,
+            "compute_max": self.compute_max,
+            "residual_rms": self.residual_rms,
+            "tokens_per_param": self.tokens_per_param,
+            "ladder": self.ladder.to_dict() if self.ladder else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fit:
+        names = ("E", "A", "alpha") + (("B", "beta") if data["form"] == "parametric" else ())
+        ladder = Ladder.from_dict(data["ladder"]) if data.get("ladder") else None
+        return cls(
+            data["form"],
+            {k: float(data[k]) for k in names},
+            int(data["n_runs"]),
+            float(data["compute_min"]),
+            float(data["compute_max"]),
+            float(data["residual_rms"]),
+            data.get("tokens_per_param"),
+            ladder,
+        )
+
+
+def _huber(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    small = np.abs(r) <= HUBER_DELTA
+    value = np.where(small, 0.5 * r * r, HUBER_DELTA * (np.abs(r) - 0.5 * HUBER_DELTA))
+    grad = np.where(small, r, HUBER_DELTA * np.sign(r))
+    return value, grad
+
+
+def _objective(
+    theta: np.ndarray, logs: np.ndarray, log_l: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """theta = (e, a_1.., alpha_1..): log L = LSE(e, a_i - alpha_i * logs_i); Huber of residuals."""
+    k = logs.shape[0]
+    e, a, al = theta[0], theta[1 : 1 + k], theta[1 + k :]
+    terms = np.vstack([np.full(logs.shape[1], e), a[:, None] - al[:, None] * logs])
+    top = terms.max(axis=0)
+    w = np.exp(terms - top)
+    total = w.sum(axis=0)
+    pred = top + np.log(total)
+    w /= total
+    value, g = _huber(pred - log_l)
+    if weights is not None:  # a bootstrap resample: each run counted as often as drawn
+        value, g = value * weights, g * weights
+    grad = np.empty_like(theta)
+    grad[0] = (g * w[0]).sum()
+    grad[1 : 1 + k] = (g * w[1:]).sum(axis=1)
+    grad[1 + k :] = -(g * w[1:] * logs).sum(axis=1)
+    return float(value.sum()), grad
+
+
+def _solve(logs: np.ndarray, loss: np.ndarray, starts: Sequence[np.ndarray]) -> np.ndarray:
+    log_l = np.log(loss)
+    k = logs.shape[0]
+    bounds = [(None, None)] * (1 + k) + [(1e-4, 5.0)] * k
+    best, best_value = None, math.inf
+    for x0 in starts:
+        res = minimize(
+            _objective,
+            x0,
+            args=(logs, log_l),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12},
+        )
+        if res.fun < best_value:
+            best, best_value = res.x, res.fun
+    assert best is not None
+    return best
+
+
+def _starts(
+    logs: np.ndarray, loss: np.ndarray, exps: Sequence[Sequence[float]]
+) -> list[np.ndarray]:
+    """Starts from a grid of (E, exponents), with the linear coefficients solved by NNLS."""
+    starts = []
+    for frac in (0.2, 0.5, 0.8, 0.95):
+        e_guess = frac * loss.min()
+        for al in exps:
+            design = np.exp(-np.asarray(al)[:, None] * logs).T
+            coef, _ = nnls(design, loss - e_guess)
+            a = np.log(np.maximum(coef, 1e-12))
+            starts.append(np.concatenate([[math.log(e_guess)], a, al]))
+    return starts
+
+
+def _check(ladder: Ladder, form: str) -> None:
+    if form not in FORMS:
+        raise FitError(f"unknown form {form!r}: use compute or parametric")
+    need = 4 if form == "compute" else 6
+    if len(ladder) < need:
+        raise FitError(
+            f"the {form} form needs at least {need} finished ladder runs, "
+            f"the ladder has {len(ladder)}"
+        )
+    arrays = [ladder.compute, ladder.loss] + (
+        [ladder.params, ladder.tokens] if form == "parametric" else []
+    )
+    if form == "parametric" and (ladder.params is None or ladder.tokens is None):
+        raise FitError("the parametric form needs params and tokens for every ladder run")
+    for arr in arrays:
+        if not all(math.isfinite(v) and v > 0 for v in arr or ()):
+            raise FitError("the ladder has a non-finite or non-positive compute or loss")
+    if len(set(ladder.compute)) < 3:
+        raise FitError("the ladder's runs are all at one or two sizes; a law needs a range")
+    if form == "parametric" and (
+        len(set(ladder.params or ())) < 3 or len(set(ladder.tokens or ())) < 3
+    ):
+        raise FitError("the parametric form needs ladder runs that vary N and D separately")
+
+
+def fit_ladder(ladder: Ladder, form: str = "compute", start: np.ndarray | None = None) -> Fit:
+    """Fit the ladder; `start` (a previous solution) replaces the grid: one warm start."""
+    _check(ladder, form)
+    loss = np.asarray(ladder.loss)
+    if form == "compute":
+        logs = np.log(np.asarray(ladder.compute))[None, :]
+        exps = [[0.05], [0.1], [0.2], [0.35], [0.5]]
+    else:
+        logs = np.log(np.vstack([ladder.params, ladder.tokens]))
+        exps = [[a, b] for a in (0.2, 0.35, 0.5, 0.7) for b in (0.2, 0.35, 0.5, 0.7)]
+    theta = _solve(logs, loss, [start] if start is not None else _starts(logs, loss, exps))
+    return _fit_from(theta, form, ladder, logs, loss)
+
+
+def _fit_from(
+    theta: np.ndarray, form: str, ladder: Ladder, logs: np.ndarray, loss: np.ndarray
+) -> Fit:
+    k = logs.shape[0]
+    e, a, al = theta[0], theta[1 : 1 + k], theta[1 + k :]
+    pred = np.log(np.exp(e) + np.exp(a[:, None] - al[:, None] * logs).sum(axis=0))
+    rms = float(np.sqrt(np.mean((pred - np.log(loss)) ** 2)))
+    params = {"E": math.exp(e), "A": math.exp(a[0]), "alpha": float(al[0])}
+    tpp = None
+    if form == "parametric":
+        params |= {"B": math.exp(a[1]), "beta": float(al[1])}
+        ratios = np.asarray(ladder.tokens) / np.asarray(ladder.params)
+        tpp = float(np.exp(np.median(np.log(ratios))))
+    return Fit(
+        form, params, len(ladder), min(ladder.compute), max(ladder.compute), rms, tpp, ladder
+    )
+
+
+def theta_of(fit: Fit) -> np.ndarray:
+    """The optimiser's coordinates of a fit (for warm starts)."""
+    p = fit.params
+    if fit.form == "compute":
+        return np.array([math.log(p["E"]), math.log(p["A"]), p["alpha"]])
+    return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p["beta"]])
