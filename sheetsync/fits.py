@@ -156,8 +156,8 @@ def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
         return {"gain": result.note.split(";")[0], "gain_interval": result.note, "fit": fit_name}
     interval = ""
     if result.low is not None:
-        high = f"{result.high:.2f}" if result.high is not None else "inf"
-        interval = f"{result.low:.2f}-{high}x"
+        high = f"{result.high:.3f}" if result.high is not None else "inf"
+        interval = f"{result.low:.3f}-{high}x"
     text = "; ".join(filter(None, [interval, result.note]))
     return {"gain": round(result.gain, 4), "gain_interval": text, "fit": fit_name}
 
