@@ -484,6 +484,55 @@ def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None) -> None:
 # --- google: auth / format --------------------------------------------------------------
 
 
+@main.group()
+def auth() -> None:
+    """Google credentials: which identity sheetsync uses."""
+
+
+@auth.command("status")
+@pass_obj
+def auth_status(obj: _Obj) -> None:
+    """Say which Google identity is used (never a secret) and whom to share the sheet with."""
+    import contextlib
+
+    from sheetsync.backends.google_auth import find_identity
+
+    configured = None
+    with contextlib.suppress(SheetsyncError):  # no project: the environment and gspread's files
+        configured = obj.project().credentials
+    identity = find_identity(configured)
+    click.echo(identity.describe())
+    for warning in identity.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if identity.kind == "none":
+        raise SystemExit(1)
+
+
+@auth.command("login")
+@click.option(
+    "--client-secret",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The OAuth client's JSON (Google Cloud console, desktop app).",
+)
+def auth_login(client_secret: Path) -> None:
+    """Log in as a person in the browser; the token is kept where gspread keeps it."""
+    from sheetsync.backends.google_auth import login
+
+    click.echo(login(client_secret).describe())
+
+
+@main.command("format")
+@pass_obj
+def format_command(obj: _Obj) -> None:
+    """Format the sheet for reading (frozen header, number formats, colours). Idempotent."""
+    project = obj.project()
+    backend = project.backend()
+    with backend.session():
+        backend.format(project.layout())
+    click.echo(f"formatted {backend.describe()}")
+
+
 # --- people: ls / report / pull -----------------------------------------------------------
 
 

@@ -20,6 +20,6 @@ def open_backend(project: Project) -> Backend:
         from sheetsync.backends.local import LocalBackend
 
         return LocalBackend(Path(project.sheet_target))
-    from sheetsync.errors import ConfigError
+    from sheetsync.backends.google import GoogleBackend
 
-    raise ConfigError(f"{project.path}: sheet backend {project.sheet_kind!r} is not available")
+    return GoogleBackend(project.sheet_target, project.credentials)

@@ -1,0 +1,241 @@
+"""The Google Sheet formatted for the review meeting, as one spreadsheets.batchUpdate:
+frozen header and run column, header style, widths, number formats, status validation,
+gain colours, greyed unfinished/stale rows, warning-only protection and a note per owned
+header. Only what is missing is requested, so re-running it sends nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sheetsync.layout import Layout, Table
+
+NUMBER_FORMATS = {
+    "loss": ("NUMBER", "0.0000"),
+    "flops": ("SCIENTIFIC", "0.00E+00"),
+    "fraction": ("PERCENT", "0%"),
+    "score": ("NUMBER", "0.000"),
+    "gain": ("NUMBER", '0.00"x"'),
+    "int": ("NUMBER", "#,##0"),
+    "number": ("NUMBER", "0.0000"),
+}
+GREEN = {"red": 0.78, "green": 0.94, "blue": 0.81}
+RED = {"red": 1.0, "green": 0.78, "blue": 0.81}
+GREY = {"red": 0.9, "green": 0.9, "blue": 0.9}
+HEADER = {"red": 0.87, "green": 0.91, "blue": 0.96}
+PROTECTION = "sheetsync owns this column"
+
+
+def _letter(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _header(sheet: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    rows = (sheet.get("data") or [{}])[0].get("rowData", [])
+    cells = rows[0].get("values", []) if rows else []
+    values = [next(iter(c.get("effectiveValue", {}).values()), None) for c in cells]
+    return values, cells
+
+
+def format_requests(meta: dict[str, Any], layout: Layout) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
+    for table in layout.tables():
+        if table.tab in sheets:
+            out += _tab(sheets[table.tab], table)
+    return out
+
+
+def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
+    props = sheet["properties"]
+    sid = props["sheetId"]
+    grid = props.get("gridProperties", {})
+    values, cells = _header(sheet)
+    pos = {str(v).strip().casefold(): i for i, v in enumerate(values) if v not in (None, "")}
+    cols = {c.key: pos[c.header.casefold()] for c in table.columns if c.header.casefold() in pos}
+    reqs: list[dict[str, Any]] = []
+    frozen_cols = 1 if table.kind == "runs" and cols.get("run") == 0 else 0
+    if grid.get("frozenRowCount", 0) != 1 or grid.get("frozenColumnCount", 0) != frozen_cols:
+        reqs.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {
+                        "sheetId": sid,
+                        "gridProperties": {"frozenRowCount": 1, "frozenColumnCount": frozen_cols},
+                    },
+                    "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount",
+                }
+            }
+        )
+    first = cells[0] if cells else {}
+    styled = first.get("userEnteredFormat", {}).get("textFormat", {}).get("bold")
+    if not styled:
+        reqs.append(
+            {
+                "repeatCell": {
+                    "range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 1},
+                    "cell": {
+                        "userEnteredFormat": {
+                            "backgroundColor": HEADER,
+                            "textFormat": {"bold": True},
+                        }
+                    },
+                    "fields": "userEnteredFormat(backgroundColor,textFormat)",
+                }
+            }
+        )
+        for col in table.columns:
+            if col.key not in cols:
+                continue
+            c = cols[col.key]
+            width = 320 if col.key in ("question", "changes", "conclusion", "notes") else 130
+            reqs.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sid,
+                            "dimension": "COLUMNS",
+                            "startIndex": c,
+                            "endIndex": c + 1,
+                        },
+                        "properties": {"pixelSize": width},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
+            if col.owned and col.type in NUMBER_FORMATS:
+                kind, pattern = NUMBER_FORMATS[col.type]
+                reqs.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": sid,
+                                "startRowIndex": 1,
+                                "startColumnIndex": c,
+                                "endColumnIndex": c + 1,
+                            },
+                            "cell": {
+                                "userEnteredFormat": {
+                                    "numberFormat": {"type": kind, "pattern": pattern}
+                                }
+                            },
+                            "fields": "userEnteredFormat.numberFormat",
+                        }
+                    }
+                )
+        if table.kind == "runs" and "status" in cols:
+            s = cols["status"]
+            cell = _letter(s + 1) + "2"
+            formula = (
+                f'=OR({cell}="",{cell}="finished",{cell}="running",{cell}="launched",'
+                f'LEFT({cell},10)="unfinished")'
+            )
+            reqs.append(
+                {
+                    "setDataValidation": {
+                        "range": {
+                            "sheetId": sid,
+                            "startRowIndex": 1,
+                            "startColumnIndex": s,
+                            "endColumnIndex": s + 1,
+                        },
+                        "rule": {
+                            "condition": {
+                                "type": "CUSTOM_FORMULA",
+                                "values": [{"userEnteredValue": formula}],
+                            },
+                            "inputMessage": "finished, running, launched or unfinished: why",
+                            "strict": False,
+                            "showCustomUi": False,
+                        },
+                    }
+                }
+            )
+    for col in table.columns:
+        if col.key in cols and col.owned and col.meaning:
+            c = cols[col.key]
+            note = f"{col.meaning} (written by sheetsync: {col.owner})"
+            if (cells[c] if c < len(cells) else {}).get("note") != note:
+                reqs.append(
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": sid, "rowIndex": 0, "columnIndex": c},
+                            "rows": [{"values": [{"note": note}]}],
+                            "fields": "note",
+                        }
+                    }
+                )
+    protected = {p.get("description") for p in sheet.get("protectedRanges", [])}
+    for col in table.columns:
+        if col.key in cols and col.owned:
+            desc = f"{PROTECTION}: {col.header}"
+            if desc not in protected:
+                c = cols[col.key]
+                reqs.append(
+                    {
+                        "addProtectedRange": {
+                            "protectedRange": {
+                                "range": {
+                                    "sheetId": sid,
+                                    "startRowIndex": 1,
+                                    "startColumnIndex": c,
+                                    "endColumnIndex": c + 1,
+                                },
+                                "description": desc,
+                                "warningOnly": True,
+                            }
+                        }
+                    }
+                )
+    if table.kind == "runs":
+        reqs += _rules(sheet, sid, cols)
+    return reqs
+
+
+def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[str, Any]]:
+    existing = [
+        r.get("booleanRule", {}).get("condition") for r in sheet.get("conditionalFormats", [])
+    ]
+    wanted = []
+    if "gain" in cols:
+        g = cols["gain"]
+        rng = {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": g, "endColumnIndex": g + 1}
+        wanted.append(
+            (rng, {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "1"}]}, GREEN)
+        )
+        wanted.append((rng, {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "1"}]}, RED))
+    whole = {"sheetId": sid, "startRowIndex": 1}
+    if "status" in cols:
+        s = _letter(cols["status"] + 1)
+        formula = f'=AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
+        wanted.append(
+            (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
+        )
+    if "checks" in cols:
+        k = _letter(cols["checks"] + 1)
+        formula = f'=ISNUMBER(SEARCH("stale",${k}2))'
+        wanted.append(
+            (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
+        )
+    out = []
+    for rng, condition, colour in wanted:
+        if condition not in existing:
+            out.append(
+                {
+                    "addConditionalFormatRule": {
+                        "index": 0,
+                        "rule": {
+                            "ranges": [rng],
+                            "booleanRule": {
+                                "condition": condition,
+                                "format": {"backgroundColor": colour},
+                            },
+                        },
+                    }
+                }
+            )
+    return out
