@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +34,21 @@ class Baseline:
         return f"{self.name}@{self.date.isoformat()}"
 
     def config(self) -> dict[str, Any]:
-        return load_mapping(self.path, BaselineError)
+        """The baseline's config (read once per file version; callers must not mutate it)."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return load_mapping(self.path, BaselineError)
+        return _cached_config(self.path, st.st_mtime_ns, st.st_size)
 
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.config())
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_config(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    return load_mapping(path, BaselineError)
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:

@@ -1,0 +1,34 @@
+"""All four figures in one run: `python -m benchmarks` from the repository root."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from benchmarks import bench_fits, bench_google, bench_local, bench_startup
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    print(f"machine: {machine()}")
+    bench_startup.main()
+    bench_local.main(runs)
+    bench_google.main()
+    bench_fits.main()
+
+
+if __name__ == "__main__":
+    main()
