@@ -26,7 +26,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SheetsyncError as exc:
             error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
-            raise error(str(exc)) from None
+            raise error(" ".join(str(exc).split())) from None  # always one line
 
 
 class _Obj:

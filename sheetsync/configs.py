@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -57,9 +58,10 @@ def load_mapping(path: Path, error: type[Exception] = RunError) -> dict[str, Any
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = f":{mark.line + 1}" if mark is not None else ""
-            raise error(f"{path}{line}: invalid YAML ({exc.problem or exc.context})") from None
+            reason = " ".join(str(exc.problem or exc.context).split())
+            raise error(f"{path}{line}: invalid YAML ({reason})") from None
         except yaml.YAMLError as exc:
-            raise error(f"{path}: invalid YAML ({exc})") from None
+            raise error(f"{path}: invalid YAML ({' '.join(str(exc).split())})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -108,6 +110,12 @@ def find_config(run_dir: Path) -> Path:
         candidate = run_dir / name
         if candidate.is_file():
             return candidate
+        if candidate.is_symlink():
+            try:
+                candidate.stat()
+            except OSError as exc:
+                why = "a symlink loop" if exc.errno == errno.ELOOP else "a broken symlink"
+                raise RunError(f"{candidate}: cannot read ({why})") from None
     raise RunError(f"{run_dir}: no config.yaml or config.json in the run folder")
 
 

@@ -98,6 +98,10 @@ class LocalBackend:
                             f"{LOCK_TIMEOUT:.0f}s; try again when it is done"
                         ) from None
                     time.sleep(0.05)
+            # a sheetsync killed while saving leaves its temp file; under the lock it is ours
+            for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
             office_lock = self.path.parent / f".~lock.{self.path.name}#"
             if office_lock.exists():
                 self.notices.append(
