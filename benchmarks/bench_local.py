@@ -98,7 +98,7 @@ def main(runs: int = 10_000) -> dict[str, float]:
             (folder / "results.json").write_text(json.dumps({"final_loss": 2.25, "flops": 6e18}))
             (folder / "progress.json").write_text(
                 json.dumps(
-                    {"step": 1000, "steps_planned": 1000, "tokens": 10**9 + 1, "state": "finished"}
+                    {"step": 1000, "steps_planned": 1000, "tokens": 2 * 10**9, "state": "finished"}
                 )
             )
         floor = floor_seconds(path)
