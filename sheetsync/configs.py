@@ -27,6 +27,16 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
+def read_text(path: Path, error: type[Exception] = RunError) -> str:
+    """A file's UTF-8 text, or a one-line error naming the file."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def load_mapping(path: Path, error: type[Exception] = RunError) -> dict[str, Any]:
     """Read a YAML or JSON file that must hold a mapping; one-line errors name file and line."""
     import yaml
@@ -41,12 +51,7 @@ def load_mapping(path: Path, error: type[Exception] = RunError) -> dict[str, Any
         raise error(
             f"{path}: {size:,} bytes is too large for a config (limit {MAX_CONFIG_BYTES:,})"
         )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, error)
     if path.suffix == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_unique_pairs(path, error))

@@ -58,12 +58,9 @@ def _finite(path: Path, task: str, key: str, value: Any) -> float:
 
 
 def _load_json(path: Path) -> Any:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RunError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    except OSError as exc:
-        raise RunError(f"{path}: cannot read ({exc.strerror})") from None
+    from sheetsync.configs import read_text
+
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.plan import column_letter
+
 if TYPE_CHECKING:
     from sheetsync.layout import Layout, Table
 
@@ -24,14 +26,6 @@ RED = {"red": 1.0, "green": 0.78, "blue": 0.81}
 GREY = {"red": 0.9, "green": 0.9, "blue": 0.9}
 HEADER = {"red": 0.87, "green": 0.91, "blue": 0.96}
 PROTECTION = "sheetsync owns this column"
-
-
-def _letter(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _header(sheet: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -129,7 +123,7 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
                 )
         if table.kind == "runs" and "status" in cols:
             s = cols["status"]
-            cell = _letter(s + 1) + "2"
+            cell = column_letter(s + 1) + "2"
             formula = (
                 f'=OR({cell}="",{cell}="finished",{cell}="running",{cell}="launched",'
                 f'LEFT({cell},10)="unfinished")'
@@ -210,13 +204,13 @@ def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[s
         wanted.append((rng, {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "1"}]}, RED))
     whole = {"sheetId": sid, "startRowIndex": 1}
     if "status" in cols:
-        s = _letter(cols["status"] + 1)
+        s = column_letter(cols["status"] + 1)
         formula = f'=AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
         wanted.append(
             (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
         )
     if "checks" in cols:
-        k = _letter(cols["checks"] + 1)
+        k = column_letter(cols["checks"] + 1)
         formula = f'=ISNUMBER(SEARCH("stale",${k}2))'
         wanted.append(
             (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
