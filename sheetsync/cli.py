@@ -6,6 +6,8 @@ A `SheetsyncError` becomes a one-line `Error: ...` with exit code 1 (bad data) o
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +132,8 @@ def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) 
     """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
     from sheetsync.engine import sync_runs
 
-    result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite)
+    with _progress("syncing runs") as progress:
+        result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite, progress)
     _print_plan(result.plan)
     for run_id in result.missing:
         click.echo(f"no folder for run {run_id}: skipped")
@@ -146,6 +149,30 @@ def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) 
     kept = [c for c in result.plan.conflicts if c.resolved == "kept"]
     if kept:
         click.echo(f"{len(kept)} cells edited by people were kept (--overwrite replaces them)")
+
+
+PROGRESS_FROM = 36  # runs: below this a command is quick enough to need no bar
+
+
+@contextlib.contextmanager
+def _progress(label: str):  # noqa: ANN202 - yields a (done, total) callback
+    """click's progress bar on stderr for long commands; silent off a terminal."""
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_FROM or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def _print_plan(plan) -> None:
@@ -493,7 +520,6 @@ def auth() -> None:
 @pass_obj
 def auth_status(obj: _Obj) -> None:
     """Say which Google identity is used (never a secret) and whom to share the sheet with."""
-    import contextlib
 
     from sheetsync.backends.google_auth import find_identity
 

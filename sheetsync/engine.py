@@ -224,8 +224,12 @@ def sync_runs(
     run_dirs: Sequence[Path] | None = None,
     dry_run: bool = False,
     overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SyncResult:
-    """Fill result cells of the runs in the sheet from their folders; never clobber people."""
+    """Fill result cells of the runs in the sheet from their folders; never clobber people.
+
+    `progress(done, total)` is called as runs are read (a CLI shows a bar with it).
+    """
     from sheetsync.plugins import load_plugins
 
     load_plugins()
@@ -245,7 +249,9 @@ def sync_runs(
             sources.extend(factory(project, layout, snapshot))
         desired = {}
         result.notices = []
-        for run in runs:
+        for done, run in enumerate(runs, 1):
+            if progress is not None:
+                progress(done, len(runs))
             row = _row_values(grid, header, rows[run.run_id])
             values: dict[str, Value] = {}
             for source in sources:

@@ -101,3 +101,29 @@ def test_pull_csv_json_and_parquet_without_pyarrow(project, tmp_path):
         missing = cli(project, "pull", "--format", "parquet", "--out", str(tmp_path / "x.pq"))
         assert missing.exit_code == 2
         assert "parquet needs pyarrow" in missing.output
+
+
+def test_sync_shows_a_progress_bar_on_a_terminal_only(project):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    for i in range(40):
+        write_run(project, f"p{i:02d}")
+        cli(project, "add", str(project.runs_dir / f"p{i:02d}"), "-q", "q", "-b", "b", "--yes")
+    command = [sys.executable, "-m", "sheetsync", "--config", str(project.path), "sync", "-n"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    piped = subprocess.run(command, capture_output=True, text=True, cwd=root, check=True)
+    assert "syncing runs" not in piped.stderr + piped.stdout
+    leader, follower = pty.openpty()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=follower, cwd=root, check=True)
+    os.close(follower)
+    seen = b""
+    try:
+        while chunk := os.read(leader, 4096):
+            seen += chunk
+    except OSError:
+        pass
+    assert done.returncode == 0
+    assert b"syncing runs" in seen and b"100%" in seen
