@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -100,16 +99,41 @@ def build(rows: SheetRows, since: dt.date | None = None) -> Report:
     return Report(since, groups, trends(rows.records), attention)
 
 
-def _fit_curve(rows: SheetRows, baseline: str) -> tuple[dict[str, float], str] | None:
-    fits = [f for f in rows.fits if f.get("baseline") == baseline and f.get("form") == "compute"]
-    if not fits:
+def _fit_for(rows: SheetRows, baseline: str):  # noqa: ANN202 - (name, Fit) or None
+    """The newest recorded fit of a baseline, as the gains were computed against it."""
+    from sheetsync.fits import fits_in
+
+    return fits_in(rows.fits).get(baseline)
+
+
+def _band(fit, xs: list[float]):  # noqa: ANN001, ANN202 - (low, high) arrays or None
+    """The 5th and 95th percentiles of the law's loss at each compute, over bootstrap refits."""
+    import numpy as np
+
+    from sheetsync.errors import FitError
+    from sheetsync.gain import bootstrap
+    from sheetsync.scaling import Fit
+
+    if fit.ladder is None:
         return None
-    newest = max(fits, key=lambda f: str(f.get("fitted") or ""))
     try:
-        params = json.loads(str(newest.get("params")))
-        return {k: float(params[k]) for k in ("E", "A", "alpha")}, str(newest.get("fit"))
-    except (ValueError, KeyError, TypeError):
+        boot = bootstrap(fit, resamples=200)
+    except FitError:
         return None
+    curves = []
+    for i in range(len(boot.params["E"])):
+        one = Fit(
+            fit.form,
+            {k: float(v[i]) for k, v in boot.params.items()},
+            fit.n_runs,
+            fit.compute_min,
+            fit.compute_max,
+            0.0,
+            fit.tokens_per_param,
+        )
+        curves.append([one.predict(x) for x in xs])
+    arr = np.array(curves)
+    return np.quantile(arr, 0.05, axis=0), np.quantile(arr, 0.95, axis=0)
 
 
 def plots(rows: SheetRows, report: Report) -> None:
@@ -134,17 +158,17 @@ def plots(rows: SheetRows, report: Report) -> None:
             continue
         fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
         ax.scatter(*zip(*pts, strict=True), color="#333", label="ladder", zorder=3)
-        curve = _fit_curve(rows, baseline)
+        found = _fit_for(rows, baseline)
         lo_c, hi_c = min(c for c, _ in pts), max(c for c, _ in pts)
-        if curve:
-            p, fit_id = curve
+        if found:
+            name, fit = found
             xs = [lo_c / 3 * (hi_c * 9 / lo_c) ** (i / 99) for i in range(100)]
-            ax.plot(
-                xs,
-                [p["E"] + p["A"] * x ** -p["alpha"] for x in xs],
-                color="#1f77b4",
-                label=f"fit {fit_id}",
-            )
+            ax.plot(xs, [fit.predict(x) for x in xs], color="#1f77b4", label=f"fit {name}")
+            band = _band(fit, xs)
+            if band is not None:
+                ax.fill_between(
+                    xs, band[0], band[1], color="#1f77b4", alpha=0.2, label="90% bootstrap band"
+                )
         mine = [
             (r, _num(r.get("compute")), _num(r.get("final_loss")))
             for r in shown
