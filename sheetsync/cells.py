@@ -24,14 +24,20 @@ UNFINISHED_MARK = "unfinished"
 ROLES = ("feature", "baseline", "ladder")
 
 
+def _git(*args: str) -> str | None:
+    """A git command's output, or None when git is missing, fails or hangs."""
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def who() -> str:
     """The person adding a run: git's user.name, else the login name."""
-    try:
-        name = subprocess.run(
-            ["git", "config", "user.name"], capture_output=True, text=True, timeout=5, check=False
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        name = ""
+    name = _git("config", "user.name")
     if name:
         return name
     try:
@@ -42,26 +48,11 @@ def who() -> str:
 
 def git_commit(folder: Path) -> str | None:
     """HEAD of the git repository containing `folder` (marked -dirty if the tree is not clean)."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        if head.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    head = _git("-C", str(folder), "rev-parse", "--short=12", "HEAD")
+    if not head:
         return None
-    return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
+    status = _git("-C", str(folder), "status", "--porcelain", "--untracked-files=no")
+    return head + ("-dirty" if status else "")
 
 
 def changes_text(run: Run, baseline: Baseline) -> str:

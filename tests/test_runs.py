@@ -76,3 +76,24 @@ def test_missing_config_is_named(tmp_path):
     (run_dir / "config.yaml").unlink()
     with pytest.raises(RunError, match="no config.yaml or config.json in the run folder"):
         read_run(run_dir)
+
+
+def test_git_commit_of_the_run_folder_is_recorded_and_marked_dirty(tmp_path):
+    import subprocess
+
+    from sheetsync.cells import git_commit
+
+    repo = tmp_path / "repo"
+    run_dir = repo / "runs" / "r"
+    shutil.copytree(EXAMPLE, run_dir)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert git_commit(run_dir) == head
+    (run_dir / "config.yaml").write_text("changed: true\n")
+    assert git_commit(run_dir) == head + "-dirty"
+    assert git_commit(tmp_path) is None
