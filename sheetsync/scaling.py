@@ -251,6 +251,14 @@ def _check(ladder: Ladder, form: str) -> None:
         len(set(ladder.params or ())) < 3 or len(set(ladder.tokens or ())) < 3
     ):
         raise FitError("the parametric form needs ladder runs that vary N and D separately")
+    if form == "parametric":
+        log_n, log_d = np.log(ladder.params or ()), np.log(ladder.tokens or ())
+        slope, intercept = np.polyfit(log_n, log_d, 1)
+        if np.std(log_d - (slope * log_n + intercept)) < 0.05:
+            raise FitError(
+                "the parametric form needs ladder runs that vary N and D separately; in this "
+                "ladder D is a fixed function of N, so use the compute form"
+            )
 
 
 def fit_ladder(ladder: Ladder, form: str = "compute", start: np.ndarray | None = None) -> Fit:

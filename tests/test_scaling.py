@@ -205,3 +205,11 @@ def test_parametric_fit_reproduces_the_published_chinchilla_replication():
     assert fit.params["beta"] == pytest.approx(0.3658, abs=0.0005)
     assert fit.params["A"] == pytest.approx(482.01, rel=0.01)
     assert fit.params["B"] == pytest.approx(2085.43, rel=0.01)
+
+
+def test_parametric_form_refuses_a_ladder_whose_d_follows_n():
+    n = np.geomspace(1e8, 2e9, 7)
+    d = 20 * n
+    loss = 1.8 + 400 / n**0.34 + 2000 / d**0.36
+    with pytest.raises(FitError, match="D is a fixed function of N, so use the compute form"):
+        fit_ladder(Ladder(tuple(6 * n * d), tuple(loss), tuple(n), tuple(d)), "parametric")
