@@ -383,3 +383,12 @@ def test_sync_keeps_people_formatting_and_formats_numbers(project):
     header = [c.value for c in ws[1]]
     loss = ws.cell(2, header.index("final loss") + 1)
     assert (loss.value, loss.number_format) == (2.41234567, "0.0000")
+
+
+def test_control_character_in_a_question_is_refused_with_one_line(project):
+    write_run(project, "r1")
+    before = workbook_bytes(project)
+    result = run(project, "add", str(project.runs_dir / "r1"), "-q", "why\x1f?", "-b", "b", "--yes")
+    assert result.exit_code == 1
+    assert "Runs tab cell D2: 'why\\x1f?' holds a control character" in result.output
+    assert workbook_bytes(project) == before

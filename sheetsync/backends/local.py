@@ -160,13 +160,18 @@ class LocalBackend:
         self._save(wb, token.signature)
 
     def _check(self, wb: Workbook, writes: Sequence[CellWrite]) -> None:
-        from openpyxl.cell.cell import MergedCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
         from openpyxl.utils import get_column_letter
 
         for w in writes:
             name = f"{w.tab} tab cell {get_column_letter(w.col)}{w.row}"
             if isinstance(w.value, str) and len(w.value) > MAX_CELL_TEXT:
                 raise SheetError(f"{name}: {len(w.value):,} characters is over a cell's limit")
+            if isinstance(w.value, str) and ILLEGAL_CHARACTERS_RE.search(w.value):
+                raise SheetError(
+                    f"{name}: {w.value[:40]!r} holds a control character a workbook cannot "
+                    "store; remove it"
+                )
             if w.tab in wb.sheetnames and isinstance(wb[w.tab].cell(w.row, w.col), MergedCell):
                 raise SheetError(f"{name} is inside merged cells; unmerge them and run again")
 
