@@ -50,14 +50,14 @@ class GoogleBackend:
         credentials: str | None = None,
         session: requests.Session | None = None,
         retry_budget: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ):
         self.key = sheet_key(target)
         self.target = target
         self._credentials = credentials
         self._session = session
         self.retry_budget = retry_budget
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else time.sleep
         self._http: Any = None
         self.notices: list[str] = []
         self.retries = 0
