@@ -81,7 +81,8 @@ def check_run(
 
     # 1. drift: the config in the folder is the one fingerprinted at `add`
     recorded = row.get("fingerprint")
-    launched = launch_copy(run)
+    drifted_since_add = not is_empty(recorded) and recorded != run.fingerprint
+    launched = launch_copy(run) if drifted_since_add else None
     if is_empty(recorded):
         add("drift", "warn", "no config fingerprint in the sheet")
     elif recorded != run.fingerprint:
@@ -95,7 +96,7 @@ def check_run(
         add("drift", "ok", "config matches its fingerprint")
     # 2. baseline date exists, and the recorded changes are the diff against it
     baseline = _baseline(row, registry)
-    as_launched = launched if launched is not None and recorded != run.fingerprint else run.config
+    as_launched = launched if launched is not None else run.config
     changes: list[Change] = []
     if baseline is None:
         add("baseline", "fail", f"baseline {_ref(row)} is not in {registry.folder}")

@@ -11,6 +11,7 @@ The contract (see README, "The run folder"):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -86,7 +87,7 @@ class Run:
     results: Results = field(default_factory=Results)
     launch: Launch = field(default_factory=Launch)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.config)
 
