@@ -3,6 +3,7 @@ mean one thing (generative repeats averaged first; a partial average marked k/n)
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,12 +99,17 @@ class Score:
         return statistics.stdev(self.samples) if len(self.samples) > 1 else None
 
 
-def _metric_key(values: Mapping[str, Any], wanted: str) -> str | None:
+def _metric_key(values: Mapping[str, Any], wanted: str, task: str = "") -> str | None:
+    """The key holding `wanted`: exact, else a bare metric with the task's default filter
+    (gsm8k `exact_match` -> `exact_match,strict-match`), `none`, then the first filter."""
     if wanted in values:
         return wanted
     base = wanted.split(",", 1)[0]
     if base in values:
         return base
+    default = DEFAULT_METRICS.get(task, "")
+    if "," not in wanted and default.split(",", 1)[0] == base and default in values:
+        return default
     if f"{base},none" in values:
         return f"{base},none"
     matches = sorted(k for k in values if k.split(",", 1)[0] == base)
@@ -118,6 +124,8 @@ def pick(spec: EvalSpec, raw: RawEvals) -> Score | str | None:
     if not candidates:
         return raw.errors.get(spec.task) or raw.errors.get("*")
     newest = max(candidates, key=lambda m: m.when)
+    if raw.error_when.get(spec.task, -math.inf) > newest.when:
+        return raw.errors[spec.task]  # the newest file is broken: say so, show no stale value
     group = [
         m for m in candidates if m.checkpoint == newest.checkpoint and m.source.name != "evals.json"
     ]
@@ -127,7 +135,7 @@ def pick(spec: EvalSpec, raw: RawEvals) -> Score | str | None:
     stderr = None
     metric = None
     for m in group:
-        key = _metric_key(m.values, spec.wanted_metric)
+        key = _metric_key(m.values, spec.wanted_metric, spec.task)
         if key is None:
             return f"{m.source}: task {spec.task!r}: no metric {spec.wanted_metric.split(',')[0]!r}"
         value = m.values[key]

@@ -3,7 +3,8 @@
 Native `evals.json` (values are fractions in [0, 1]):
     {"hellaswag": {"acc_norm": 0.61, "acc_norm_stderr": 0.004},
      "gsm8k": {"exact_match": {"samples": [0.31, 0.29, 0.33]}}}
-A metric is a number, or `{"samples": [...]}` for a generative eval repeated over seeds.
+A metric is a number, or `{"samples": [...]}` (alias `repeats`) for a generative eval
+repeated over seeds; `<metric>_stderr` is optional.
 
 lm-evaluation-harness: every `results*.json` under `lm_eval/` or `evals/` in the run folder,
 as the harness writes it (`results` keyed by task with `metric,filter` keys such as
@@ -47,14 +48,25 @@ class RawEvals:
     native: dict[str, Measurement] = field(default_factory=dict)
     harness: list[Measurement] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # task (or "*") -> one-line message
+    error_when: dict[str, float] = field(default_factory=dict)  # task -> newest failing file
+
+    def fail(self, task: str, message: str, when: float) -> None:
+        """Keep the newest file's error per task, so it can outrank an older good value."""
+        if task not in self.errors or when >= self.error_when.get(task, -math.inf):
+            self.errors[task] = message
+            self.error_when[task] = when
 
 
 def _finite(path: Path, task: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RunError(f"{path}: task {task!r}: {key} must be a number, not {value!r}")
-    if not math.isfinite(value):
-        raise RunError(f"{path}: task {task!r}: {key} is {value} (not a finite number)")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        number = math.inf
+    if not math.isfinite(number):
+        raise RunError(f"{path}: task {task!r}: {key} is {number} (not a finite number)")
+    return number
 
 
 def _load_json(path: Path) -> Any:
@@ -65,6 +77,9 @@ def _load_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise RunError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # an integer over 4300 digits; deep nesting
+        reason = str(exc).split(";")[0] or type(exc).__name__
+        raise RunError(f"{path}: unreadable JSON ({reason})") from None
 
 
 def read_native(path: Path, raw: RawEvals) -> None:
@@ -81,7 +96,7 @@ def read_native(path: Path, raw: RawEvals) -> None:
                 if key.endswith("_stderr"):
                     stderrs[key[: -len("_stderr")]] = _finite(path, task, key, value)
                 elif isinstance(value, dict):
-                    samples = value.get("samples")
+                    samples = value.get("samples", value.get("repeats"))
                     if not isinstance(samples, list) or not samples:
                         raise RunError(
                             f"{path}: task {task!r}: {key} must be a number or "
@@ -92,7 +107,15 @@ def read_native(path: Path, raw: RawEvals) -> None:
                     values[key] = _finite(path, task, key, value)
             raw.native[task] = Measurement(task, values, stderrs, path, path.stat().st_mtime)
         except RunError as exc:
-            raw.errors[task] = str(exc)
+            raw.fail(task, str(exc), path.stat().st_mtime)
+
+
+def _is_time(value: float) -> bool:
+    """A usable Unix time (the harness writes `date` as one); anything else falls back to mtime."""
+    try:
+        return math.isfinite(float(value)) and value >= 0
+    except OverflowError:
+        return False
 
 
 def harness_files(run_dir: Path) -> list[Path]:
@@ -115,13 +138,13 @@ def read_harness(path: Path, raw: RawEvals) -> None:
         for name, metrics in groups.items():
             tasks.setdefault(name, metrics)
     when = data.get("date")
-    if isinstance(when, bool) or not isinstance(when, int | float):
+    if isinstance(when, bool) or not isinstance(when, int | float) or not _is_time(when):
         when = path.stat().st_mtime
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     checkpoint = str(config.get("model_args") or config.get("pretrained") or "")
     for task, metrics in tasks.items():
         if not isinstance(metrics, dict):
-            raw.errors[task] = f"{path}: task {task!r}: expected a mapping of metrics"
+            raw.fail(task, f"{path}: task {task!r}: expected a mapping of metrics", float(when))
             continue
         values: dict[str, float | tuple[float, ...]] = {}
         stderrs: dict[str, float] = {}
@@ -136,7 +159,7 @@ def read_harness(path: Path, raw: RawEvals) -> None:
                 elif not isinstance(value, dict | list):
                     values[name] = _finite(path, task, key, value)
         except RunError as exc:
-            raw.errors[task] = str(exc)
+            raw.fail(task, str(exc), float(when))
             continue
         raw.harness.append(Measurement(task, values, stderrs, path, float(when), checkpoint))
 

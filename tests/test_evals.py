@@ -121,6 +121,86 @@ def test_native_file_with_samples_and_stderr(tmp_path):
     assert scores["eval:gsm8k"].value == pytest.approx(0.3)
 
 
+def test_group_only_in_groups_as_older_harness_versions_write_it(tmp_path):
+    data = {
+        "results": {
+            "mmlu_stem": {"alias": " - stem", "acc,none": 0.2, "acc_stderr,none": 0.01},
+            "mmlu_humanities": {"alias": " - humanities", "acc,none": 0.3},
+        },
+        "groups": {"mmlu": {"alias": "mmlu", "acc,none": 0.27, "acc_stderr,none": 0.004}},
+        "group_subtasks": {"mmlu": ["mmlu_humanities", "mmlu_stem"]},
+        "date": 1_790_000_000.5,
+    }
+    (tmp_path / "evals" / "job1").mkdir(parents=True)
+    (tmp_path / "evals" / "job1" / "results_2026-10-01T12-00-00.json").write_text(json.dumps(data))
+    mmlu = read_scores(tmp_path, SPECS)["eval:mmlu"]
+    assert (mmlu.value, mmlu.stderr) == (0.27, 0.004)
+
+
+def test_a_bare_metric_in_the_layout_takes_the_tasks_default_filter(tmp_path):
+    harness_file(
+        tmp_path,
+        "results_a.json",
+        {"gsm8k": {"exact_match,flexible-extract": 0.4, "exact_match,strict-match": 0.3}},
+        1_790_000_000.0,
+        "pretrained=final",
+    )
+    spec = EvalSpec("eval:gsm8k", "gsm8k", "exact_match", "generative")
+    score = read_scores(tmp_path, [spec])["eval:gsm8k"]
+    assert (score.metric, score.value) == ("exact_match,strict-match", 0.3)
+    flexible = EvalSpec("eval:gsm8k", "gsm8k", "exact_match,flexible-extract", "generative")
+    assert read_scores(tmp_path, [flexible])["eval:gsm8k"].value == 0.4
+
+
+def test_a_broken_newest_file_shows_its_error_not_an_older_checkpoints_value(tmp_path):
+    harness_file(
+        tmp_path, "results_1.json", {"hellaswag": {"acc_norm,none": 0.5}}, 1_790_000_000.0, "a"
+    )
+    path = harness_file(
+        tmp_path, "results_2.json", {"arc_challenge": {"acc_norm,none": 0.3}}, 1_790_100_000.0, "b"
+    )
+    data = json.loads(path.read_text())
+    data["results"]["hellaswag"] = {"acc_norm,none": "oops"}
+    path.write_text(json.dumps(data))
+    scores = read_scores(tmp_path, SPECS)
+    assert (
+        "results_2.json: task 'hellaswag': acc_norm,none must be a number"
+        in (scores["eval:hellaswag"])
+    )
+    assert scores["eval:arc_challenge"].value == 0.3
+
+
+def test_native_repeats_alias_is_averaged_with_its_spread(tmp_path):
+    (tmp_path / "evals.json").write_text(
+        json.dumps({"gsm8k": {"exact_match": {"repeats": [0.25, 0.35, 0.30]}}})
+    )
+    score = read_scores(tmp_path, SPECS)["eval:gsm8k"]
+    assert score.value == pytest.approx(0.30)
+    assert score.spread == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"hellaswag": {"acc_norm": 1' + "0" * 400 + "}}", "acc_norm is inf"),
+        ('{"hellaswag": {"acc_norm": 1' + "0" * 5000 + "}}", "unreadable JSON (Exceeds the limit"),
+        ("[" * 100_000 + "]" * 100_000, "unreadable JSON"),
+    ],
+)
+def test_absurd_numbers_and_nesting_are_one_line_errors(tmp_path, content, message):
+    (tmp_path / "evals.json").write_text(content)
+    score = read_scores(tmp_path, SPECS)["eval:hellaswag"]
+    assert message in score and "\n" not in score
+
+
+def test_a_date_that_is_no_time_falls_back_to_the_files_mtime(tmp_path):
+    path = harness_file(
+        tmp_path, "results_a.json", {"hellaswag": {"acc_norm,none": 0.5}}, 0.0, "pretrained=x"
+    )
+    path.write_text(path.read_text().replace('"date": 0.0', '"date": 1' + "0" * 400))
+    assert read_scores(tmp_path, SPECS)["eval:hellaswag"].value == 0.5
+
+
 def test_average_complete_partial_empty_and_groups():
     def s(v: float) -> Score:
         return Score("t", "acc", v, None, (v,), ())
@@ -184,7 +264,13 @@ def test_layout_eval_spec_errors_name_the_column():
 @settings(max_examples=200, deadline=None)
 @given(
     st.recursive(
-        st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=5),
+        st.none()
+        | st.booleans()
+        | st.floats(allow_nan=True)
+        | st.integers()
+        | st.integers(min_value=10**300, max_value=10**400)
+        | st.sampled_from(["hellaswag", "mmlu", "acc_norm,none", "N/A", "samples"])
+        | st.text(max_size=5),
         lambda children: (
             st.lists(children, max_size=3)
             | st.dictionaries(st.text(max_size=8), children, max_size=4)
@@ -197,6 +283,9 @@ def test_readers_never_raise_on_arbitrary_json(tmp_path_factory, data):
     (folder / "evals.json").write_text(json.dumps(data))
     (folder / "lm_eval").mkdir()
     (folder / "lm_eval" / "results_x.json").write_text(json.dumps({"results": data}))
+    (folder / "lm_eval" / "results_y.json").write_text(
+        json.dumps({"results": {"hellaswag": data}, "groups": data, "date": data})
+    )
     try:
         read_raw(folder)
         read_scores(folder, SPECS)
