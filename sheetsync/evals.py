@@ -38,7 +38,21 @@ DEFAULT_METRICS = {
     "gpqa_main_zeroshot": "acc_norm,none",
     "gpqa_diamond_zeroshot": "acc_norm,none",
     "gpqa_main_cot_zeroshot": "exact_match,flexible-extract",
+    "mmlu_pro": "exact_match,custom-extract",
 }
+
+
+def default_metric(task: str) -> str:
+    """The metric a column shows when the layout names none; other gpqa_* variants follow
+    their YAMLs (generative and cot ones score `exact_match` per filter, the rest `acc_norm`)."""
+    if task in DEFAULT_METRICS:
+        return DEFAULT_METRICS[task]
+    if task.startswith("gpqa_"):
+        generative = "cot" in task or "generative" in task
+        return "exact_match,flexible-extract" if generative else "acc_norm,none"
+    return "acc,none"
+
+
 UNFINISHED = "unfinished"
 BASELINE_ROLES = ("baseline", "ladder")  # the baseline's own runs, at one size or a ladder
 
@@ -55,7 +69,7 @@ class EvalSpec:
 
     @property
     def wanted_metric(self) -> str:
-        return self.metric or DEFAULT_METRICS.get(self.task, "acc,none")
+        return self.metric or default_metric(self.task)
 
 
 def parse_eval_spec(column_key: str, mapping: Mapping[str, Any], where: str) -> EvalSpec:
@@ -107,7 +121,7 @@ def _metric_key(values: Mapping[str, Any], wanted: str, task: str = "") -> str |
     base = wanted.split(",", 1)[0]
     if base in values:
         return base
-    default = DEFAULT_METRICS.get(task, "")
+    default = default_metric(task)
     if "," not in wanted and default.split(",", 1)[0] == base and default in values:
         return default
     if f"{base},none" in values:

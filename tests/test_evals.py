@@ -152,6 +152,22 @@ def test_a_bare_metric_in_the_layout_takes_the_tasks_default_filter(tmp_path):
     assert read_scores(tmp_path, [flexible])["eval:gsm8k"].value == 0.4
 
 
+@pytest.mark.parametrize(
+    ("task", "metric"),
+    [
+        ("hellaswag", "acc_norm,none"),
+        ("winogrande", "acc,none"),
+        ("gsm8k", "exact_match,strict-match"),
+        ("gpqa_diamond_n_shot", "acc_norm,none"),
+        ("gpqa_diamond_cot_n_shot", "exact_match,flexible-extract"),
+        ("gpqa_extended_generative_n_shot", "exact_match,flexible-extract"),
+        ("some_new_task", "acc,none"),
+    ],
+)
+def test_a_column_without_a_metric_shows_the_tasks_usual_one(task, metric):
+    assert EvalSpec("eval:x", task).wanted_metric == metric
+
+
 def test_a_broken_newest_file_shows_its_error_not_an_older_checkpoints_value(tmp_path):
     harness_file(
         tmp_path, "results_1.json", {"hellaswag": {"acc_norm,none": 0.5}}, 1_790_000_000.0, "a"
