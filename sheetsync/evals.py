@@ -4,6 +4,7 @@ mean one thing (generative repeats averaged first; a partial average marked k/n)
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -182,14 +183,24 @@ def _average(values: list[float | None]) -> tuple[float | None, int]:
 
 
 def average_cell(values: list[float | None], scale: float) -> Value:
-    """The mean of the values; a partial set says so (`0.612 (3/5)`) so it is never compared
-    with a complete one; no values at all is an empty cell, not 0."""
+    """The mean of the values; a partial set says so (`0.612 (3/5)`, in percent `61.2 (3/5)`)
+    so it is never compared with a complete one; no values at all is an empty cell, not 0."""
     mean, n = _average(values)
     if mean is None:
         return None
     if n == len(values):
         return round(mean * scale, 6)
-    return f"{mean * scale:.3f} ({n}/{len(values)})"
+    shown = f"{mean * scale:.1f}" if scale != 1.0 else f"{mean:.3f}"
+    return f"{shown} ({n}/{len(values)})"
+
+
+def error_cell(message: str) -> str:
+    """Why an eval cell is empty, short enough for a cell: the message without its file path
+    and task (`sync` and `sheetsync evals` print the whole line)."""
+    reason = re.sub(r"^.*?\.json(:\d+)?: (task '.*?': )?", "", message, count=1)
+    if len(reason) > 80:
+        reason = reason[:79] + "…"
+    return f"error: {reason}"
 
 
 def eval_cells(
@@ -209,7 +220,7 @@ def eval_cells(
             cells[spec.column_key] = round(score.value * factor, 6)
         else:
             values[spec.column_key] = None
-            cells[spec.column_key] = "error: see `sheetsync evals`" if score else None
+            cells[spec.column_key] = error_cell(score) if score else None
     cells["eval_avg"] = average_cell([values[s.column_key] for s in specs], factor)
     for key in group_columns:
         group = key.split(":", 1)[1]

@@ -131,7 +131,9 @@ def _check_ok_case(case_id: str, project, output: str) -> None:  # noqa: ANN001
         assert ws.cell(2, _col(ws, "final loss")).value == 1.9
     elif case_id == "eval-file-wrong-shape":
         assert "evals of r1:" in output and "expected a mapping of task -> metrics" in output
-        assert ws.cell(2, _col(ws, "hellaswag")).value == "error: see `sheetsync evals`"
+        assert ws.cell(2, _col(ws, "hellaswag")).value == (
+            "error: expected a mapping of task -> metrics"
+        )
 
 
 def test_corpus_has_at_least_forty_cases():

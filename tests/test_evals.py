@@ -239,6 +239,7 @@ def test_average_complete_partial_empty_and_groups():
     assert cells["eval:mmlu"] is None
     empty = eval_cells(SPECS, {}, "fraction", groups)
     assert empty["eval_avg"] is None and empty["eval_avg:knowledge"] is None
+    assert eval_cells(SPECS, partial, "percent", groups)["eval_avg"] == "33.3 (3/4)"
     percent = eval_cells(SPECS, full, "percent")
     assert percent["eval_avg"] == pytest.approx(35.0)
     assert percent["eval:hellaswag"] == pytest.approx(50.0)
@@ -268,6 +269,26 @@ def test_malformed_native_file_names_file_and_task(tmp_path, content, message):
     score = read_scores(tmp_path, SPECS)["eval:hellaswag"]
     assert isinstance(score, str)
     assert message in score and str(tmp_path / "evals.json") in score
+
+
+@pytest.mark.parametrize(
+    ("message", "cell"),
+    [
+        (
+            "/r/evals.json:3: invalid JSON (Expecting value)",
+            "error: invalid JSON (Expecting value)",
+        ),
+        (
+            "/r/lm_eval/a/results_1.json: task 'hellaswag': acc_norm,none is nan (not a finite "
+            "number)",
+            "error: acc_norm,none is nan (not a finite number)",
+        ),
+        ("/r/evals.json: task 'mmlu': no metric 'acc'", "error: no metric 'acc'"),
+    ],
+)
+def test_an_eval_cell_says_why_it_is_empty_without_the_path(message, cell):
+    spec = EvalSpec("eval:x", "x")
+    assert eval_cells([spec], {"eval:x": message})["eval:x"] == cell
 
 
 def test_layout_eval_spec_errors_name_the_column():
@@ -343,7 +364,7 @@ def test_sync_fills_eval_cells_marks_unfinished_and_survives_a_broken_file(proje
     assert rows["good"]["hellaswag"] == 0.5
     assert rows["good"]["eval avg (0-1)"] == pytest.approx(0.35)
     assert rows["good"]["reasoning avg"] == pytest.approx(0.25)
-    assert rows["broken"]["hellaswag"] == "error: see `sheetsync evals`"
+    assert rows["broken"]["hellaswag"] == ("error: invalid JSON (Expecting ',' delimiter)")
     assert rows["broken"]["eval avg (0-1)"] is None
     assert rows["killed"]["hellaswag"] == "unfinished"
     assert rows["killed"]["eval avg (0-1)"] == "unfinished"
