@@ -372,3 +372,47 @@ def test_sync_fills_eval_cells_marks_unfinished_and_survives_a_broken_file(proje
     shown = runner.invoke(main, [*cfg, "evals", str(good), "--json"])
     records = json.loads(shown.output)
     assert records[0]["sources"][0].endswith("results_a.json")
+
+
+def _four(hs: float, arc: float, mmlu: float, gsm: float) -> dict[str, dict]:
+    return {
+        "hellaswag": {"acc_norm,none": hs, "acc_norm_stderr,none": 0.005},
+        "arc_challenge": {"acc_norm,none": arc},
+        "mmlu": {"acc,none": mmlu, "acc_stderr,none": 0.004},
+        "gsm8k": {"exact_match,strict-match": gsm},
+    }
+
+
+def test_sync_writes_the_eval_avg_delta_against_the_baselines_run_at_the_same_size(project):
+    runner = CliRunner()
+    cfg = ["--config", str(project.path)]
+    base = write_run(project, "base")
+    for seed, gsm in enumerate([0.2, 0.3]):  # one checkpoint, two seeds: gsm8k is 0.25
+        harness_file(
+            base, f"results_s{seed}.json", _four(0.5, 0.3, 0.4, gsm), 1.79e9 + seed, "ckpt=final"
+        )
+    feat = write_run(project, "feat", {"model.prores": True})
+    harness_file(feat, "results_old.json", _four(0.1, 0.1, 0.1, 0.1), 1.78e9, "ckpt=5000")
+    harness_file(feat, "results_new.json", _four(0.6, 0.35, 0.45, 0.3), 1.79e9, "ckpt=final")
+    wide = write_run(project, "wide", {"model.d_model": 2048})
+    harness_file(wide, "results_a.json", _four(0.7, 0.4, 0.5, 0.4), 1.79e9, "ckpt=final")
+    part = write_run(project, "part", {"model.prores": True})
+    (part / "evals.json").write_text(json.dumps({"hellaswag": {"acc_norm": 0.6}}))
+    for run_id, role in (("base", "baseline"), ("feat", "feature"), ("wide", "feature")):
+        args = [*cfg, "add", str(project.runs_dir / run_id), "-q", "q", "-b", "b", "--yes"]
+        result = runner.invoke(main, [*args, "--role", role])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*cfg, "add", str(part), "-q", "q", "-b", "b", "--yes"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*cfg, "sync"])
+    assert result.exit_code == 0, result.output
+    grid = list(load_workbook(project.sheet_target)["Runs"].iter_rows(values_only=True))
+    rows = {r[0]: dict(zip(grid[0], r, strict=False)) for r in grid[1:]}
+    assert rows["base"]["gsm8k"] == pytest.approx(0.25)
+    assert rows["base"]["eval avg (0-1)"] == pytest.approx(0.3625)  # (.5+.3+.4+.25)/4
+    assert rows["base"]["eval avg vs baseline"] is None  # the baseline's own run
+    assert rows["feat"]["eval avg (0-1)"] == pytest.approx(0.425)  # the final checkpoint
+    assert rows["feat"]["eval avg vs baseline"] == pytest.approx(0.0625)
+    assert rows["wide"]["eval avg vs baseline"] is None  # no baseline run at its size
+    assert rows["part"]["eval avg (0-1)"] == "0.600 (1/4)"
+    assert rows["part"]["eval avg vs baseline"] is None  # partial: never compared
