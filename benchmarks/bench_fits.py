@@ -11,8 +11,8 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from sheetsync.gain import bootstrap
-from sheetsync.scaling import HUBER_DELTA, Ladder, fit_ladder
+from sheetsync.science.gain import bootstrap
+from sheetsync.science.scaling import HUBER_DELTA, Ladder, fit_ladder
 
 CHINCHILLA = {"E": 1.82, "A": 482.01, "alpha": 0.3478, "B": 2085.43, "beta": 0.3658}
 

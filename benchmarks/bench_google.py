@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from sheetsync.backends.base import CellWrite
-from sheetsync.backends.google import GoogleBackend
+from sheetsync.sheet.backends.google import GoogleBackend
+from sheetsync.sheet.grid import CellWrite
 from tests.sheets_emulator import Emulator, redirect_session
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from sheetsync.engine import init_sheet, sync_runs, write_project_files
 from sheetsync.project import load_project
+from sheetsync.sheet.init import init_sheet, write_project_files
+from sheetsync.sheet.sync import sync_runs
 
 BASE = {
     "model": {"d_model": 1024, "n_layers": 16, "prores": False},
@@ -30,9 +31,11 @@ def build(root: Path, runs: int) -> object:
     """A project whose workbook already holds `runs` synced rows."""
     from openpyxl import load_workbook
 
-    from sheetsync.cells import launch_cells, progress_cells
-    from sheetsync.plan import Plan, State, finish, plan_append, read_header
-    from sheetsync.runs import read_run
+    from sheetsync.records.runs import read_run
+    from sheetsync.sheet.backends import open_backend
+    from sheetsync.sheet.cells import launch_cells, progress_cells
+    from sheetsync.sheet.header import read_header
+    from sheetsync.sheet.plan import Plan, State, finish, plan_append
 
     write_project_files(root)
     (root / "baselines" / "b@2026-06-01.yaml").write_text(yaml.safe_dump(BASE))
@@ -54,7 +57,7 @@ def build(root: Path, runs: int) -> object:
         cells = launch_cells(run, baseline, f"question {i % 50}", person="bench")
         cells.update(progress_cells(run, {}))
         rows.append(cells)
-    backend = project.backend()
+    backend = open_backend(project)
     layout = project.layout()
     snapshot = backend.read([layout.runs.tab, layout.state_tab])
     grid = snapshot.grid(layout.runs.tab)

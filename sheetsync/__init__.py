@@ -13,7 +13,7 @@ __all__ = ["SheetsyncError", "__version__", "load_runs"]
 
 def __getattr__(name: str) -> Any:
     if name == "load_runs":  # lazily: `import sheetsync` must not import pandas
-        from sheetsync.table import load_runs
+        from sheetsync.views.rows import load_runs
 
         return load_runs
     raise AttributeError(f"module 'sheetsync' has no attribute {name!r}")

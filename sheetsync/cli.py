@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sheetsync.errors import SheetsyncError
+
+if TYPE_CHECKING:
+    from sheetsync.sheet.plan import Plan
 
 
 class _OneLineUsage(click.ClickException):
@@ -69,8 +72,8 @@ def init(obj: _Obj, folder: Path | None) -> None:
 
     Adds only missing owned columns, at the right end; never deletes, renames or reorders.
     """
-    from sheetsync.engine import init_sheet, write_project_files
     from sheetsync.project import find_project_file, load_project
+    from sheetsync.sheet.init import init_sheet, write_project_files
 
     if obj.config is None:
         try:
@@ -106,7 +109,8 @@ def add(
     obj: _Obj, run_dir: Path, question: str, baseline: str | None, role: str, yes: bool
 ) -> None:
     """Record a launched run: show its diff against the dated baseline, then append its row."""
-    from sheetsync.engine import commit_add, prepare_add
+    from sheetsync.sheet.add import commit_add, prepare_add
+    from sheetsync.sheet.backends import open_backend
 
     project = obj.project()
     pending = prepare_add(project, run_dir, question, baseline, role)
@@ -120,7 +124,7 @@ def add(
         click.confirm("Add this row?", abort=True)
     plan = commit_add(project, pending)
     row = plan.changes[0].row if plan.changes else "?"
-    click.echo(f"added {pending.run.run_id} as row {row} of {project.backend().describe()}")
+    click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
 
 @main.command()
@@ -130,7 +134,7 @@ def add(
 @pass_obj
 def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) -> None:
     """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
-    from sheetsync.engine import sync_runs
+    from sheetsync.sheet.sync import sync_runs
 
     with _progress("syncing runs") as progress:
         result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite, progress)
@@ -155,7 +159,7 @@ PROGRESS_FROM = 36  # runs: below this a command is quick enough to need no bar
 
 
 @contextlib.contextmanager
-def _progress(label: str):  # noqa: ANN202 - yields a (done, total) callback
+def _progress(label: str):
     """click's progress bar on stderr for long commands; silent off a terminal."""
     bar = None
 
@@ -175,7 +179,7 @@ def _progress(label: str):  # noqa: ANN202 - yields a (done, total) callback
             bar.__exit__(None, None, None)
 
 
-def _print_plan(plan) -> None:
+def _print_plan(plan: Plan) -> None:
     for key, changes in plan.by_key().items():
         click.echo(f"{key} (row {changes[0].row})")
         for change in changes:
@@ -221,7 +225,8 @@ def baseline_add(
     obj: _Obj, name: str, config_file: Path, date_text: str | None, note: str | None, backfill: bool
 ) -> None:
     """Register NAME@DATE: copy the config into the baselines folder and add its row."""
-    from sheetsync.baselines import add_baseline, parse_date
+    from sheetsync.records.baselines import parse_date
+    from sheetsync.sheet.baselines import add_baseline
 
     date = parse_date(date_text, "--date") if date_text else None
     made = add_baseline(obj.project(), name, config_file, date, note, backfill)
@@ -273,7 +278,7 @@ def baseline_show(obj: _Obj, ref: str) -> None:
 @pass_obj
 def baseline_diff(obj: _Obj, old: str, new: str) -> None:
     """What changed between two dated baselines (dotted keys, old -> new)."""
-    from sheetsync.configs import diff
+    from sheetsync.records.configs import diff
 
     registry = obj.project().registry()
     a, b = registry.resolve(old), registry.resolve(new)
@@ -294,7 +299,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
 
     Exit code 0 when nothing fails, 1 when a rule fails.
     """
-    from sheetsync.checks import check_runs
+    from sheetsync.sheet.checks import check_runs
 
     report = check_runs(obj.project(), runs, strict)
     if as_json:
@@ -320,9 +325,10 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
 @pass_obj
 def verify(obj: _Obj, config_file: Path, baseline_ref: str, strict: bool) -> None:
     """Before launch: the config's diff against its dated baseline, guarded keys marked."""
-    from sheetsync.checks import verify_config
+    from sheetsync.records.checks import verify_config
 
-    result = verify_config(obj.project(), config_file, baseline_ref, strict)
+    project = obj.project()
+    result = verify_config(project.registry(), project.guarded, config_file, baseline_ref, strict)
     guarded = {c.key for c in result.guarded}
     click.echo(f"{config_file} vs {result.baseline.ref}: {len(result.changes)} changes")
     for change in result.changes:
@@ -349,7 +355,8 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
     """Show a run's evals as the sheet will: value, stderr, samples, spread, source file."""
     import json
 
-    from sheetsync.evals import Score, eval_specs, read_scores
+    from sheetsync.science.evals import Score, read_scores
+    from sheetsync.sheet.evals import eval_specs
 
     project = obj.project()
     specs = eval_specs(project.layout())
@@ -417,8 +424,8 @@ def fit(
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
 
-    from sheetsync.fits import fit_baseline, record_fit
-    from sheetsync.scaling import fit_ladder, read_ladder_csv
+    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
+    from sheetsync.sheet.gains import fit_baseline, record_fit
 
     name = ""
     if ladder_csv is not None:
@@ -465,9 +472,9 @@ def gain(ladder_csv: Path, compute: float, loss: float, form: str, as_json: bool
     """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
     import json
 
-    from sheetsync.gain import bootstrap
-    from sheetsync.gain import gain as gain_of
-    from sheetsync.scaling import fit_ladder, read_ladder_csv
+    from sheetsync.science.gain import bootstrap
+    from sheetsync.science.gain import gain as gain_of
+    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
 
     fitted = fit_ladder(read_ladder_csv(ladder_csv), form)
     result = gain_of(fitted, compute, loss, bootstrap(fitted))
@@ -492,7 +499,7 @@ def gain(ladder_csv: Path, compute: float, loss: float, form: str, as_json: bool
 @pass_obj
 def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None) -> None:
     """Does a method scale? Gain vs compute for the runs of the same method, and a verdict."""
-    from sheetsync.report import scaling_for
+    from sheetsync.views.report import scaling_for
 
     trends = scaling_for(obj.project(), list(runs), plot_file)
     for t in trends:
@@ -521,7 +528,7 @@ def auth() -> None:
 def auth_status(obj: _Obj) -> None:
     """Say which Google identity is used (never a secret) and whom to share the sheet with."""
 
-    from sheetsync.backends.google_auth import find_identity
+    from sheetsync.sheet.backends.google_auth import find_identity
 
     configured = None
     with contextlib.suppress(SheetsyncError):  # no project: the environment and gspread's files
@@ -543,7 +550,7 @@ def auth_status(obj: _Obj) -> None:
 )
 def auth_login(client_secret: Path) -> None:
     """Log in as a person in the browser; the token is kept where gspread keeps it."""
-    from sheetsync.backends.google_auth import login
+    from sheetsync.sheet.backends.google_auth import login
 
     click.echo(login(client_secret).describe())
 
@@ -552,11 +559,9 @@ def auth_login(client_secret: Path) -> None:
 @pass_obj
 def format_command(obj: _Obj) -> None:
     """Format the sheet for reading (frozen header, number formats, colours). Idempotent."""
-    project = obj.project()
-    backend = project.backend()
-    with backend.session():
-        backend.format(project.layout())
-    click.echo(f"formatted {backend.describe()}")
+    from sheetsync.sheet.init import format_sheet
+
+    click.echo(f"formatted {format_sheet(obj.project())}")
 
 
 # --- people: ls / report / pull -----------------------------------------------------------
@@ -573,8 +578,8 @@ def format_command(obj: _Obj) -> None:
 @pass_obj
 def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
     """Write the review meeting's report: a self-contained HTML page and a Markdown twin."""
-    from sheetsync.baselines import parse_date
-    from sheetsync.report import write_report
+    from sheetsync.records.baselines import parse_date
+    from sheetsync.views.report import write_report
 
     date = parse_date(since, "--since") if since else None
     written = write_report(obj.project(), date, out_dir)
@@ -596,15 +601,16 @@ _FILTERS = [
 ]
 
 
-def _filters(func):  # noqa: ANN001, ANN202 - a decorator of commands
+def _filters(func):  # noqa: ANN001 - a decorator of commands
     for option in reversed(_FILTERS):
         func = option(func)
     return func
 
 
-def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001, ANN202
-    from sheetsync.baselines import parse_date
-    from sheetsync.table import read_rows, select
+def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001
+    from sheetsync.records.baselines import parse_date
+    from sheetsync.sheet.read import read_rows
+    from sheetsync.views.rows import select
 
     rows = read_rows(obj.project())
     date = parse_date(since, "--since") if since else None
@@ -621,11 +627,11 @@ def ls_command(obj: _Obj, since, baseline_ref, status, question, as_json, as_csv
     import os
     import shutil
 
-    from sheetsync.view import table
+    from sheetsync.views.terminal import table
 
     rows, records = _selected(obj, since, baseline_ref, status, question)
     if as_json or as_csv:
-        from sheetsync.table import records_text
+        from sheetsync.views.rows import records_text
 
         keys = [c.key for c in rows.layout.runs.columns] + rows.extra_columns
         click.echo(records_text(records, keys, "json" if as_json else "csv"), nl=False)
@@ -654,7 +660,7 @@ def ls_command(obj: _Obj, since, baseline_ref, status, question, as_json, as_csv
 @pass_obj
 def pull(obj: _Obj, since, baseline_ref, status, question, fmt: str, out: Path | None) -> None:  # noqa: ANN001
     """Export the runs (typed as in `sheetsync.load_runs()`) as CSV, JSON or Parquet."""
-    from sheetsync.table import export, frame
+    from sheetsync.views.rows import export, frame
 
     rows, records = _selected(obj, since, baseline_ref, status, question)
     text = export(frame(rows, records), fmt, out)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +139,7 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
 
 
 def _write_run(folder: Path, spec: DemoRun, base: dict[str, Any], rng: random.Random) -> None:
-    from sheetsync.runs import write_json
+    from sheetsync.records.runs import write_json
 
     folder.mkdir(parents=True)
     config = copy.deepcopy(base)
@@ -216,16 +215,14 @@ class DemoResult:
     log: list[str] = field(default_factory=list)
 
 
-DemoStep = Callable[["DemoResult", Any], None]
-EXTRA_STEPS: list[DemoStep] = []
-
-
 def build_demo(folder: Path) -> DemoResult:
     """Write the demo project into `folder` (new or empty) and run init, add, sync on it."""
-    from sheetsync.baselines import add_baseline
-    from sheetsync.engine import commit_add, init_sheet, prepare_add, sync_runs, write_project_files
-    from sheetsync.fits import fit_baseline
     from sheetsync.project import load_project
+    from sheetsync.sheet.add import commit_add, prepare_add
+    from sheetsync.sheet.baselines import add_baseline
+    from sheetsync.sheet.gains import fit_baseline
+    from sheetsync.sheet.init import init_sheet, write_project_files
+    from sheetsync.sheet.sync import sync_runs
 
     if folder.exists() and any(folder.iterdir()):
         raise UsageError(f"{folder}: already exists and is not empty; name a new folder")
@@ -278,12 +275,15 @@ def build_demo(folder: Path) -> DemoResult:
     )
     synced = sync_runs(project)
     result.log.append(f"sync: gains against the fit in {len(synced.plan.by_key())} runs")
-    from sheetsync.plugins import load_plugins
-    from sheetsync.report import write_report
+    from sheetsync.sheet.checks import check_runs
+    from sheetsync.views.report import write_report
 
-    load_plugins()
-    for step in EXTRA_STEPS:
-        step(result, project)
+    report = check_runs(project)
+    for f in report.findings:
+        if f.level == "fail":
+            result.log.append(f"check: {f.run}: {f.rule}: {f.reason}")
+    stale = sorted({f.run for f in report.findings if f.rule == "stale" and f.level != "ok"})
+    result.log.append(f"check: {len(stale)} runs compare against a stale baseline")
     written = write_report(project, out_dir=folder / "report")
     result.log.append(f"report: {written.html}")
     return result

@@ -84,7 +84,7 @@ def default_layout_path() -> Path:
 
 def load_layout(path: Path | None = None) -> Layout:
     """Read and validate a layout file (the built-in template when `path` is None)."""
-    from sheetsync.configs import load_mapping
+    from sheetsync.records.configs import load_mapping
 
     path = path or default_layout_path()
     return parse_layout(load_mapping(path, ConfigError), str(path))

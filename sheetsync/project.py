@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sheetsync.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sheetsync.backends.base import Backend
-    from sheetsync.baselines import Registry
     from sheetsync.layout import Layout
+    from sheetsync.records.baselines import Registry
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
@@ -44,14 +43,9 @@ class Project:
         return load_layout(self.layout_path)
 
     def registry(self) -> Registry:
-        from sheetsync.baselines import Registry
+        from sheetsync.records.baselines import Registry
 
         return Registry(self.baselines_dir)
-
-    def backend(self) -> Backend:
-        from sheetsync.backends import open_backend
-
-        return open_backend(self)
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id
@@ -83,7 +77,7 @@ def find_project_file(
 
 def load_project(path: Path) -> Project:
     """Read and validate sheetsync.yaml; relative paths are relative to its folder."""
-    from sheetsync.configs import load_mapping
+    from sheetsync.records.configs import load_mapping
 
     data = load_mapping(path, ConfigError)
     unknown = set(data) - KNOWN_KEYS

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sheetsync.engine import init_sheet, write_project_files
 from sheetsync.project import Project, load_project
+from sheetsync.sheet.init import init_sheet, write_project_files
 
 BASE = {
     "model": {"d_model": 1024, "n_layers": 16, "prores": False},

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sheetsync.cli import main
 from sheetsync.errors import SheetsyncError
 from sheetsync.layout import parse_layout
-from sheetsync.runs import read_run
+from sheetsync.records.runs import read_run
 from tests.conftest import write_run
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "bad" / "cases.yaml").read_text())
@@ -26,13 +26,13 @@ def cli(project, *args):
     return CliRunner().invoke(main, ["--config", str(project.path), *args])
 
 
-def _edit(book: Path, action) -> None:  # noqa: ANN001
+def _edit(book: Path, action) -> None:
     wb = load_workbook(book)
     action(wb, wb["Runs"])
     wb.save(book)
 
 
-def _col(ws, header: str) -> int:  # noqa: ANN001
+def _col(ws, header: str) -> int:
     return [c.value for c in ws[1]].index(header) + 1
 
 
@@ -117,7 +117,7 @@ def test_bad_input_is_one_line_right_exit_code_and_nothing_written(project, case
         _check_ok_case(case["id"], project, result.output)
 
 
-def _check_ok_case(case_id: str, project, output: str) -> None:  # noqa: ANN001
+def _check_ok_case(case_id: str, project, output: str) -> None:
     ws = load_workbook(project.sheet_target)["Runs"]
     if case_id == "formula-text-in-person-cell":
         assert ws.cell(2, _col(ws, "notes")).value == "=SUM(A1:A9)"

@@ -9,9 +9,9 @@ import yaml
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetsync.checks import check_runs
 from sheetsync.cli import main
 from sheetsync.project import Project
+from sheetsync.sheet.checks import check_runs
 from tests.conftest import BASE, write_run
 
 

@@ -287,7 +287,7 @@ def test_sync_of_run_not_in_sheet_is_an_error(project):
 
 
 def test_sheet_changed_on_disk_between_read_and_write_is_replanned(project, monkeypatch):
-    from sheetsync.backends.local import LocalBackend
+    from sheetsync.sheet.backends.local import LocalBackend
 
     add(project, "r1", loss=2.4)
     real_read = LocalBackend.read

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sheetsync.engine import sync_runs
+from sheetsync.sheet.sync import sync_runs
 from tests.conftest import write_run
 
 KILLS = 200
@@ -27,13 +27,13 @@ def grid(path: Path) -> list[tuple]:
     ]
 
 
-def child_sync(project) -> None:  # noqa: ANN001
+def child_sync(project) -> None:
     pid = os.fork()
     if pid == 0:  # the child: one sync, then leave without cleanup handlers
         code = 0
         try:
             sync_runs(project)
-        except BaseException:  # noqa: BLE001 - report any failure through the exit code
+        except BaseException:
             code = 1
         os._exit(code)
     return pid

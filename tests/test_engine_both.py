@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from sheetsync.cli import main
-from sheetsync.engine import init_sheet, write_project_files
 from sheetsync.project import load_project
+from sheetsync.sheet.init import init_sheet, write_project_files
 from tests.conftest import BASE, write_run
 from tests.sheets_emulator import Emulator
 
@@ -27,7 +27,7 @@ KEY = "engine-suite-key"
 class Sheet:
     """What a test needs from either backend: read the Runs tab, edit it as a person."""
 
-    def __init__(self, project, emulator: Emulator | None):  # noqa: ANN001
+    def __init__(self, project, emulator: Emulator | None):
         self.project, self.emulator = project, emulator
 
     def grid(self, tab: str = "Runs") -> list[list]:

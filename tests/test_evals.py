@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from sheetsync.cli import main
 from sheetsync.errors import ConfigError, SheetsyncError
-from sheetsync.evals import EvalSpec, Score, eval_cells, parse_eval_spec, read_scores
-from sheetsync.evals_read import read_raw
+from sheetsync.records.evals import read_raw
+from sheetsync.science.evals import EvalSpec, Score, eval_cells, parse_eval_spec, read_scores
 from tests.conftest import write_run
 
 SPECS = [

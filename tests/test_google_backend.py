@@ -11,12 +11,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sheetsync.backends.google import GoogleBackend
-from sheetsync.backends.google_auth import find_identity
 from sheetsync.cli import main
-from sheetsync.engine import init_sheet, write_project_files
 from sheetsync.errors import BackendError
 from sheetsync.project import load_project
+from sheetsync.sheet.backends.google import GoogleBackend
+from sheetsync.sheet.backends.google_auth import find_identity
+from sheetsync.sheet.init import init_sheet, write_project_files
 from tests.conftest import BASE, write_run
 from tests.sheets_emulator import Emulator
 
@@ -101,7 +101,7 @@ def test_sync_fills_results_then_is_idempotent_in_two_reads_and_one_write(gproje
 def test_request_count_is_constant_in_the_number_of_runs(emulator, n):
     emulator.books[KEY].add_sheet("Runs")
     backend = GoogleBackend(KEY, retry_budget=1)
-    from sheetsync.backends.base import CellWrite
+    from sheetsync.sheet.grid import CellWrite
 
     header = [CellWrite("Runs", 1, c, h) for c, h in enumerate(["run", "loss"], 1)]
     backend.write(backend.read(["Runs"]), header)
@@ -183,7 +183,7 @@ def test_faults_are_retried_then_the_sync_completes(
 
 def test_persistent_fault_is_a_clear_error_and_nothing_is_written(emulator):
     emulator.books[KEY].add_sheet("Runs")
-    from sheetsync.backends.base import CellWrite
+    from sheetsync.sheet.grid import CellWrite
 
     slept = []
     backend = GoogleBackend(KEY, retry_budget=10, sleep=slept.append)

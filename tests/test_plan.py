@@ -7,21 +7,11 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsync.backends.base import CellWrite, Grid
 from sheetsync.errors import SheetError
 from sheetsync.layout import load_layout
-from sheetsync.plan import (
-    Plan,
-    State,
-    cell,
-    finish,
-    index_rows,
-    plan_append,
-    plan_header,
-    plan_update,
-    read_header,
-    same,
-)
+from sheetsync.sheet.grid import CellWrite, Grid, cell, same
+from sheetsync.sheet.header import index_rows, read_header
+from sheetsync.sheet.plan import Plan, State, finish, plan_append, plan_header, plan_update
 
 LAYOUT = load_layout()
 RUNS = LAYOUT.runs

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync.errors import RunError
-from sheetsync.runs import read_run
+from sheetsync.records.runs import read_run
 
 EXAMPLE = Path(__file__).parent.parent / "templates" / "example-run"
 
@@ -81,7 +81,7 @@ def test_missing_config_is_named(tmp_path):
 def test_git_commit_of_the_run_folder_is_recorded_and_marked_dirty(tmp_path):
     import subprocess
 
-    from sheetsync.cells import git_commit
+    from sheetsync.records.git import git_commit
 
     repo = tmp_path / "repo"
     run_dir = repo / "runs" / "r"

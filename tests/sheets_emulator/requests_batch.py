@@ -20,7 +20,7 @@ def _value(data: dict[str, Any]) -> tuple[Any, str | None]:
     raise ApiError(400, f"Invalid userEnteredValue: {entered}")
 
 
-def _span(book: Spreadsheet, grid_range: dict[str, Any]):  # noqa: ANN202
+def _span(book: Spreadsheet, grid_range: dict[str, Any]):
     sheet = book.by_id(grid_range.get("sheetId", 0))
     r0 = grid_range.get("startRowIndex", 0) + 1
     c0 = grid_range.get("startColumnIndex", 0) + 1

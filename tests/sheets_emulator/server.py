@@ -35,7 +35,7 @@ class _Redirect(HTTPAdapter):
         super().__init__(max_retries=0)
         self.base = base
 
-    def send(self, request, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    def send(self, request, **kwargs):
         request.url = self.base + request.url[len(API) :]
         return super().send(request, **kwargs)
 
@@ -148,13 +148,13 @@ class Emulator:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._serve("GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._serve("POST")
 
-            def do_PUT(self) -> None:  # noqa: N802
+            def do_PUT(self) -> None:
                 self._serve("PUT")
 
         return Handler

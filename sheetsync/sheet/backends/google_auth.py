@@ -115,7 +115,7 @@ def redirected_session(endpoint: str) -> requests.Session:
     from requests.adapters import HTTPAdapter
 
     class Redirect(HTTPAdapter):
-        def send(self, request, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        def send(self, request, **kwargs):  # noqa: ANN001
             request.url = endpoint.rstrip("/") + request.url[len(API_HOST) :]
             return super().send(request, **kwargs)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sheetsync.configs import find_config, fingerprint, load_mapping
 from sheetsync.errors import RunError
+from sheetsync.records.configs import find_config, fingerprint, load_mapping
 
 STATES = ("running", "finished", "killed", "failed", "timeout")
 LAUNCH_COPY = ".sheetsync-launch-config.json"  # the config as `add` saw it, for drift diffs

@@ -70,7 +70,7 @@ def _finite(path: Path, task: str, key: str, value: Any) -> float:
 
 
 def _load_json(path: Path) -> Any:
-    from sheetsync.configs import read_text
+    from sheetsync.records.configs import read_text
 
     text = read_text(path)
     try:

@@ -9,28 +9,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sheetsync.backends.base import Value
-from sheetsync.engine import cell_source
-from sheetsync.errors import FitError, SheetError
+from sheetsync.errors import FitError
+from sheetsync.project import Project
+from sheetsync.records.runs import Run, read_run
+from sheetsync.sheet.backends import open_backend
+from sheetsync.sheet.cells import compute_of
+from sheetsync.sheet.cycle import append_rows
+from sheetsync.sheet.read import read_rows
+from sheetsync.sheet.rows import Row
+from sheetsync.vocab import UNFINISHED, Value, finite, is_unfinished
 
 if TYPE_CHECKING:
-    from sheetsync.backends.base import Snapshot
-    from sheetsync.gain import Bootstrap, Gain
-    from sheetsync.layout import Layout
-    from sheetsync.project import Project
-    from sheetsync.scaling import Fit, Ladder
+    from sheetsync.science.gain import Bootstrap, Gain
+    from sheetsync.science.scaling import Fit, Ladder
 
 GAIN_KEYS = ("gain", "gain_interval", "fit")
 
 
-def _num(value: Value) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Project) -> Ladder:
     """The finished ladder runs of baseline `ref` (NAME@DATE), from the sheet and run folders."""
-    from sheetsync.runs import read_run
-    from sheetsync.scaling import Ladder
+    from sheetsync.science.scaling import Ladder
 
     compute, loss, params, tokens, runs = [], [], [], [], []
     for row in rows:
@@ -41,7 +39,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
             continue
         if row.get("status") != "finished":
             continue
-        c, lo = _num(row.get("compute")), _num(row.get("final_loss"))
+        c, lo = finite(row.get("compute")), finite(row.get("final_loss"))
         if c is None or lo is None:
             continue
         folder = project.run_dir(str(row.get("run")))
@@ -92,37 +90,17 @@ class Recorded:
 
 def record_fit(project: Project, ref: str, fit: Fit, fitted: dt.date | None = None) -> Recorded:
     """Append the fit to the Scaling tab (a fit already recorded is not added twice)."""
-    from sheetsync.engine import cycle
-    from sheetsync.plan import Plan, State, finish, index_rows, plan_append, read_header
-
     layout = project.layout()
-    table = layout.scaling
     row = fit_row(fit, ref, fitted or dt.date.today())
-    backend = project.backend()
-    new = True
-
-    def make_plan(snapshot: Snapshot) -> Plan:
-        nonlocal new
-        grid = snapshot.grid(table.tab)
-        if grid is None:
-            raise SheetError(f"{backend.describe()}: no {table.tab!r} tab; run `sheetsync init`")
-        header = read_header(grid, table)
-        if str(row["fit"]) in index_rows(grid, header):
-            new = False
-            return Plan()
-        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
-        return finish(Plan(plan_append(grid, header, [row], state)), state, [header])
-
-    cycle(backend, [table.tab, layout.state_tab], make_plan)
-    return Recorded(fit, str(row["fit"]), new)
+    plan = append_rows(open_backend(project), layout, layout.scaling, [row], skip_existing=True)
+    return Recorded(fit, str(row["fit"]), bool(plan.changes))
 
 
 def fit_baseline(
     project: Project, ref: str, form: str = "compute", record: bool = True
 ) -> Recorded:
     """Fit the ladder of a dated baseline from the sheet and record it."""
-    from sheetsync.scaling import fit_ladder
-    from sheetsync.table import read_rows
+    from sheetsync.science.scaling import fit_ladder
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)
@@ -134,7 +112,7 @@ def fit_baseline(
 
 def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
     """The newest recorded fit of each baseline ref (compute form preferred on the same day)."""
-    from sheetsync.scaling import Fit
+    from sheetsync.science.scaling import Fit
 
     best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
     for r in records:
@@ -165,43 +143,31 @@ def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
 class GainSource:
     """Gain, interval and fit for each finished run, against its baseline's newest fit."""
 
-    def __init__(self, layout: Layout, snapshot: Snapshot):
-        from sheetsync.table import _records
-
-        records, _ = _records(snapshot.grid(layout.scaling.tab), layout.scaling)
-        self.fits = fits_in(records)
-        self._boots: dict[str, Bootstrap] = {}
+    def __init__(self, fits: Mapping[str, tuple[str, Fit]]):
+        self.fits = fits
+        self._boots: dict[str, Bootstrap | None] = {}
 
     def boot(self, name: str, fit: Fit) -> Bootstrap | None:
-        from sheetsync.gain import bootstrap
+        from sheetsync.science.gain import bootstrap
 
         if name not in self._boots:
             try:
                 self._boots[name] = bootstrap(fit)
             except FitError:
-                return None
+                self._boots[name] = None
         return self._boots[name]
 
-    def __call__(self, run, row: Mapping[str, Value]) -> dict[str, Value]:  # noqa: ANN001
-        from sheetsync.cells import compute_of
-        from sheetsync.gain import gain
+    def __call__(self, run: Run, row: Row) -> dict[str, Value]:
+        from sheetsync.science.gain import gain
 
-        if run.status.startswith("unfinished"):
-            return {"gain": "unfinished", "gain_interval": None, "fit": None}
+        if is_unfinished(run.status):
+            return {"gain": UNFINISHED, "gain_interval": None, "fit": None}
         if not run.finished:
             return dict.fromkeys(GAIN_KEYS)
-        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
-        found = self.fits.get(ref)
+        found = self.fits.get(row.baseline_ref)
         compute, _ = compute_of(run)
         loss = run.results.final_loss
         if found is None or compute is None or loss is None:
             return dict.fromkeys(GAIN_KEYS)
         name, fit = found
         return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name)
-
-
-@cell_source
-def _gain_sources(project: Project, layout: Layout, snapshot: Snapshot) -> list[GainSource]:
-    if not layout.runs.has("gain") or snapshot.grid(layout.scaling.tab) is None:
-        return []
-    return [GainSource(layout, snapshot)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sheetsync.backends.base import Value
+from sheetsync.vocab import Value
 
 # (record key, title, min width, weight for spare width)
 COLUMNS = (

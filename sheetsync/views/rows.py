@@ -5,68 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.backends.base import Value
 from sheetsync.errors import UsageError
+from sheetsync.sheet.read import SheetRows, read_rows
+from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sheetsync.layout import Layout, Table
-    from sheetsync.project import Project
 
 NUMERIC = ("int", "number", "loss", "flops", "fraction", "score", "gain")
-
-
-@dataclass(frozen=True)
-class SheetRows:
-    """The Runs tab as records keyed by layout column key (people's own columns by header)."""
-
-    layout: Layout
-    records: list[dict[str, Value]]
-    extra_columns: list[str]
-    fits: list[dict[str, Value]]
-    baselines: list[dict[str, Value]]
-
-
-def _records(grid, table: Table) -> tuple[list[dict[str, Value]], list[str]]:  # noqa: ANN001
-    from sheetsync.plan import cell, index_rows, is_empty, read_header
-
-    if not grid:
-        return [], []
-    header = read_header(grid, table)
-    known = set(header.positions.values())
-    extras = {
-        c: str(v).strip() for c, v in enumerate(grid[0], 1) if c not in known and not is_empty(v)
-    }
-    out = []
-    for _, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1]):
-        record = {key: cell(grid, r, c) for key, c in header.positions.items()}
-        record.update({name: cell(grid, r, c) for c, name in extras.items()})
-        out.append(record)
-    return out, list(extras.values())
-
-
-def read_rows(project: Project) -> SheetRows:
-    """One read of the sheet; no write."""
-    from sheetsync.engine import all_tabs
-
-    layout = project.layout()
-    backend = project.backend()
-    with backend.session():
-        snapshot = backend.read(all_tabs(layout))
-    grid = snapshot.grid(layout.runs.tab)
-    if grid is None:
-        from sheetsync.errors import SheetError
-
-        raise SheetError(f"{backend.describe()}: no {layout.runs.tab!r} tab; run `sheetsync init`")
-    records, extras = _records(grid, layout.runs)
-    fits, _ = _records(snapshot.grid(layout.scaling.tab), layout.scaling)
-    baselines, _ = _records(snapshot.grid(layout.baselines.tab), layout.baselines)
-    return SheetRows(layout, records, extras, fits, baselines)
 
 
 def _date(value: Value) -> dt.date | None:

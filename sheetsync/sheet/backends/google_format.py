@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.plan import column_letter
+from sheetsync.sheet.grid import column_letter
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout, Table

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sheetsync.configs import fingerprint, load_mapping
 from sheetsync.errors import BaselineError
-
-if TYPE_CHECKING:
-    from sheetsync.project import Project
+from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping
+from sheetsync.records.git import who
 
 _FILE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?P<date>\d{4}-\d{2}-\d{2})\.(ya?ml|json)$"
@@ -128,31 +127,40 @@ class Registry:
         return earlier[-1] if earlier else None
 
 
-def add_baseline(
-    project: Project,
+@dataclass(frozen=True)
+class NewBaseline:
+    """A dated baseline about to be registered: its file to copy and its Baselines-tab row."""
+
+    baseline: Baseline
+    source: Path
+    row: dict[str, str]
+
+    def save(self) -> None:
+        """Copy the config into the baselines folder (atomically: temp file, then rename)."""
+        target = self.baseline.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(self.source, tmp)
+        tmp.replace(target)
+
+
+def new_baseline(
+    registry: Registry,
     name: str,
     config_file: Path,
     date: dt.date | None = None,
     note: str | None = None,
     backfill: bool = False,
     person: str | None = None,
-) -> Baseline:
-    """Register a new dated baseline: its file in the baselines folder and a Baselines-tab row.
+) -> NewBaseline:
+    """Validate a new dated baseline and compute its row; writes nothing.
 
     Refuses a date that exists, a date older than the newest (unless `backfill`), and a config
     whose fingerprint equals the previous date's (nothing changed).
     """
-    import shutil
-
-    from sheetsync.cells import who
-    from sheetsync.configs import diff, format_changes
-    from sheetsync.engine import cycle
-    from sheetsync.plan import Plan, State, finish, plan_append, read_header
-
     split_ref(name)  # validates the name
     date = date or dt.date.today()
     config = load_mapping(Path(config_file), BaselineError)
-    registry = project.registry()
     history = registry.history(name)
     ref = f"{name}@{date.isoformat()}"
     if any(b.date == date for b in history):
@@ -170,12 +178,10 @@ def add_baseline(
         )
     changes = format_changes(diff(previous.config(), config)) if previous else "(first date)"
     suffix = ".json" if Path(config_file).suffix == ".json" else ".yaml"
-    target = project.baselines_dir / f"{ref}{suffix}"
-    layout = project.layout()
-    table = layout.baselines
+    target = registry.folder / f"{ref}{suffix}"
     model = config.get("model") if isinstance(config.get("model"), dict) else {}
     tier = config.get("tier") or model.get("name") or model.get("size") or ""
-    values = {
+    row = {
         "baseline": ref,
         "name": name,
         "date": date.isoformat(),
@@ -185,21 +191,4 @@ def add_baseline(
         "added_by": person or who(),
         "note": note or "",
     }
-    backend = project.backend()
-
-    def make_plan(snapshot):  # noqa: ANN001, ANN202 - a local step of `cycle`
-        grid = snapshot.grid(table.tab)
-        if grid is None:
-            from sheetsync.errors import SheetError
-
-            raise SheetError(f"{backend.describe()}: no {table.tab!r} tab; run `sheetsync init`")
-        header = read_header(grid, table)
-        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
-        return finish(Plan(plan_append(grid, header, [values], state)), state, [header])
-
-    cycle(backend, [table.tab, layout.state_tab], make_plan)
-    project.baselines_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(config_file, tmp)
-    tmp.replace(target)
-    return Baseline(name, date, target)
+    return NewBaseline(Baseline(name, date, target), Path(config_file), row)

@@ -7,52 +7,17 @@ in their own modules), each a function of the run folder and the row as the shee
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
-import subprocess
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
-from sheetsync.backends.base import Value
-from sheetsync.baselines import Baseline
-from sheetsync.configs import diff, format_changes
-from sheetsync.runs import Run
+from sheetsync.records.baselines import Baseline
+from sheetsync.records.configs import diff, format_changes
+from sheetsync.records.git import git_commit, who
+from sheetsync.records.runs import Run
+from sheetsync.sheet.rows import Row
+from sheetsync.vocab import UNFINISHED, Value, is_unfinished
 
-CellSource = Callable[[Run, Mapping[str, Value]], Mapping[str, Value]]
+CellSource = Callable[[Run, Row], Mapping[str, Value]]
 MAX_CHANGES_TEXT = 2000
-UNFINISHED_MARK = "unfinished"
-ROLES = ("feature", "baseline", "ladder")
-
-
-def _git(*args: str) -> str | None:
-    """A git command's output, or None when git is missing, fails or hangs."""
-    try:
-        done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def who() -> str:
-    """The person adding a run: git's user.name, else the login name."""
-    name = _git("config", "user.name")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "unknown")
-
-
-def git_commit(folder: Path) -> str | None:
-    """HEAD of the git repository containing `folder` (marked -dirty if the tree is not clean)."""
-    head = _git("-C", str(folder), "rev-parse", "--short=12", "HEAD")
-    if not head:
-        return None
-    status = _git("-C", str(folder), "status", "--porcelain", "--untracked-files=no")
-    return head + ("-dirty" if status else "")
 
 
 def changes_text(run: Run, baseline: Baseline) -> str:
@@ -103,7 +68,7 @@ def compute_of(run: Run) -> tuple[float | None, str]:
     return None, "unknown"
 
 
-def progress_cells(run: Run, row: Mapping[str, Value]) -> dict[str, Value]:
+def progress_cells(run: Run, row: Row) -> dict[str, Value]:
     """Status, progress, tokens, compute and final loss; an unfinished run's loss says so."""
     p = run.progress
     compute, _ = compute_of(run)
@@ -116,8 +81,8 @@ def progress_cells(run: Run, row: Mapping[str, Value]) -> dict[str, Value]:
     }
     if run.finished:
         cells["final_loss"] = run.results.final_loss
-    elif status.startswith("unfinished"):
-        cells["final_loss"] = UNFINISHED_MARK
+    elif is_unfinished(status):
+        cells["final_loss"] = UNFINISHED
     else:
         cells["final_loss"] = status if status != "launched" else None
     return cells

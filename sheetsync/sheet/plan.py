@@ -4,133 +4,16 @@ write now), cell changes out. No I/O here; this is where the no-clobber rules li
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sheetsync.backends.base import CellWrite, Grid, Value
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
+from sheetsync.sheet.grid import CellWrite, Grid, cell, column_letter, is_empty, last_used_row, same
+from sheetsync.sheet.header import Header, index_rows, key_text, read_header
+from sheetsync.vocab import Value
 
 STATE_HEADER = ("tab", "key", "written")
-
-
-def column_letter(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def is_empty(value: Value) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _number(value: Value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def same(a: Value, b: Value) -> bool:
-    """Whether two cell values say the same thing (numbers to 1e-9, text stripped)."""
-    if is_empty(a) or is_empty(b):
-        return is_empty(a) and is_empty(b)
-    na, nb = _number(a), _number(b)
-    if na is not None and nb is not None:
-        return math.isclose(na, nb, rel_tol=1e-9, abs_tol=1e-12)
-    return str(a).strip() == str(b).strip()
-
-
-def cell(grid: Grid, row: int, col: int) -> Value:
-    """The value at 1-based (row, col), None beyond the grid's ragged edges."""
-    if row - 1 >= len(grid):
-        return None
-    values = grid[row - 1]
-    return values[col - 1] if col - 1 < len(values) else None
-
-
-def last_used_row(grid: Grid) -> int:
-    for r in range(len(grid), 0, -1):
-        if any(not is_empty(v) for v in grid[r - 1]):
-            return r
-    return 0
-
-
-@dataclass(frozen=True)
-class Header:
-    """Where each known column is in a tab: layout key -> 1-based column index."""
-
-    table: Table
-    positions: Mapping[str, int]
-    width: int
-
-    def col(self, key: str) -> int | None:
-        return self.positions.get(key)
-
-
-def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header:
-    """Find the layout's columns by header text (row 1). Owned headers must each appear once."""
-    row = list(grid[0]) if grid else []
-    if require and not any(not is_empty(v) for v in row):
-        raise SheetError(
-            f"{table.tab} tab: the header row (row 1) is empty; run `sheetsync init` or restore it"
-        )
-    seen: dict[str, list[int]] = {}
-    for i, value in enumerate(row, 1):
-        if not is_empty(value):
-            seen.setdefault(str(value).strip().casefold(), []).append(i)
-    positions: dict[str, int] = {}
-    for col in table.columns:
-        where = seen.get(col.header.casefold(), [])
-        if len(where) > 1 and col.owned:
-            cols = " and ".join(column_letter(c) for c in where)
-            raise SheetError(
-                f"{table.tab} tab: column {col.header!r} appears twice in the header "
-                f"(columns {cols}); rename or delete one"
-            )
-        if where:
-            positions[col.key] = where[0]
-        elif require and col.owned:
-            raise SheetError(
-                f"{table.tab} tab: column {col.header!r} is missing from the header row; "
-                "run `sheetsync init` to add it back, or restore its header text"
-            )
-    return Header(table, positions, len(row))
-
-
-def index_rows(grid: Grid, header: Header) -> dict[str, int]:
-    """Row number of each key (run id); blank keys are people's rows and are skipped."""
-    table = header.table
-    key_col = header.col(table.key.key)
-    rows: dict[str, int] = {}
-    if key_col is None:
-        return rows
-    for r in range(2, len(grid) + 1):
-        value = cell(grid, r, key_col)
-        if is_empty(value):
-            continue
-        key = _key_text(value)
-        if key != key.strip():
-            raise SheetError(
-                f"{table.tab} tab row {r}, column {table.key.header!r}: {key!r} has leading or "
-                "trailing spaces; remove them"
-            )
-        if key in rows:
-            raise SheetError(
-                f"{table.tab} tab: {table.key.header} {key!r} appears in rows {rows[key]} and {r}; "
-                "each must be unique (delete or rename one)"
-            )
-        rows[key] = r
-    return rows
-
-
-def _key_text(value: Value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -200,7 +83,7 @@ class State:
             t, k, text = (cell(self.grid, r, c) for c in (1, 2, 3))
             if is_empty(t) or is_empty(k):
                 continue
-            ident = (str(t), _key_text(k))
+            ident = (str(t), key_text(k))
             self.rows[ident] = r
             try:
                 data = json.loads(str(text)) if not is_empty(text) else {}

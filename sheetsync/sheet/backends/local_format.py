@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sheetsync.plan import is_empty
+from sheetsync.sheet.grid import is_empty
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -13,6 +13,15 @@ if TYPE_CHECKING:
 
     from sheetsync.layout import Layout, Table
 
+NUMBER_FORMATS = {
+    "loss": "0.0000",
+    "flops": "0.00E+00",
+    "fraction": "0%",
+    "score": "0.000",
+    "gain": '0.00"x"',
+    "int": "#,##0",
+    "number": "0.0000",
+}
 HEADER_FILL = "DDE7F5"
 GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
 COLOURED_ROWS = 100_000  # conditional colours cover this many rows: a range costs nothing
@@ -61,8 +70,6 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
-
-    from sheetsync.backends.local import NUMBER_FORMATS
 
     pos = _positions(ws, table)
     changed = False

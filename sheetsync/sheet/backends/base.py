@@ -8,44 +8,14 @@ A grid is row-major and holds plain values only: str, int, float, bool or None
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from sheetsync.sheet.grid import CellWrite, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
-
-Value = str | int | float | bool | None
-Grid = list[list[Value]]
-
-
-@dataclass(frozen=True)
-class CellWrite:
-    """One cell to write, with what the planner saw there, so a backend can refuse stale plans.
-
-    `row_key` is the run id the planner expects in the row's key column (`key_col`);
-    it is None for header cells and for tabs without a key column.
-    """
-
-    tab: str
-    row: int
-    col: int
-    value: Value
-    expect: Value = None
-    row_key: str | None = None
-    key_col: int | None = None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The grids of the tabs that were read, and a backend-specific version token."""
-
-    grids: dict[str, Grid]
-    token: object = None
-
-    def grid(self, tab: str) -> Grid | None:
-        return self.grids.get(tab)
 
 
 @runtime_checkable
@@ -79,8 +49,3 @@ class Backend(Protocol):
         """Make the sheet readable in a meeting (frozen header, widths, number formats,
         conditional colours). Idempotent."""
         ...
-
-
-def rows_of(grid: Grid | None) -> Iterator[list[Value]]:
-    """Rows of a grid (empty when the tab is absent)."""
-    yield from grid or []

@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.backends.base import CellWrite, Grid, Snapshot, Value
 from sheetsync.errors import BackendError, StaleSheet
+from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
     import requests
@@ -72,7 +73,7 @@ class GoogleBackend:
         if self._http is None:
             import gspread
 
-            from sheetsync.backends.google_auth import authorized_session, redirected_session
+            from sheetsync.sheet.backends.google_auth import authorized_session, redirected_session
 
             endpoint = os.environ.get(ENDPOINT_ENV)
             if self._session is None:
@@ -233,7 +234,7 @@ class GoogleBackend:
             )
 
     def format(self, layout: Layout) -> None:
-        from sheetsync.backends.google_format import format_requests
+        from sheetsync.sheet.backends.google_format import format_requests
 
         tabs = [t.tab for t in layout.tables()]
         meta = self._metadata([f"{quote_tab(t)}!1:2" for t in tabs], grid=True)
@@ -271,7 +272,7 @@ def _at(grid: Grid, row: int, col: int) -> Value:
 
 
 def _same(a: Value, b: Value) -> bool:
-    from sheetsync.plan import same
+    from sheetsync.sheet.grid import same
 
     return same(a, b)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sheetsync.backends.base import Backend, CellWrite, Grid, Snapshot, Value
+from sheetsync.sheet.backends.base import Backend
+from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
     from sheetsync.project import Project
@@ -17,9 +19,9 @@ def open_backend(project: Project) -> Backend:
     from pathlib import Path
 
     if project.sheet_kind == "local":
-        from sheetsync.backends.local import LocalBackend
+        from sheetsync.sheet.backends.local import LocalBackend
 
         return LocalBackend(Path(project.sheet_target))
-    from sheetsync.backends.google import GoogleBackend
+    from sheetsync.sheet.backends.google import GoogleBackend
 
     return GoogleBackend(project.sheet_target, project.credentials)

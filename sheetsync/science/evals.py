@@ -9,18 +9,11 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sheetsync.backends.base import Value
-from sheetsync.engine import cell_source
 from sheetsync.errors import ConfigError
-from sheetsync.evals_read import Measurement, RawEvals, read_raw
-
-if TYPE_CHECKING:
-    from sheetsync.backends.base import Snapshot
-    from sheetsync.layout import Layout
-    from sheetsync.project import Project
-    from sheetsync.runs import Run
+from sheetsync.records.evals import Measurement, RawEvals, read_raw
+from sheetsync.vocab import Value
 
 KINDS = ("likelihood", "generative")
 # What lm-evaluation-harness reports as each task's main number (its task YAMLs).
@@ -54,10 +47,6 @@ def default_metric(task: str) -> str:
     return "acc,none"
 
 
-UNFINISHED = "unfinished"
-BASELINE_ROLES = ("baseline", "ladder")  # the baseline's own runs, at one size or a ladder
-
-
 @dataclass(frozen=True)
 class EvalSpec:
     """One eval column: the task, the metric it shows, and whether it is generative."""
@@ -89,13 +78,6 @@ def parse_eval_spec(column_key: str, mapping: Mapping[str, Any], where: str) -> 
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise ConfigError(f"{where}: eval {name} must be non-empty text")
     return EvalSpec(column_key, task.strip(), metric, kind, group)
-
-
-def eval_specs(layout: Layout) -> list[EvalSpec]:
-    return [
-        parse_eval_spec(c.key, c.options["eval"], f"{layout.source}: column {c.header!r}")
-        for c in layout.eval_columns()
-    ]
 
 
 @dataclass(frozen=True)
@@ -232,77 +214,3 @@ def eval_cells(
 def complete_average(cells: Mapping[str, Value]) -> float | None:
     avg = cells.get("eval_avg")
     return float(avg) if isinstance(avg, int | float) else None
-
-
-class EvalSource:
-    """Fills eval cells at every sync; a broken eval file leaves a note, not a failed sync."""
-
-    def __init__(self, project: Project, layout: Layout, snapshot: Snapshot):
-        from sheetsync.plan import cell, index_rows, read_header
-
-        self.project = project
-        self.layout = layout
-        self.specs = eval_specs(layout)
-        self.groups = [c.key for c in layout.runs.columns if c.key.startswith("eval_avg:")]
-        self.has_delta = layout.runs.has("eval_avg_delta")
-        self.notices: list[str] = []
-        self.rows: list[dict[str, Value]] = []
-        grid = snapshot.grid(layout.runs.tab)
-        if grid:
-            header = read_header(grid, layout.runs)
-            for r in index_rows(grid, header).values():
-                self.rows.append({k: cell(grid, r, c) for k, c in header.positions.items()})
-        self._cache: dict[str, dict[str, Value]] = {}
-
-    def cells_for(self, run: Run) -> dict[str, Value]:
-        if run.run_id not in self._cache:
-            scores = read_scores(run.path, self.specs)
-            for score in scores.values():
-                if isinstance(score, str):
-                    note = f"evals of {run.run_id}: {score}"
-                    if note not in self.notices:
-                        self.notices.append(note)
-            self._cache[run.run_id] = eval_cells(
-                self.specs, scores, self.layout.eval_scale, self.groups
-            )
-        return self._cache[run.run_id]
-
-    def __call__(self, run: Run, row: Mapping[str, Value]) -> dict[str, Value]:
-        keys = [s.column_key for s in self.specs] + ["eval_avg", *self.groups]
-        if self.has_delta:
-            keys.append("eval_avg_delta")
-        if run.status.startswith("unfinished"):
-            return dict.fromkeys(keys, UNFINISHED)
-        cells = dict(self.cells_for(run))
-        if self.has_delta:
-            cells["eval_avg_delta"] = self._delta(run, row, cells)
-        return cells
-
-    def _delta(self, run: Run, row: Mapping[str, Value], cells: Mapping[str, Value]) -> Value:
-        """eval avg minus that of the baseline's own run at the same size, when both complete."""
-        mine = complete_average(cells)
-        if mine is None or row.get("role") in BASELINE_ROLES:
-            return None
-        from sheetsync.runs import read_run, same_size
-
-        for other in self.rows:
-            if (
-                other.get("role") not in BASELINE_ROLES
-                or other.get("baseline") != row.get("baseline")
-                or other.get("baseline_date") != row.get("baseline_date")
-            ):
-                continue
-            folder = self.project.run_dir(str(other.get("run")))
-            if not folder.is_dir():
-                continue
-            base = read_run(folder)
-            if base.finished and same_size(base, run):
-                theirs = complete_average(self.cells_for(base))
-                if theirs is not None:
-                    return round(mine - theirs, 6)
-        return None
-
-
-@cell_source
-def _eval_sources(project: Project, layout: Layout, snapshot: Snapshot) -> list[EvalSource]:
-    return [EvalSource(project, layout, snapshot)] if layout.eval_columns() else []

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from sheetsync.scaling import Fit, theta_of
+from sheetsync.science.scaling import Fit, theta_of
 
 RESAMPLES = 1000
 LEVEL = 0.90
+FLOOR_TOLERANCE = 1e-6  # a loss within this relative distance of E is at the floor
+REACH = 1e4  # a predicted compute beyond this many times the ladder's largest is no answer
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ class Gain:
 def compute_for_loss(
     params: dict[str, float], form: str, loss: float, tokens_per_param: float | None = None
 ) -> float | None:
-    """The compute at which the law reaches `loss`; None when `loss` is at or below its floor."""
+    """The compute at which the law reaches `loss`; None when `loss` is at or below its floor
+    (within a relative `FLOOR_TOLERANCE` of E: a fitted E can land a hair below a true floor)."""
     excess = loss - params["E"]
-    if excess <= 0:
+    if excess <= FLOOR_TOLERANCE * abs(params["E"]):
         return None
     if form == "compute":
         return (params["A"] / excess) ** (1.0 / params["alpha"])
@@ -81,7 +84,7 @@ def bootstrap(fit: Fit, resamples: int = RESAMPLES, seed: int = 0) -> Bootstrap:
     from scipy.optimize import minimize
 
     from sheetsync.errors import FitError
-    from sheetsync.scaling import _objective
+    from sheetsync.science.scaling import _objective
 
     ladder = fit.ladder
     if ladder is None:
@@ -122,10 +125,10 @@ def _gains(boot: Bootstrap, compute: float, loss: float) -> np.ndarray:
     p = boot.params
     if boot.form == "compute":
         excess = loss - p["E"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pred = np.where(
-                excess > 0, (p["A"] / np.where(excess > 0, excess, 1)) ** (1 / p["alpha"]), np.inf
-            )
+        above = excess > FLOOR_TOLERANCE * np.abs(p["E"])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            safe = np.where(above, excess, 1.0)
+            pred = np.where(above, (p["A"] / safe) ** (1 / p["alpha"]), np.inf)
         return pred / compute
     out = []
     for i in range(len(p["E"])):
@@ -152,6 +155,12 @@ def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -
     if predicted is None:
         note = f"beyond the fit's floor (loss {loss:.4f} <= E = {fit.params['E']:.4f})"
         return Gain(None, None, None, extrapolation, True, "; ".join(filter(None, [note, where])))
+    if predicted > REACH * fit.compute_max:
+        note = (
+            f"beyond the fit's reach (the law needs {predicted:.2g} FLOPs, more than "
+            f"{REACH:.0e}x the ladder's largest)"
+        )
+        return Gain(None, None, None, extrapolation, False, "; ".join(filter(None, [note, where])))
     value = predicted / compute
     low = high = None
     if boot is not None and len(next(iter(boot.params.values()))):

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.backends.base import CellWrite, Grid, Snapshot, Value
 from sheetsync.errors import BackendError, SheetError, StaleSheet
+from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -26,15 +27,6 @@ if TYPE_CHECKING:
 
 LOCK_TIMEOUT = 120.0
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
-NUMBER_FORMATS = {
-    "loss": "0.0000",
-    "flops": "0.00E+00",
-    "fraction": "0%",
-    "score": "0.000",
-    "gain": '0.00"x"',
-    "int": "#,##0",
-    "number": "0.0000",
-}
 
 
 @dataclass(frozen=True)
@@ -218,7 +210,7 @@ class LocalBackend:
         self._save(wb, signature)
 
     def format(self, layout: Layout) -> None:
-        from sheetsync.backends.local_format import apply_format
+        from sheetsync.sheet.backends.local_format import apply_format
 
         signature = _signature(self.path)
         wb = self._load()

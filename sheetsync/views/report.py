@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sheetsync.backends.base import Value
-from sheetsync.table import SheetRows, read_rows, select
+from sheetsync.sheet.read import SheetRows, read_rows
+from sheetsync.views.rows import select
+from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
     from sheetsync.project import Project
@@ -47,7 +48,7 @@ class MethodTrend:
 
 def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
     """Methods (same changes vs the same dated baseline) run at several compute budgets."""
-    from sheetsync.gain_trend import trend
+    from sheetsync.science.trend import trend
 
     groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
     for r in records:
@@ -99,20 +100,20 @@ def build(rows: SheetRows, since: dt.date | None = None) -> Report:
     return Report(since, groups, trends(rows.records), attention)
 
 
-def _fit_for(rows: SheetRows, baseline: str):  # noqa: ANN202 - (name, Fit) or None
+def _fit_for(rows: SheetRows, baseline: str):
     """The newest recorded fit of a baseline, as the gains were computed against it."""
-    from sheetsync.fits import fits_in
+    from sheetsync.sheet.gains import fits_in
 
     return fits_in(rows.fits).get(baseline)
 
 
-def _band(fit, xs: list[float]):  # noqa: ANN001, ANN202 - (low, high) arrays or None
+def _band(fit, xs: list[float]):  # noqa: ANN001 - (low, high) arrays or None
     """The 5th and 95th percentiles of the law's loss at each compute, over bootstrap refits."""
     import numpy as np
 
     from sheetsync.errors import FitError
-    from sheetsync.gain import bootstrap
-    from sheetsync.scaling import Fit
+    from sheetsync.science.gain import bootstrap
+    from sheetsync.science.scaling import Fit
 
     if fit.ladder is None:
         return None

@@ -1,0 +1,84 @@
+"""The read -> plan -> write cycle every writing command runs, and one way to append rows.
+
+A cycle holds the backend's session (a lock), reads the tabs once, plans with pure functions,
+and writes the plan in one go. When the sheet changed between read and write (a person saved
+meanwhile), it re-reads and re-plans instead of overwriting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from sheetsync.errors import BackendError, SheetError, StaleSheet
+from sheetsync.layout import Layout, Table
+from sheetsync.sheet.backends.base import Backend
+from sheetsync.sheet.grid import Grid, Snapshot
+from sheetsync.sheet.header import index_rows, read_header
+from sheetsync.sheet.plan import Plan, State, finish, plan_append
+from sheetsync.vocab import Value
+
+ATTEMPTS = 4
+
+
+def all_tabs(layout: Layout) -> list[str]:
+    return [t.tab for t in layout.tables()] + [layout.state_tab]
+
+
+def cycle(
+    backend: Backend,
+    tabs: Sequence[str],
+    make_plan: Callable[[Snapshot], Plan],
+    dry_run: bool = False,
+) -> tuple[Plan, bool]:
+    """Read, plan, write; re-read and re-plan when the sheet changed underneath."""
+    with backend.session():
+        for _ in range(ATTEMPTS):
+            snapshot = backend.read(tabs)
+            plan = make_plan(snapshot)
+            if dry_run or plan.empty:
+                return plan, False
+            try:
+                backend.write(snapshot, plan.writes())
+            except StaleSheet:
+                continue
+            return plan, True
+    raise BackendError(
+        f"{backend.describe()}: the sheet kept changing while sheetsync was writing "
+        f"({ATTEMPTS} attempts); nothing was written, run the command again"
+    )
+
+
+def grid_or_error(snapshot: Snapshot, tab: str, backend: Backend) -> Grid:
+    """The tab's grid, or a one-line error telling the person to run `init`."""
+    grid = snapshot.grid(tab)
+    if grid is None:
+        raise SheetError(f"{backend.describe()}: no {tab!r} tab; run `sheetsync init` first")
+    return grid
+
+
+def append_rows(
+    backend: Backend,
+    layout: Layout,
+    table: Table,
+    rows: Sequence[Mapping[str, Value]],
+    skip_existing: bool = False,
+) -> Plan:
+    """Append keyed rows to a tab (runs, baselines, fits) in one cycle.
+
+    A key already in the tab is refused, or, with `skip_existing`, left as it is.
+    """
+
+    def make_plan(snapshot: Snapshot) -> Plan:
+        grid = grid_or_error(snapshot, table.tab, backend)
+        header = read_header(grid, table)
+        todo = list(rows)
+        if skip_existing:
+            present = index_rows(grid, header)
+            todo = [r for r in todo if str(r[table.key.key]) not in present]
+            if not todo:
+                return Plan()
+        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        return finish(Plan(plan_append(grid, header, todo, state)), state, [header])
+
+    plan, _ = cycle(backend, [table.tab, layout.state_tab], make_plan)
+    return plan

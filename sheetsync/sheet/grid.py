@@ -1,0 +1,87 @@
+"""A sheet as plain data: grids of cell values, cells to write, a read's snapshot.
+
+A grid is row-major and holds plain values only (`sheetsync.vocab.Value`): dates and times
+are read back as ISO text (`2026-06-01`, `2026-06-01 14:05`). Rows and columns are 1-based,
+as in A1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sheetsync.vocab import Value, finite
+
+Grid = list[list[Value]]
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One cell to write, with what the planner saw there, so a backend can refuse stale plans.
+
+    `row_key` is the run id the planner expects in the row's key column (`key_col`);
+    it is None for header cells and for tabs without a key column.
+    """
+
+    tab: str
+    row: int
+    col: int
+    value: Value
+    expect: Value = None
+    row_key: str | None = None
+    key_col: int | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The grids of the tabs that were read, and a backend-specific version token."""
+
+    grids: dict[str, Grid]
+    token: object = None
+
+    def grid(self, tab: str) -> Grid | None:
+        return self.grids.get(tab)
+
+
+def rows_of(grid: Grid | None) -> Iterator[list[Value]]:
+    """Rows of a grid (empty when the tab is absent)."""
+    yield from grid or []
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def is_empty(value: Value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def same(a: Value, b: Value) -> bool:
+    """Whether two cell values say the same thing (numbers to 1e-9, text stripped)."""
+    if is_empty(a) or is_empty(b):
+        return is_empty(a) and is_empty(b)
+    na, nb = finite(a), finite(b)
+    if na is not None and nb is not None:
+        return math.isclose(na, nb, rel_tol=1e-9, abs_tol=1e-12)
+    return str(a).strip() == str(b).strip()
+
+
+def cell(grid: Grid, row: int, col: int) -> Value:
+    """The value at 1-based (row, col), None beyond the grid's ragged edges."""
+    if row - 1 >= len(grid):
+        return None
+    values = grid[row - 1]
+    return values[col - 1] if col - 1 < len(values) else None
+
+
+def last_used_row(grid: Grid) -> int:
+    for r in range(len(grid), 0, -1):
+        if any(not is_empty(v) for v in grid[r - 1]):
+            return r
+    return 0

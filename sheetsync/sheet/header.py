@@ -1,0 +1,102 @@
+"""Where things are in a tab: columns found by header text, rows found by key (run id)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sheetsync.errors import SheetError
+from sheetsync.layout import Table
+from sheetsync.sheet.grid import Grid, cell, column_letter, is_empty
+from sheetsync.vocab import Value
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each known column is in a tab: layout key -> 1-based column index."""
+
+    table: Table
+    positions: Mapping[str, int]
+    width: int
+
+    def col(self, key: str) -> int | None:
+        return self.positions.get(key)
+
+
+def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header:
+    """Find the layout's columns by header text (row 1). Owned headers must each appear once."""
+    row = list(grid[0]) if grid else []
+    if require and not any(not is_empty(v) for v in row):
+        raise SheetError(
+            f"{table.tab} tab: the header row (row 1) is empty; run `sheetsync init` or restore it"
+        )
+    seen: dict[str, list[int]] = {}
+    for i, value in enumerate(row, 1):
+        if not is_empty(value):
+            seen.setdefault(str(value).strip().casefold(), []).append(i)
+    positions: dict[str, int] = {}
+    for col in table.columns:
+        where = seen.get(col.header.casefold(), [])
+        if len(where) > 1 and col.owned:
+            cols = " and ".join(column_letter(c) for c in where)
+            raise SheetError(
+                f"{table.tab} tab: column {col.header!r} appears twice in the header "
+                f"(columns {cols}); rename or delete one"
+            )
+        if where:
+            positions[col.key] = where[0]
+        elif require and col.owned:
+            raise SheetError(
+                f"{table.tab} tab: column {col.header!r} is missing from the header row; "
+                "run `sheetsync init` to add it back, or restore its header text"
+            )
+    return Header(table, positions, len(row))
+
+
+def index_rows(grid: Grid, header: Header) -> dict[str, int]:
+    """Row number of each key (run id); blank keys are people's rows and are skipped."""
+    table = header.table
+    key_col = header.col(table.key.key)
+    rows: dict[str, int] = {}
+    if key_col is None:
+        return rows
+    for r in range(2, len(grid) + 1):
+        value = cell(grid, r, key_col)
+        if is_empty(value):
+            continue
+        key = key_text(value)
+        if key != key.strip():
+            raise SheetError(
+                f"{table.tab} tab row {r}, column {table.key.header!r}: {key!r} has leading or "
+                "trailing spaces; remove them"
+            )
+        if key in rows:
+            raise SheetError(
+                f"{table.tab} tab: {table.key.header} {key!r} appears in rows {rows[key]} and {r}; "
+                "each must be unique (delete or rename one)"
+            )
+        rows[key] = r
+    return rows
+
+
+def key_text(value: Value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def records_of(grid: Grid | None, table: Table) -> tuple[list[dict[str, Value]], list[str]]:
+    """A tab's keyed rows as records by column key, and people's extra column headers."""
+    if not grid:
+        return [], []
+    header = read_header(grid, table)
+    known = set(header.positions.values())
+    extras = {
+        c: str(v).strip() for c, v in enumerate(grid[0], 1) if c not in known and not is_empty(v)
+    }
+    out = []
+    for _, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1]):
+        record = {key: cell(grid, r, c) for key, c in header.positions.items()}
+        record.update({name: cell(grid, r, c) for c, name in extras.items()})
+        out.append(record)
+    return out, list(extras.values())

@@ -1,0 +1,46 @@
+"""A run's row as the sheet has it: its run id, where it is, and its cells by column key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from sheetsync.sheet.grid import Grid, cell
+from sheetsync.sheet.header import Header, index_rows
+from sheetsync.vocab import Value
+
+
+@dataclass(frozen=True)
+class Row(Mapping[str, Value]):
+    """One keyed row: what result-cell sources and checks read of the sheet (a mapping of
+    column key to value, with its run id and row number)."""
+
+    run_id: str
+    number: int
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Value:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def baseline_ref(self) -> str:
+        """The dated baseline the row names, as `NAME@DATE`."""
+        return f"{self.get('baseline')}@{self.get('baseline_date')}"
+
+    @property
+    def role(self) -> str:
+        return str(self.get("role") or "feature")
+
+
+def parse_rows(grid: Grid, header: Header) -> dict[str, Row]:
+    """Every keyed row of a tab, in sheet order (blank-key rows are people's and skipped)."""
+    return {
+        key: Row(key, r, {k: cell(grid, r, c) for k, c in header.positions.items()})
+        for key, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1])
+    }

@@ -1,0 +1,34 @@
+"""What a sync computes for each run: the list of result-cell sources, in one place.
+
+A source is called with the run (its folder, read) and its row (as the sheet has it) and
+returns the owned cells it fills. Sources with something to say keep a `notices` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sheetsync.layout import Layout
+from sheetsync.project import Project
+from sheetsync.sheet.cells import CellSource, progress_cells
+from sheetsync.sheet.checks import CheckContext, CheckSource
+from sheetsync.sheet.evals import EvalSource
+from sheetsync.sheet.gains import GainSource, fits_in
+from sheetsync.sheet.grid import Grid
+from sheetsync.sheet.header import records_of
+from sheetsync.sheet.rows import Row
+
+
+def result_sources(
+    project: Project, layout: Layout, rows: Mapping[str, Row], scaling: Grid | None
+) -> list[CellSource]:
+    """Progress and results always; evals, gains and checks when the layout has their columns."""
+    sources: list[CellSource] = [progress_cells]
+    if layout.eval_columns():
+        sources.append(EvalSource(project, layout, rows))
+    if layout.runs.has("checks"):
+        sources.append(CheckSource(CheckContext(project, rows)))
+    if layout.runs.has("gain") and scaling is not None:
+        records, _ = records_of(scaling, layout.scaling)
+        sources.append(GainSource(fits_in(records)))
+    return sources

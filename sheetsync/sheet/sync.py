@@ -1,0 +1,97 @@
+"""`sync`: fill the result cells of the runs in the sheet from their folders, never
+clobbering a person's edit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sheetsync.errors import SheetError
+from sheetsync.project import Project
+from sheetsync.records.runs import Run, read_run
+from sheetsync.sheet.backends import open_backend
+from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
+from sheetsync.sheet.grid import Snapshot
+from sheetsync.sheet.header import read_header
+from sheetsync.sheet.plan import Plan, State, finish, plan_update
+from sheetsync.sheet.rows import Row, parse_rows
+from sheetsync.sheet.sources import result_sources
+from sheetsync.vocab import Value
+
+
+@dataclass
+class SyncResult:
+    sheet: str
+    plan: Plan
+    applied: bool
+    synced: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def _runs_to_sync(
+    project: Project, rows: Mapping[str, Row], run_dirs: Sequence[Path] | None, table_tab: str
+) -> tuple[list[Run], list[str]]:
+    if run_dirs:
+        runs = []
+        for path in run_dirs:
+            run = read_run(Path(path))
+            if run.run_id not in rows:
+                raise SheetError(
+                    f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
+                    f"add it first with `sheetsync add {path}`"
+                )
+            runs.append(run)
+        return runs, []
+    runs, missing = [], []
+    for run_id in rows:  # in sheet order
+        folder = project.run_dir(run_id)
+        if not folder.exists():
+            missing.append(run_id)
+            continue
+        runs.append(read_run(folder))
+    return runs, missing
+
+
+def sync_runs(
+    project: Project,
+    run_dirs: Sequence[Path] | None = None,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:
+    """Fill result cells of the runs in the sheet from their folders; never clobber people.
+
+    `progress(done, total)` is called as runs are read (a CLI shows a bar with it).
+    """
+    layout = project.layout()
+    backend = open_backend(project)
+    table = layout.runs
+    result = SyncResult(backend.describe(), Plan(), False)
+
+    def make_plan(snapshot: Snapshot) -> Plan:
+        grid = grid_or_error(snapshot, table.tab, backend)
+        header = read_header(grid, table)
+        rows = parse_rows(grid, header)
+        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
+        result.synced = [r.run_id for r in runs]
+        sources = result_sources(project, layout, rows, snapshot.grid(layout.scaling.tab))
+        desired: dict[str, dict[str, Value]] = {}
+        result.notices = []
+        for done, run in enumerate(runs, 1):
+            if progress is not None:
+                progress(done, len(runs))
+            values: dict[str, Value] = {}
+            for source in sources:
+                values.update(source(run, rows[run.run_id]))
+            desired[run.run_id] = values
+        for source in sources:
+            result.notices += getattr(source, "notices", [])
+        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        changes, conflicts = plan_update(grid, header, desired, state, overwrite)
+        return finish(Plan(changes, conflicts), state, [header])
+
+    result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+    result.notices += list(getattr(backend, "notices", []))
+    return result
