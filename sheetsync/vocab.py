@@ -24,7 +24,6 @@ UNFINISHED = "unfinished"
 """The marker a computed cell shows instead of a number for a run that stopped early."""
 
 Level = Literal["ok", "warn", "fail"]
-LEVELS: tuple[Level, ...] = get_args(Level)
 
 
 def is_unfinished(status: str) -> bool:

@@ -17,13 +17,9 @@ from sheetsync.cli import main
 from sheetsync.errors import SheetsyncError
 from sheetsync.layout import parse_layout
 from sheetsync.records.runs import read_run
-from tests.conftest import write_run
+from tests.helpers import cli, write_run
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "bad" / "cases.yaml").read_text())
-
-
-def cli(project, *args):
-    return CliRunner().invoke(main, ["--config", str(project.path), *args])
 
 
 def _edit(book: Path, action) -> None:

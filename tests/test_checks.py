@@ -6,17 +6,11 @@ import json
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetsync.cli import main
 from sheetsync.project import Project
 from sheetsync.sheet.checks import check_runs
-from tests.conftest import BASE, write_run
-
-
-def cli(project: Project, *args: str):
-    return CliRunner().invoke(main, ["--config", str(project.path), *args])
+from tests.helpers import BASE, cli, write_run
 
 
 def add(project: Project, run_id: str, role: str = "feature", **kw) -> None:

@@ -14,11 +14,7 @@ from openpyxl import load_workbook
 
 from sheetsync.cli import main
 from sheetsync.project import Project
-from tests.conftest import write_run
-
-
-def run(project: Project, *args: str, input: str | None = None):
-    return CliRunner().invoke(main, ["--config", str(project.path), *args], input=input)
+from tests.helpers import cli, write_run
 
 
 def rows(project: Project) -> list[dict[str, object]]:
@@ -33,7 +29,7 @@ def workbook_bytes(project: Project) -> bytes:
 
 def add(project: Project, run_id: str, question: str = "Does it help?", **kw) -> object:
     write_run(project, run_id, **kw)
-    return run(project, "add", str(project.runs_dir / run_id), "-q", question, "-b", "b", "--yes")
+    return cli(project, "add", str(project.runs_dir / run_id), "-q", question, "-b", "b", "--yes")
 
 
 def test_init_creates_project_files_tabs_and_is_idempotent(tmp_path):
@@ -60,7 +56,7 @@ def test_init_attaches_to_existing_sheet_adding_only_missing_owned_columns(proje
     ws.cell(1, headers.index("gain") + 1).value = None  # a person deleted the gain header
     ws.cell(1, len(headers) + 1).value = "my notes"
     wb.save(project.sheet_target)
-    result = run(project, "init")
+    result = cli(project, "init")
     assert result.exit_code == 0, result.output
     assert "added column 'gain' to the Runs tab" in result.output
     after = [c.value for c in load_workbook(project.sheet_target)["Runs"][1]]
@@ -70,7 +66,7 @@ def test_init_attaches_to_existing_sheet_adding_only_missing_owned_columns(proje
 
 def test_add_shows_diff_and_appends_launch_cells(project):
     write_run(project, "r1", changes={"model.prores": True})
-    result = run(
+    result = cli(
         project,
         "add",
         str(project.runs_dir / "r1"),
@@ -96,7 +92,7 @@ def test_add_shows_diff_and_appends_launch_cells(project):
 def test_add_declined_writes_nothing(project):
     before = workbook_bytes(project)
     write_run(project, "r1")
-    result = run(project, "add", str(project.runs_dir / "r1"), "-q", "q", "-b", "b", input="n\n")
+    result = cli(project, "add", str(project.runs_dir / "r1"), "-q", "q", "-b", "b", input="n\n")
     assert result.exit_code == 1
     assert workbook_bytes(project) == before
 
@@ -113,7 +109,7 @@ def test_add_declined_writes_nothing(project):
 def test_add_refuses_bad_input_with_one_line(project, args, code, message):
     write_run(project, "r1")
     before = workbook_bytes(project)
-    result = run(project, "add", str(project.runs_dir / "r1"), *args, "--yes")
+    result = cli(project, "add", str(project.runs_dir / "r1"), *args, "--yes")
     assert result.exit_code == code, result.output
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -123,7 +119,7 @@ def test_add_refuses_bad_input_with_one_line(project, args, code, message):
 def test_add_refuses_duplicate_run_id(project):
     assert add(project, "r1").exit_code == 0
     before = workbook_bytes(project)
-    result = run(project, "add", str(project.runs_dir / "r1"), "-q", "again", "-b", "b", "--yes")
+    result = cli(project, "add", str(project.runs_dir / "r1"), "-q", "again", "-b", "b", "--yes")
     assert result.exit_code == 1
     assert "Error: Runs tab: run 'r1' is already in row 2" in result.output
     assert workbook_bytes(project) == before
@@ -143,7 +139,7 @@ def test_fingerprint_ignores_key_order_and_formatting(project):
             indent=4,
         )
     )
-    result = run(project, "add", str(folder), "-q", "same config", "-b", "b", "--yes")
+    result = cli(project, "add", str(folder), "-q", "same config", "-b", "b", "--yes")
     assert result.exit_code == 0, result.output
     first, second = rows(project)
     assert first["config fingerprint"] == second["config fingerprint"]
@@ -153,7 +149,7 @@ def test_fingerprint_ignores_key_order_and_formatting(project):
 def test_sync_fills_results_then_plans_nothing_and_does_not_save(project):
     add(project, "r1", loss=2.4)
     add(project, "r2", step=600, state="killed")
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output
     r1, r2 = rows(project)
@@ -166,7 +162,7 @@ def test_sync_fills_results_then_plans_nothing_and_does_not_save(project):
     assert r2["status"] == "unfinished: killed at step 600/1,000"
     assert r2["final loss"] == "unfinished"
     mtime = os.stat(project.sheet_target).st_mtime_ns
-    again = run(project, "sync")
+    again = cli(project, "sync")
     assert again.exit_code == 0
     assert "up to date: 2 runs" in again.output
     assert os.stat(project.sheet_target).st_mtime_ns == mtime
@@ -175,7 +171,7 @@ def test_sync_fills_results_then_plans_nothing_and_does_not_save(project):
 def test_dry_run_prints_plan_cell_by_cell_and_writes_nothing(project):
     add(project, "r1", loss=2.4)
     before = workbook_bytes(project)
-    result = run(project, "sync", "--dry-run")
+    result = cli(project, "sync", "--dry-run")
     assert result.exit_code == 0
     assert "r1 (row 2)" in result.output
     assert "final loss (O2): (empty) -> 2.4" in result.output
@@ -186,7 +182,7 @@ def test_dry_run_prints_plan_cell_by_cell_and_writes_nothing(project):
 def test_sync_after_people_sort_reorder_and_add_columns_writes_right_cells(project):
     for i, loss in enumerate([2.1, 2.2, 2.3]):
         add(project, f"r{i}", loss=loss)
-    run(project, "sync")
+    cli(project, "sync")
     wb = load_workbook(project.sheet_target)
     ws = wb["Runs"]
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -203,7 +199,7 @@ def test_sync_after_people_sort_reorder_and_add_columns_writes_right_cells(proje
     wb.save(project.sheet_target)
     for i, loss in enumerate([1.1, 1.2, 1.3]):
         (project.runs_dir / f"r{i}" / "results.json").write_text(json.dumps({"final_loss": loss}))
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 0, result.output
     by_id = {r["run"]: r for r in rows(project)}
     assert {k: v["final loss"] for k, v in by_id.items()} == {"r0": 1.1, "r1": 1.2, "r2": 1.3}
@@ -213,21 +209,21 @@ def test_sync_after_people_sort_reorder_and_add_columns_writes_right_cells(proje
 
 def test_person_edit_is_reported_and_kept_unless_overwrite(project):
     add(project, "r1", loss=2.4)
-    run(project, "sync")
+    cli(project, "sync")
     wb = load_workbook(project.sheet_target)
     ws = wb["Runs"]
     col = [c.value for c in ws[1]].index("final loss") + 1
     ws.cell(2, col).value = 2.0
     wb.save(project.sheet_target)
     (project.runs_dir / "r1" / "results.json").write_text(json.dumps({"final_loss": 2.3}))
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert (
         "conflict: r1 / final loss (O2): edited by a person: sheet has 2, sheetsync has 2.3 (kept)"
         in result.output
     )
     assert "1 cells edited by people were kept" in result.output
     assert rows(project)[0]["final loss"] == 2.0
-    result = run(project, "sync", "--overwrite")
+    result = cli(project, "sync", "--overwrite")
     assert rows(project)[0]["final loss"] == 2.3
 
 
@@ -254,7 +250,7 @@ def test_sync_refuses_bad_results_and_writes_nothing(project, results, message):
     add(project, "r2")
     (project.runs_dir / "r2" / "results.json").write_text(json.dumps(results))
     before = workbook_bytes(project)
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 1
     assert message in result.output and "r2" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -264,7 +260,7 @@ def test_sync_refuses_bad_results_and_writes_nothing(project, results, message):
 def test_malformed_yaml_names_file_and_line(project):
     add(project, "r1")
     (project.runs_dir / "r1" / "config.yaml").write_text("model:\n  d_model: 3\n\tbad: tab\n")
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 1
     assert "r1/config.yaml:3: invalid YAML" in result.output
 
@@ -274,14 +270,14 @@ def test_sync_skips_rows_without_folder_and_names_them(project):
     import shutil
 
     shutil.rmtree(project.runs_dir / "r1")
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 0
     assert "no folder for run r1: skipped" in result.output
 
 
 def test_sync_of_run_not_in_sheet_is_an_error(project):
     write_run(project, "stray")
-    result = run(project, "sync", str(project.runs_dir / "stray"))
+    result = cli(project, "sync", str(project.runs_dir / "stray"))
     assert result.exit_code == 1
     assert "run 'stray' is not in the sheet; add it first" in result.output
 
@@ -304,7 +300,7 @@ def test_sheet_changed_on_disk_between_read_and_write_is_replanned(project, monk
         return snapshot
 
     monkeypatch.setattr(LocalBackend, "read", read_then_person_saves)
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 0, result.output
     assert calls["n"] == 2
     [row] = rows(project)
@@ -326,7 +322,7 @@ def test_config_found_by_walking_up_and_by_env(project, monkeypatch):
 
 def test_unknown_key_in_project_config_is_a_usage_error(project):
     project.path.write_text(project.path.read_text() + "\nsheeet: {}\n")
-    result = run(project, "sync")
+    result = cli(project, "sync")
     assert result.exit_code == 2
     assert "unknown key 'sheeet'" in result.output
 
@@ -375,7 +371,7 @@ def test_sync_keeps_people_formatting_and_formats_numbers(project):
     ws["D2"].fill = PatternFill("solid", start_color="FFFF00", end_color="FFFF00")
     ws.column_dimensions["D"].width = 77
     wb.save(project.sheet_target)
-    assert run(project, "sync").exit_code == 0
+    assert cli(project, "sync").exit_code == 0
     ws = load_workbook(project.sheet_target)["Runs"]
     assert ws["D2"].fill.fgColor.rgb == "00FFFF00"
     assert ws.column_dimensions["D"].width == 77
@@ -388,7 +384,7 @@ def test_sync_keeps_people_formatting_and_formats_numbers(project):
 def test_control_character_in_a_question_is_refused_with_one_line(project):
     write_run(project, "r1")
     before = workbook_bytes(project)
-    result = run(project, "add", str(project.runs_dir / "r1"), "-q", "why\x1f?", "-b", "b", "--yes")
+    result = cli(project, "add", str(project.runs_dir / "r1"), "-q", "why\x1f?", "-b", "b", "--yes")
     assert result.exit_code == 1
     assert "Runs tab cell D2: 'why\\x1f?' holds a control character" in result.output
     assert workbook_bytes(project) == before

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sheetsync.sheet.sync import sync_runs
-from tests.conftest import write_run
+from tests.helpers import write_run
 
 KILLS = 200
 

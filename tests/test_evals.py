@@ -15,7 +15,7 @@ from sheetsync.cli import main
 from sheetsync.errors import ConfigError, SheetsyncError
 from sheetsync.records.evals import read_raw
 from sheetsync.science.evals import EvalSpec, Score, eval_cells, parse_eval_spec, read_scores
-from tests.conftest import write_run
+from tests.helpers import write_run
 
 SPECS = [
     EvalSpec("eval:hellaswag", "hellaswag", None, "likelihood", "knowledge"),

@@ -7,21 +7,15 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetsync.cli import main
-from tests.conftest import write_run
+from tests.helpers import cli, write_run
 
 E, A, ALPHA = 1.7, 1145.0, 0.155
 
 
 def law(c: float) -> float:
     return E + A * c**-ALPHA
-
-
-def cli(project, *args):
-    return CliRunner().invoke(main, ["--config", str(project.path), *args])
 
 
 def run_at(project, run_id, compute, gain=1.0, role="feature", changes=None, **kw):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import sheetsync
 from sheetsync.cli import main
-from tests.conftest import write_run
+from tests.helpers import write_run
 
 
 def cli(project, *args, env=None):

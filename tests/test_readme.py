@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from sheetsync.cli import main
-from tests.conftest import BASE
+from tests.helpers import BASE
 
 README = Path(__file__).parent.parent / "README.md"
 EXAMPLE = Path(__file__).parent.parent / "templates" / "example-run"

@@ -6,7 +6,7 @@ The contract (see README, "The run folder"):
                                "lr_schedule": {"decay_end_step"}}  (optional until it starts)
   results.json                {"final_loss", "flops", "params", "active_params", "tokens"}
   launch.json                 {"git_commit", "git_dirty", "seed", "launched_by", "launched_at"}
-  evals.json, lm_eval/        eval outputs (see sheetsync.evals)
+  evals.json, lm_eval/        eval outputs (see sheetsync.records.evals)
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.configs import find_config, fingerprint, load_mapping
+from sheetsync.vocab import STATES
 
-STATES = ("running", "finished", "killed", "failed", "timeout")
 LAUNCH_COPY = ".sheetsync-launch-config.json"  # the config as `add` saw it, for drift diffs
 
 

@@ -8,7 +8,6 @@ as in A1.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sheetsync.vocab import Value, finite
@@ -42,11 +41,6 @@ class Snapshot:
 
     def grid(self, tab: str) -> Grid | None:
         return self.grids.get(tab)
-
-
-def rows_of(grid: Grid | None) -> Iterator[list[Value]]:
-    """Rows of a grid (empty when the tab is absent)."""
-    yield from grid or []
 
 
 def column_letter(col: int) -> str:

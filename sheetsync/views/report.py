@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import html
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.views.rows import select
-from sheetsync.vocab import Value
+from sheetsync.vocab import Value, finite, is_unfinished
 
 if TYPE_CHECKING:
     from sheetsync.project import Project
@@ -29,10 +28,6 @@ def method_of(record: dict[str, Value]) -> str:
     parts = [p for p in str(record.get("changes") or "").split("; ") if p]
     kept = [p for p in parts if p.split(":", 1)[0] not in SIZE_KEYS]
     return "; ".join(kept) or "(baseline)"
-
-
-def _num(value: Value) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
     for r in records:
         if r.get("role") in ("baseline", "ladder") or r.get("status") != "finished":
             continue
-        compute, gain = _num(r.get("compute")), _num(r.get("gain"))
+        compute, gain = finite(r.get("compute")), finite(r.get("gain"))
         if compute is None or gain is None or gain <= 0:
             continue
         key = (f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r))
@@ -89,7 +84,7 @@ def build(rows: SheetRows, since: dt.date | None = None) -> Report:
     attention = []
     for r in period:
         status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
-        if status.startswith("unfinished"):
+        if is_unfinished(status):
             attention.append((str(r["run"]), "unfinished", status))
         if "drift" in checks:
             attention.append((str(r["run"]), "config drift", checks))
@@ -153,7 +148,7 @@ def plots(rows: SheetRows, report: Report) -> None:
             ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
     shown = [r for rs in report.groups.values() for r in rs]
     for baseline, ladder in sorted(ladders.items()):
-        pts = [(_num(r.get("compute")), _num(r.get("final_loss"))) for r in ladder]
+        pts = [(finite(r.get("compute")), finite(r.get("final_loss"))) for r in ladder]
         pts = [(c, lo) for c, lo in pts if c and lo]
         if len(pts) < 2:
             continue
@@ -171,7 +166,7 @@ def plots(rows: SheetRows, report: Report) -> None:
                     xs, band[0], band[1], color="#1f77b4", alpha=0.2, label="90% bootstrap band"
                 )
         mine = [
-            (r, _num(r.get("compute")), _num(r.get("final_loss")))
+            (r, finite(r.get("compute")), finite(r.get("final_loss")))
             for r in shown
             if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
         ]
@@ -203,7 +198,7 @@ def _fmt(value: Value, digits: int = 4) -> str:
 
 
 def _gain(r: dict[str, Value]) -> str:
-    g = _num(r.get("gain"))
+    g = finite(r.get("gain"))
     if g is None:
         return _fmt(r.get("gain"))
     interval = str(r.get("gain_interval") or "")
@@ -297,7 +292,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
             + "<th>gain (90%)</th><th>checks</th></tr>"
         )
         for r in runs:
-            g = _num(r.get("gain"))
+            g = finite(r.get("gain"))
             tone = "" if g is None else (" good" if g > 1 else " bad")
             out.append(
                 f"<tr><td>{e(str(r['run']))}</td>"

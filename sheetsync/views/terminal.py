@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sheetsync.vocab import Value
+from sheetsync.vocab import Value, is_unfinished
 
 # (record key, title, min width, weight for spare width)
 COLUMNS = (
@@ -37,9 +37,7 @@ def _text(key: str, record: dict[str, Value]) -> Cell:
         return Cell("")
     if key == "status":
         text = str(value)
-        tone = (
-            "good" if text == "finished" else ("bad" if text.startswith("unfinished") else "muted")
-        )
+        tone = "good" if text == "finished" else ("bad" if is_unfinished(text) else "muted")
         return Cell(text, tone)
     if key == "gain" and isinstance(value, int | float):
         return Cell(f"{value:.2f}x", "good" if value > 1 else "bad")

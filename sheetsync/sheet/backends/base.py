@@ -1,9 +1,7 @@
 """The small protocol every sheet backend satisfies: read grids, write planned cells.
 
-Backends only read and write; every decision lives in `sheetsync.plan`.
-A grid is row-major and holds plain values only: str, int, float, bool or None
-(empty). Dates and times are read back as ISO text (`2026-06-01`,
-`2026-06-01 14:05`). Rows and columns in `CellWrite` are 1-based, as in A1.
+Backends only read and write; every decision lives in `sheetsync.sheet.plan`. Grids, cells
+to write and snapshots are the plain data of `sheetsync.sheet.grid`.
 """
 
 from __future__ import annotations

@@ -61,7 +61,6 @@ class LocalBackend:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.notices: list[str] = []
-        self.saves = 0
 
     def describe(self) -> str:
         return str(self.path)
@@ -182,7 +181,6 @@ class LocalBackend:
             if _signature(self.path) != signature:
                 raise StaleSheet(f"{self.path} changed on disk while sheetsync was writing")
             os.replace(tmp, self.path)
-            self.saves += 1
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
