@@ -205,6 +205,15 @@ def _gain(r: dict[str, Value]) -> str:
     return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
 
 
+def _tone(r: dict[str, Value]) -> str:
+    """The gain cell's class: coloured only when its 90% interval is entirely on one side of 1."""
+    from sheetsync.science.gain import interval_of, tone
+
+    bounds = interval_of(r.get("gain_interval")) if finite(r.get("gain")) is not None else None
+    verdict = tone(*bounds) if bounds else None
+    return {"better": " good", "worse": " bad"}.get(verdict or "", "")
+
+
 def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
     return [(c.key, c.header) for c in rows.layout.eval_columns()]
 
@@ -292,8 +301,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
             + "<th>gain (90%)</th><th>checks</th></tr>"
         )
         for r in runs:
-            g = finite(r.get("gain"))
-            tone = "" if g is None else (" good" if g > 1 else " bad")
+            tone = _tone(r)
             out.append(
                 f"<tr><td>{e(str(r['run']))}</td>"
                 f"<td>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"

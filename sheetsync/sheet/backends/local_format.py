@@ -119,13 +119,14 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
 
 
 def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
-    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
 
     def solid(color: str) -> PatternFill:
         return PatternFill("solid", start_color=color, end_color=color)
 
+    changed = _drop_sign_only_gain_rules(ws)
     existing = {
         (tuple(rule.formula or ()), rule.operator)
         for rng in ws.conditional_formatting
@@ -133,11 +134,12 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
     }
     wanted = []
     width = get_column_letter(max(ws.max_column, max(pos.values(), default=1)))
-    if "gain" in pos:
+    if "gain" in pos and "gain_interval" in pos:
         g = get_column_letter(pos["gain"])
         rng = f"{g}2:{g}{last}"
-        wanted.append((rng, CellIsRule(operator="greaterThan", formula=["1"], fill=solid(GREEN))))
-        wanted.append((rng, CellIsRule(operator="lessThan", formula=["1"], fill=solid(RED))))
+        better, worse = gain_rules(g, get_column_letter(pos["gain_interval"]))
+        wanted.append((rng, FormulaRule(formula=[better], fill=solid(GREEN))))
+        wanted.append((rng, FormulaRule(formula=[worse], fill=solid(RED))))
     if "status" in pos:
         s = get_column_letter(pos["status"])
         formula = f'AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
@@ -146,9 +148,45 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
         k = get_column_letter(pos["checks"])
         formula = f'ISNUMBER(SEARCH("stale",${k}2))'
         wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
-    changed = False
     for rng, rule in wanted:
         if (tuple(rule.formula or ()), rule.operator) not in existing:
             ws.conditional_formatting.add(rng, rule)
             changed = True
     return changed
+
+
+def gain_rules(gain: str, interval: str) -> tuple[str, str]:
+    """Conditional-format formulas (row 2, relative rows) that colour a gain only when its 90%
+    interval (`low-highx` text) lies entirely above 1 (first) or entirely below 1 (second).
+    Empty, text and interval-less gains get no colour; `inf` as a high never reads as < 1."""
+    g, i = f"${gain}2", f"${interval}2"
+    dash = f'FIND("-",{i})'
+    low = f"VALUE(LEFT({i},{dash}-1))"
+    high = f'VALUE(MID({i},{dash}+1,FIND("x",{i})-{dash}-1))'
+    return (
+        f"IFERROR(AND(ISNUMBER({g}),{low}>1),FALSE)",
+        f"IFERROR(AND(ISNUMBER({g}),{high}<1),FALSE)",
+    )
+
+
+def _drop_sign_only_gain_rules(ws: Worksheet) -> bool:
+    """Remove the `> 1` / `< 1` gain colours earlier versions added (they coloured noise)."""
+    dropped = False
+    for rng in list(ws.conditional_formatting):
+        keep = [r for r in rng.rules if not _sign_only(r)]
+        if len(keep) == len(rng.rules):
+            continue
+        dropped = True
+        if keep:
+            ws.conditional_formatting._cf_rules[rng] = keep  # openpyxl keeps rules per range here
+        else:
+            del ws.conditional_formatting._cf_rules[rng]
+    return dropped
+
+
+def _sign_only(rule: object) -> bool:
+    return (
+        getattr(rule, "type", None) == "cellIs"
+        and getattr(rule, "operator", None) in ("greaterThan", "lessThan")
+        and list(getattr(rule, "formula", None) or ()) == ["1"]
+    )
