@@ -34,11 +34,14 @@ def test_interval_decides_the_tone(gain, interval, expected):
     bounds = interval_of(interval) if isinstance(gain, float) else None
     verdict = tone(*bounds) if bounds else None
     assert {"better": "green", "worse": "red", None: None}[verdict] == expected
-    assert _tone({"gain": gain, "gain_interval": interval}) == {
-        "green": " good",
-        "red": " bad",
-        None: "",
-    }[expected]
+    assert (
+        _tone({"gain": gain, "gain_interval": interval})
+        == {
+            "green": " good",
+            "red": " bad",
+            None: "",
+        }[expected]
+    )
 
 
 def test_workbook_rules_colour_by_the_interval_not_the_sign(project):
@@ -47,7 +50,7 @@ def test_workbook_rules_colour_by_the_interval_not_the_sign(project):
     format_sheet(project)
     ws = load_workbook(project.sheet_target)["Runs"]
     rules = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
-    gain_rules_found = [r for sqref, r in rules if r.type == "expression" and "FIND" in r.formula[0]]
+    gain_rules_found = [r for _, r in rules if r.type == "expression" and "FIND" in r.formula[0]]
     assert len(gain_rules_found) == 2
     assert not [r for _, r in rules if r.type == "cellIs"]
 

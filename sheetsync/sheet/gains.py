@@ -13,6 +13,7 @@ from sheetsync.errors import FitError
 from sheetsync.project import Project
 from sheetsync.records.runs import Run, read_run
 from sheetsync.sheet.backends import open_backend
+from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
 from sheetsync.sheet.read import read_rows
@@ -107,7 +108,9 @@ def fit_baseline(
     fit = fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form)
     if not record:
         return Recorded(fit, "", False)
-    return record_fit(project, baseline.ref, fit)
+    recorded = record_fit(project, baseline.ref, fit)
+    bootstrap_for(project, fit)  # once, here: sync, gain, scaling and report read it back
+    return recorded
 
 
 def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
@@ -143,18 +146,15 @@ def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
 class GainSource:
     """Gain, interval and fit for each finished run, against its baseline's newest fit."""
 
-    def __init__(self, fits: Mapping[str, tuple[str, Fit]]):
+    def __init__(self, fits: Mapping[str, tuple[str, Fit]], project: Project | None = None):
         self.fits = fits
+        self.project = project
         self._boots: dict[str, Bootstrap | None] = {}
 
     def boot(self, name: str, fit: Fit) -> Bootstrap | None:
-        from sheetsync.science.gain import bootstrap
-
+        """The fit's bootstrap from the project's cache (computed only when the cache lacks it)."""
         if name not in self._boots:
-            try:
-                self._boots[name] = bootstrap(fit)
-            except FitError:
-                self._boots[name] = None
+            self._boots[name] = bootstrap_for(self.project, fit)
         return self._boots[name]
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:

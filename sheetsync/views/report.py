@@ -7,186 +7,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.sheet.read import SheetRows, read_rows
-from sheetsync.views.rows import select
-from sheetsync.vocab import Value, finite, is_unfinished
+from sheetsync.views.plots import draw
+from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
+from sheetsync.vocab import Value, finite
 
 if TYPE_CHECKING:
     from sheetsync.project import Project
-
-SIZE_KEYS = ("model.d_model", "model.n_layers", "model.n_heads", "model.n_experts", "data.tokens")
-
-
-def method_of(record: dict[str, Value]) -> str:
-    """A run's method: its changes against its dated baseline, minus the size it ran at."""
-    parts = [p for p in str(record.get("changes") or "").split("; ") if p]
-    kept = [p for p in parts if p.split(":", 1)[0] not in SIZE_KEYS]
-    return "; ".join(kept) or "(baseline)"
-
-
-@dataclass(frozen=True)
-class MethodTrend:
-    baseline: str
-    method: str
-    points: list[tuple[str, float, float]]  # run, compute, gain
-    slope: float | None
-    low: float | None
-    high: float | None
-    verdict: str
-
-
-def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
-    """Methods (same changes vs the same dated baseline) run at several compute budgets."""
-    from sheetsync.science.trend import trend
-
-    groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
-    for r in records:
-        if r.get("role") in ("baseline", "ladder") or r.get("status") != "finished":
-            continue
-        compute, gain = finite(r.get("compute")), finite(r.get("gain"))
-        if compute is None or gain is None or gain <= 0:
-            continue
-        key = (f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r))
-        groups.setdefault(key, []).append((str(r.get("run")), compute, gain))
-    out = []
-    for (baseline, method), points in sorted(groups.items()):
-        if len({c for _, c, _ in points}) < 2:
-            continue
-        points.sort(key=lambda p: p[1])
-        t = trend([c for _, c, _ in points], [g for _, _, g in points])
-        out.append(MethodTrend(baseline, method, points, t.slope, t.low, t.high, t.verdict))
-    return out
-
-
-@dataclass
-class Report:
-    since: dt.date | None
-    groups: dict[str, list[dict[str, Value]]]
-    trends: list[MethodTrend]
-    attention: list[tuple[str, str, str]]  # run, what, detail
-    plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
-    plot_note: str = ""
-
-
-def build(rows: SheetRows, since: dt.date | None = None) -> Report:
-    """Pure: the report's content from the sheet's rows."""
-    period = select(rows.records, since=since)
-    finished = [r for r in period if r.get("status") == "finished" and r.get("role") != "ladder"]
-    groups: dict[str, list[dict[str, Value]]] = {}
-    for r in finished:
-        groups.setdefault(str(r.get("question") or "(no question)"), []).append(r)
-    attention = []
-    for r in period:
-        status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
-        if is_unfinished(status):
-            attention.append((str(r["run"]), "unfinished", status))
-        if "drift" in checks:
-            attention.append((str(r["run"]), "config drift", checks))
-        if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
-            attention.append(
-                (str(r["run"]), "stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}")
-            )
-    return Report(since, groups, trends(rows.records), attention)
-
-
-def _fit_for(rows: SheetRows, baseline: str):
-    """The newest recorded fit of a baseline, as the gains were computed against it."""
-    from sheetsync.sheet.gains import fits_in
-
-    return fits_in(rows.fits).get(baseline)
-
-
-def _band(fit, xs: list[float]):  # noqa: ANN001 - (low, high) arrays or None
-    """The 5th and 95th percentiles of the law's loss at each compute, over bootstrap refits."""
-    import numpy as np
-
-    from sheetsync.errors import FitError
-    from sheetsync.science.gain import bootstrap
-    from sheetsync.science.scaling import Fit
-
-    if fit.ladder is None:
-        return None
-    try:
-        boot = bootstrap(fit, resamples=200)
-    except FitError:
-        return None
-    curves = []
-    for i in range(len(boot.params["E"])):
-        one = Fit(
-            fit.form,
-            {k: float(v[i]) for k, v in boot.params.items()},
-            fit.n_runs,
-            fit.compute_min,
-            fit.compute_max,
-            0.0,
-            fit.tokens_per_param,
-        )
-        curves.append([one.predict(x) for x in xs])
-    arr = np.array(curves)
-    return np.quantile(arr, 0.05, axis=0), np.quantile(arr, 0.95, axis=0)
-
-
-def plots(rows: SheetRows, report: Report) -> None:
-    """Loss vs compute per baseline ladder, with its fit and the period's runs (matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        report.plot_note = "plots need matplotlib: pip install 'sheetsync[plot]'"
-        return
-    ladders: dict[str, list[dict[str, Value]]] = {}
-    for r in rows.records:
-        if r.get("role") == "ladder" and r.get("status") == "finished":
-            ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
-    shown = [r for rs in report.groups.values() for r in rs]
-    for baseline, ladder in sorted(ladders.items()):
-        pts = [(finite(r.get("compute")), finite(r.get("final_loss"))) for r in ladder]
-        pts = [(c, lo) for c, lo in pts if c and lo]
-        if len(pts) < 2:
-            continue
-        fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-        ax.scatter(*zip(*pts, strict=True), color="#333", label="ladder", zorder=3)
-        found = _fit_for(rows, baseline)
-        lo_c, hi_c = min(c for c, _ in pts), max(c for c, _ in pts)
-        if found:
-            name, fit = found
-            xs = [lo_c / 3 * (hi_c * 9 / lo_c) ** (i / 99) for i in range(100)]
-            ax.plot(xs, [fit.predict(x) for x in xs], color="#1f77b4", label=f"fit {name}")
-            band = _band(fit, xs)
-            if band is not None:
-                ax.fill_between(
-                    xs, band[0], band[1], color="#1f77b4", alpha=0.2, label="90% bootstrap band"
-                )
-        mine = [
-            (r, finite(r.get("compute")), finite(r.get("final_loss")))
-            for r in shown
-            if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
-        ]
-        for r, c, lo in mine:
-            if c and lo:
-                ax.scatter([c], [lo], marker="D", s=28, zorder=4)
-                ax.annotate(
-                    str(r["run"]), (c, lo), fontsize=7, xytext=(4, 4), textcoords="offset points"
-                )
-        ax.set_xscale("log")
-        ax.set_xlabel("compute (FLOPs)")
-        ax.set_ylabel("final loss")
-        ax.set_title(f"{baseline}: ladder, fit and this period's runs", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-        buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        report.plots[baseline] = base64.b64encode(buf.getvalue()).decode()
 
 
 def _fmt(value: Value, digits: int = 4) -> str:
@@ -327,6 +159,11 @@ def to_html(rows: SheetRows, report: Report) -> str:
                 f"<td class='num'>{slope}</td><td class='{e(t.verdict)}'>{e(t.verdict)}</td></tr>"
             )
         out.append("</table>")
+        for baseline, png in report.gain_plots.items():
+            out.append(
+                f"<img alt='gain against compute per method, {e(baseline)}' "
+                f"src='data:image/png;base64,{png}'>"
+            )
     else:
         out.append("<p class='muted'>No method has gains at two or more compute budgets yet.</p>")
     out.append("<h2>Needs attention</h2>")
@@ -366,7 +203,7 @@ def write_report(
     """Read the sheet once and write report.html and report.md into `out_dir`."""
     rows = read_rows(project)
     report = build(rows, since)
-    plots(rows, report)
+    draw(project, rows, report)
     out_dir = Path(out_dir or project.root / "report")
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
@@ -396,7 +233,7 @@ def scaling_for(
         )
     if plot_file is not None:
         report = Report(None, {"": [by_id[p[0]] for t in found for p in t.points]}, found, [])
-        plots(rows, report)
+        draw(project, rows, report)
         png = report.plots.get(found[0].baseline)
         if png is None:
             raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
