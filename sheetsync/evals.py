@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 from sheetsync.backends.base import Value
 from sheetsync.engine import cell_source
 from sheetsync.errors import ConfigError
-from sheetsync.evalformats.identity import USUAL_METRICS, Choice, Want, choose, default_metric
-from sheetsync.evalformats.identity import limit_text as limit_text
+from sheetsync.evalformats.identity import (
+    USUAL_METRICS,
+    Choice,
+    Want,
+    choose,
+    default_metric,
+    limit_text,
+    not_in_layout,
+)
 from sheetsync.evals_read import RawEvals, read_raw
 
 if TYPE_CHECKING:
@@ -27,6 +34,7 @@ KINDS = ("likelihood", "generative")
 DEFAULT_METRICS = USUAL_METRICS
 
 UNFINISHED = "unfinished"
+MARKS = ("ambiguous: ", "only ")  # a cell that is not an error: results exist, none fits
 BASELINE_ROLES = ("baseline", "ladder")  # the baseline's own runs, at one size or a ladder
 
 
@@ -155,6 +163,63 @@ def read_scores(run_dir: Path, specs: Sequence[EvalSpec]) -> dict[str, Score | s
     return {key: score_of(choice) for key, choice in choices.items()}
 
 
+def explain(run_dir: Path, specs: Sequence[EvalSpec]) -> list[dict[str, Any]]:
+    """Per column: the value and the file, task, metric, filter, shots, samples and model it
+    came from, and every result found for it and not used, with why; then one record
+    (`column` None) for the files and tasks no column uses."""
+    raw, choices = read_choices(run_dir, specs)
+
+    def where(path: Path) -> str:
+        return str(path.relative_to(run_dir)) if path.is_relative_to(run_dir) else str(path)
+
+    records: list[dict[str, Any]] = []
+    for spec in specs:
+        choice = choices[spec.column_key]
+        score = score_of(choice)
+        record: dict[str, Any] = {"column": spec.column_key, "task": spec.task, "kind": spec.kind}
+        record |= {"shots_pinned": spec.shots, "limit_pinned": spec.limit}
+        if isinstance(score, Score):
+            newest = choice.newest
+            record |= {
+                "metric": score.metric,
+                "filter": choice.key.partition(",")[2],
+                "value": score.value,
+                "stderr": score.stderr,
+                "samples": list(score.samples),
+                "spread": score.spread,
+                "sources": [str(p) for p in score.sources],
+                "file": where(score.sources[-1]),
+                "format": score.fmt,
+                "task_in_file": (newest.variant or newest.task) if newest else spec.task,
+                "shots": score.shots,
+                "limit": score.limit,
+                "n_samples": score.documents,
+                "model": score.model,
+                "note": score.note,
+            }
+        elif score and score.startswith(MARKS):
+            record["mark"] = score
+        else:
+            record["error" if score else "value"] = score
+        record["not_used"] = [
+            {"file": where(u.source), "task": u.task, "reason": u.reason} for u in choice.unused
+        ]
+        records.append(record)
+    used_tasks = {u.task for c in choices.values() for u in c.unused}
+    rest = [u for u in raw.skipped if not u.task or u.task not in used_tasks]
+    records.append(
+        {
+            "column": None,
+            "not_used": [
+                {"file": where(u.source), "task": u.task, "reason": u.reason} for u in rest
+            ],
+            "not_in_layout": not_in_layout(raw, [s.task for s in specs]),
+            "notices": list(raw.notices),
+        }
+    )
+    return records
+
+
 def _average(values: list[float | None]) -> tuple[float | None, int]:
     present = [v for v in values if v is not None]
     return (statistics.fmean(present) if present else None), len(present)
@@ -170,9 +235,6 @@ def average_cell(values: list[float | None], scale: float) -> Value:
         return round(mean * scale, 6)
     shown = f"{mean * scale:.1f}" if scale != 1.0 else f"{mean:.3f}"
     return f"{shown} ({n}/{len(values)})"
-
-
-MARKS = ("ambiguous: ", "only ")  # a cell that is not an error: results exist, none fits
 
 
 def error_cell(message: str) -> str:
