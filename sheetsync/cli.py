@@ -360,7 +360,8 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
     for r in records:
         if r["column"] is None:
             for u in r["not_used"]:
-                click.echo(f"not used: {u['file']}{_task_of(u)}: {u['reason']}")
+                tasks = f" ({len(u['tasks'])} tasks)" if u["tasks"] else ""
+                click.echo(f"not used: {u['file']}: {u['reason']}{tasks}")
             if r["not_in_layout"]:
                 names = r["not_in_layout"]
                 more = f" (+{len(names) - 12} more)" if len(names) > 12 else ""
@@ -396,10 +397,6 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
                 click.echo(f"{'':<16} {r['note']}")
         for u in r["not_used"]:
             click.echo(f"{'':<16} not used: {u['file']}: {u['reason']}")
-
-
-def _task_of(unused: dict) -> str:
-    return f" ({unused['task']})" if unused["task"] else ""
 
 
 # --- scaling: fit / gain / scaling ------------------------------------------------------

@@ -205,13 +205,19 @@ def explain(run_dir: Path, specs: Sequence[EvalSpec]) -> list[dict[str, Any]]:
             {"file": where(u.source), "task": u.task, "reason": u.reason} for u in choice.unused
         ]
         records.append(record)
-    used_tasks = {u.task for c in choices.values() for u in c.unused}
-    rest = [u for u in raw.skipped if not u.task or u.task not in used_tasks]
+    shown = {(u.source, u.task) for c in choices.values() for u in c.unused}
+    rest: dict[tuple[str, str], list[str]] = {}
+    for u in raw.skipped:
+        if (u.source, u.task) not in shown:
+            tasks = rest.setdefault((where(u.source), u.reason), [])
+            if u.task:
+                tasks.append(u.task)
     records.append(
         {
             "column": None,
             "not_used": [
-                {"file": where(u.source), "task": u.task, "reason": u.reason} for u in rest
+                {"file": file, "reason": reason, "tasks": sorted(set(tasks))}
+                for (file, reason), tasks in rest.items()
             ],
             "not_in_layout": not_in_layout(raw, [s.task for s in specs]),
             "notices": list(raw.notices),
