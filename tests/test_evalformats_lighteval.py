@@ -70,6 +70,4 @@ def test_max_samples_is_a_limited_run_and_the_configs_metric_is_primary(tmp_path
 
 def test_shots_pinned_by_the_layout_pick_the_matching_key(run):
     specs = [EvalSpec("eval:hs", "hellaswag", shots=0)]
-    assert read_scores(run, specs)["eval:hs"] == (
-        "only 10-shot results (the column pins 0-shot)"
-    )
+    assert read_scores(run, specs)["eval:hs"] == ("only 10-shot results (the column pins 0-shot)")
