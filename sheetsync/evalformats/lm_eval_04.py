@@ -57,7 +57,8 @@ class _File:
         """A group's member tasks, through nested groups; [] for a plain task."""
         out: list[str] = []
         seen = {task}
-        stack = list(self.subtasks.get(task) or [])[::-1]
+        members = self.subtasks.get(task)
+        stack = list(members)[::-1] if isinstance(members, list) else []
         while stack and len(seen) < 10_000:
             name = stack.pop()
             if not isinstance(name, str) or name in seen:
@@ -119,9 +120,10 @@ class _File:
                     names.append(name)
         if not names:
             return None
+        listed_filters = config.get("filter_list")
         filters = [
             f.get("name")
-            for f in config.get("filter_list") or []
+            for f in (listed_filters if isinstance(listed_filters, list) else [])
             if isinstance(f, dict) and isinstance(f.get("name"), str)
         ]
         # A multiple-choice config lists acc before acc_norm and names neither as primary;

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sheetsync.errors import RunError
 from sheetsync.evalformats.result import Read, Result, count, limit_of, metrics, text
 
 FORMAT = "olmes"
@@ -108,9 +109,13 @@ def read_task(data: Mapping[str, Any], path: Path, when: float) -> Read:
     model = data.get("model_config") if isinstance(data.get("model_config"), dict) else {}
     when = _date(data.get("current_date")) or when
     out = Read()
-    result = _result(
-        task, alias, data["metrics"], config, data.get("num_instances"), model, path, when
-    )
+    try:
+        result = _result(
+            task, alias, data["metrics"], config, data.get("num_instances"), model, path, when
+        )
+    except RunError as exc:
+        out.problems.append((task, str(exc)))
+        return out
     if result is not None:
         out.results.append(result)
     return out
@@ -124,16 +129,20 @@ def read_summary(data: Mapping[str, Any], path: Path, when: float) -> Read:
         if not isinstance(alias, str) or not isinstance(values, dict):
             continue
         config = entry.get("task_config") if isinstance(entry.get("task_config"), dict) else {}
-        result = _result(
-            alias.split(":")[0],
-            alias,
-            values,
-            config,
-            entry.get("num_instances"),
-            model,
-            path,
-            when,
-        )
+        try:
+            result = _result(
+                alias.split(":")[0],
+                alias,
+                values,
+                config,
+                entry.get("num_instances"),
+                model,
+                path,
+                when,
+            )
+        except RunError as exc:
+            out.problems.append((alias.split(":")[0], str(exc)))
+            continue
         if result is not None:
             out.results.append(result)
     return out
