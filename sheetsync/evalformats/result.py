@@ -15,10 +15,11 @@ Value = float | tuple[float, ...]
 FILTERED = ("lm-eval 0.4",)  # formats whose metric keys carry a filter (`acc,none`)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Result:
     """A task's metrics from one file. `values` and `stderrs` are keyed `metric,filter`
-    (`none` where the format has no filters); a value is a tuple when the file lists repeats."""
+    (`none` where the format has no filters); a value is a tuple when the file lists repeats.
+    Results compare by identity: two files with the same numbers are still two results."""
 
     task: str
     values: Mapping[str, Value]
