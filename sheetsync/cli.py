@@ -352,44 +352,58 @@ def verify(obj: _Obj, config_file: Path, baseline_ref: str, strict: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="One object per eval column.")
 @pass_obj
 def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
-    """Show a run's evals as the sheet will: value, stderr, samples, spread, source file."""
+    """Show a run's evals as the sheet will: per column the value and the file, task, metric,
+    filter, shots, samples and model it came from; and everything found and not used, and why."""
     import json
 
-    from sheetsync.science.evals import Score, read_scores
-    from sheetsync.sheet.evals import eval_specs
+    from sheetsync.records.evalformats.identity import limit_text
+    from sheetsync.sheet.evals import eval_specs, explain
 
     project = obj.project()
-    specs = eval_specs(project.layout())
-    scores = read_scores(run_dir, specs)
-    records = []
-    for spec in specs:
-        score = scores[spec.column_key]
-        record = {"column": spec.column_key, "task": spec.task, "kind": spec.kind}
-        if isinstance(score, Score):
-            record |= {
-                "metric": score.metric,
-                "value": score.value,
-                "stderr": score.stderr,
-                "samples": list(score.samples),
-                "spread": score.spread,
-                "sources": [str(p) for p in score.sources],
-            }
-        else:
-            record["error" if score else "value"] = score
-        records.append(record)
+    records = explain(run_dir, eval_specs(project.layout()))
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
     for r in records:
+        if r["column"] is None:
+            for u in r["not_used"]:
+                tasks = f" ({len(u['tasks'])} tasks)" if u["tasks"] else ""
+                click.echo(f"not used: {u['file']}: {u['reason']}{tasks}")
+            if r["not_in_layout"]:
+                names = r["not_in_layout"]
+                more = f" (+{len(names) - 12} more)" if len(names) > 12 else ""
+                click.echo(f"in the files, no column: {', '.join(names[:12])}{more}")
+            continue
         if "error" in r:
             click.echo(f"{r['task']:<16} error: {r['error']}")
+        elif "mark" in r:
+            click.echo(f"{r['task']:<16} {r['mark']}")
         elif r.get("value") is None:
             click.echo(f"{r['task']:<16} (not evaluated)")
         else:
             extra = f" ± {r['stderr']:.4f}" if r.get("stderr") else ""
             if len(r["samples"]) > 1:
                 extra += f" (mean of {len(r['samples'])} samples, spread {r['spread']:.4f})"
+            if r["limit"] is not None:
+                extra += " (limited: not averaged)" if r["limit_pinned"] is None else " (limited)"
             click.echo(f"{r['task']:<16} {r['metric']:<28} {r['value']:.4f}{extra}")
+            how = [
+                r["format"],
+                f"task {r['task_in_file']}",
+                f"filter {r['filter']}",
+                "shots unknown" if r["shots"] is None else f"{r['shots']}-shot",
+            ]
+            if r["n_samples"] is not None:
+                how.append(f"{r['n_samples']:,} samples")
+            if r["limit"] is not None:
+                how.append(limit_text(r["limit"]))
+            click.echo(f"{'':<16} {', '.join(how)}")
+            click.echo(f"{'':<16} file {r['file']}")
+            click.echo(f"{'':<16} model {r['model'] or '(not named in the file)'}")
+            if r["note"]:
+                click.echo(f"{'':<16} {r['note']}")
+        for u in r["not_used"]:
+            click.echo(f"{'':<16} not used: {u['file']}: {u['reason']}")
 
 
 # --- scaling: fit / gain / scaling ------------------------------------------------------
