@@ -94,7 +94,7 @@ def init(obj: _Obj, folder: Path | None) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--question", "-q", required=True, help="The research question this run answers.")
+@click.option("--question", "-q", help="The research question this run answers (required).")
 @click.option("--baseline", "-b", "baseline", help="NAME (newest date) or NAME@YYYY-MM-DD.")
 @click.option(
     "--role",
@@ -104,16 +104,31 @@ def init(obj: _Obj, folder: Path | None) -> None:
     help="baseline: the baseline's own run; ladder: a scaling-ladder run of the baseline.",
 )
 @click.option("--yes", "-y", is_flag=True, help="Append without asking for confirmation.")
+@click.option(
+    "--restore", is_flag=True, help="Append again the row `add` recorded (after a save lost it)."
+)
+@click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
 @pass_obj
 def add(
-    obj: _Obj, run_dir: Path, question: str, baseline: str | None, role: str, yes: bool
+    obj: _Obj,
+    run_dir: Path,
+    question: str | None,
+    baseline: str | None,
+    role: str,
+    yes: bool,
+    restore: bool,
+    force: bool,
 ) -> None:
     """Record a launched run: show its diff against the dated baseline, then append its row."""
-    from sheetsync.sheet.add import commit_add, prepare_add
+    from sheetsync.sheet.add import commit_add, prepare_add, restore_row
     from sheetsync.sheet.backends import open_backend
 
     project = obj.project()
-    pending = prepare_add(project, run_dir, question, baseline, role)
+    if restore:
+        restored = restore_row(project, run_dir, force)
+        click.echo(f"restored {restored.run_id} as row {restored.row} of {restored.sheet}")
+        return
+    pending = prepare_add(project, run_dir, question or "", baseline, role)
     click.echo(f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}")
     if pending.changes:
         for change in pending.changes:
@@ -122,7 +137,7 @@ def add(
         click.echo("  (no changes: identical to the baseline)")
     if not yes:
         click.confirm("Add this row?", abort=True)
-    plan = commit_add(project, pending)
+    plan = commit_add(project, pending, force)
     row = plan.changes[0].row if plan.changes else "?"
     click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
@@ -131,16 +146,26 @@ def add(
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", "-n", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace people's edits of result cells.")
+@click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
 @pass_obj
-def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) -> None:
+def sync(
+    obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool, force: bool
+) -> None:
     """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
     from sheetsync.sheet.sync import sync_runs
 
+    project = obj.project()
     with _progress("syncing runs") as progress:
-        result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite, progress)
+        result = sync_runs(project, list(run_dirs) or None, dry_run, overwrite, progress, force)
     _print_plan(result.plan)
     for run_id in result.missing:
         click.echo(f"no folder for run {run_id}: skipped")
+    for folder in result.rowless:
+        click.echo(
+            f"run {folder.name} was added but has no row in the sheet: "
+            f"`sheetsync add --restore {folder}` puts it back",
+            err=True,
+        )
     for notice in result.notices:
         click.echo(f"note: {notice}", err=True)
     cells = len(result.plan.changes)

@@ -10,6 +10,7 @@ from sheetsync.errors import UsageError
 from sheetsync.project import Project
 from sheetsync.records.baselines import Baseline
 from sheetsync.records.configs import Change, diff
+from sheetsync.records.launches import read_launch_record, save_launch_record
 from sheetsync.records.runs import Run, read_run, save_launch_copy
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cells import launch_cells
@@ -54,9 +55,30 @@ def prepare_add(
     return PendingAdd(run, baseline, changes, cells)
 
 
-def commit_add(project: Project, pending: PendingAdd) -> Plan:
-    """Append the run's row (refusing a run id already in the sheet)."""
+def commit_add(project: Project, pending: PendingAdd, force: bool = False) -> Plan:
+    """Append the run's row (refusing a run id already in the sheet); keep the config and
+    the row as launched in the run folder (for drift diffs, and to restore a lost row)."""
     layout = project.layout()
-    plan = append_rows(open_backend(project), layout, layout.runs, [pending.cells])
+    backend = open_backend(project, force=force)
+    plan = append_rows(backend, layout, layout.runs, [pending.cells])
     save_launch_copy(pending.run)
+    save_launch_record(pending.run.path, pending.cells)
     return plan
+
+
+@dataclass(frozen=True)
+class Restored:
+    run_id: str
+    row: int | None
+    sheet: str
+
+
+def restore_row(project: Project, run_dir: Path, force: bool = False) -> Restored:
+    """Append again the row `add` recorded for this run (after a save lost it); refuses a run
+    whose row is still in the sheet."""
+    cells = read_launch_record(Path(run_dir))
+    layout = project.layout()
+    backend = open_backend(project, force=force)
+    plan = append_rows(backend, layout, layout.runs, [cells])
+    row = plan.changes[0].row if plan.changes else None
+    return Restored(str(cells["run"]), row, backend.describe())

@@ -180,6 +180,11 @@ def gain_plots(rows: SheetRows, report: Report) -> None:
         ax.axhline(1.0, color="#888", lw=1, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        as_gain = FuncFormatter(lambda v, _: f"{v:.2f}x")
+        ax.yaxis.set_major_formatter(as_gain)
+        ax.yaxis.set_minor_formatter(as_gain)
         ax.set_xlabel("compute (FLOPs)")
         ax.set_ylabel("compute-efficiency gain")
         ax.set_title(_label(f"{baseline}: does it scale?", 80), fontsize=10)
