@@ -191,9 +191,8 @@ class Discovery:
             if not numeric and value not in ("NaN", "Infinity", "-Infinity"):
                 proto = PROTO_TYPES.get(("number", spec.get("format")), "TYPE_DOUBLE")
                 raise self._bad(path, proto, value)
-        elif kind == "boolean":
-            if not isinstance(value, bool):
-                raise self._bad(path, "TYPE_BOOL", value)
+        elif kind == "boolean" and not isinstance(value, bool):
+            raise self._bad(path, "TYPE_BOOL", value)
 
     # --- field masks -----------------------------------------------------------------------
 

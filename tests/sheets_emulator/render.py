@@ -69,9 +69,9 @@ def general(value: Any) -> str:
     """A number in the General format (no pattern): integers plain, else up to 10 digits."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        if abs(value) < 1e15:
-            return str(int(value))
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if whole and abs(value) < 1e15:
+        return str(int(value))
     text = f"{value:.10g}"
     return text.replace("e+", "E+").replace("e-", "E-")
 

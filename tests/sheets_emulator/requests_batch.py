@@ -129,7 +129,7 @@ def _apply(book: Spreadsheet, kind: str, body: dict[str, Any]) -> dict[str, Any]
             for dc, data in enumerate(row.get("values", [])):
                 _write_cell(sheet, r0 + dr, c0 + dc, data, mask)
         if "range" in body:  # cells of the range that `rows` leaves out are cleared
-            for (r, c) in list(sheet.cells):
+            for r, c in list(sheet.cells):
                 inside = r0 <= r <= r1 and c0 <= c <= c1
                 dr, dc = r - r0, c - c0
                 given = dr < len(rows) and dc < len(rows[dr].get("values", []))
@@ -224,7 +224,8 @@ def _sheet_properties(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]
     grid = props.get("gridProperties", {})
     if "title" in paths or "*" in paths:
         title = props.get("title", "")
-        clash = [s for s in book.sheets if s is not sheet and s.title.casefold() == title.casefold()]
+        others = [s for s in book.sheets if s is not sheet]
+        clash = [s for s in others if s.title.casefold() == title.casefold()]
         if clash:
             raise ApiError(
                 400, f'A sheet with the name "{title}" already exists. Please enter another name.'

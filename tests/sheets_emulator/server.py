@@ -614,9 +614,7 @@ def _grid_data(sheet: Sheet, r0: int, c0: int, r1: int | None, c1: int | None) -
     if row_data:
         out["rowData"] = row_data
     out["rowMetadata"] = [{"pixelSize": 21} for _ in range(r0, r1 + 1)]
-    out["columnMetadata"] = [
-        {"pixelSize": sheet.widths.get(c - 1, 100)} for c in range(c0, c1 + 1)
-    ]
+    out["columnMetadata"] = [{"pixelSize": sheet.widths.get(c - 1, 100)} for c in range(c0, c1 + 1)]
     return out
 
 
