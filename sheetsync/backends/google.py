@@ -192,7 +192,12 @@ class GoogleBackend:
 
     def _call(self, method: str, path: str, params: dict[str, Any], body: Any = None) -> Any:
         params = {**params, "prettyPrint": "false"}
-        response = self.http().request(method, API + self.key + path, params=params, json=body)
+        data, headers = None, None
+        if body is not None:  # compact JSON: requests' own encoding adds a space per item
+            data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+            headers = {"Content-Type": "application/json"}
+        url = API + self.key + path
+        response = self.http().request(method, url, params=params, data=data, headers=headers)
         return response.json()
 
     def request(

@@ -82,6 +82,7 @@ class Fault:
     drop: bool = False
     after_apply: bool = False
     stall: float = 0.0
+    kind: str | None = None
 
 
 class Emulator:
@@ -153,11 +154,14 @@ class Emulator:
         drop: bool = False,
         after_apply: bool = False,
         stall: float = 0.0,
+        kind: str | None = None,
     ) -> None:
-        """The next `times` requests get `status` (Google sends 429 without Retry-After), a
-        dropped connection (`drop`; with `after_apply` the request is applied first, as when
-        a connection breaks after Google wrote), or a reply `stall` seconds late."""
-        self._faults += [Fault(status or 0, retry_after, drop, after_apply, stall)] * times
+        """The next `times` requests (of `kind`, e.g. "batchUpdate", if given) get `status`
+        (Google sends 429 without Retry-After), a dropped connection (`drop`; with
+        `after_apply` the request is applied first, as when a connection breaks after Google
+        wrote), or a reply `stall` seconds late."""
+        fault = Fault(status or 0, retry_after, drop, after_apply, stall, kind)
+        self._faults += [fault] * times
 
     def on_request(self, nth: int, action: Callable[[Emulator], None]) -> None:
         """Run `action` (a person editing the sheet) just before the nth next request."""
@@ -190,7 +194,9 @@ class Emulator:
                     for _at, action in [h for h in emulator._hooks if h[0] == n]:
                         action(emulator)
                     emulator._hooks = [h for h in emulator._hooks if h[0] != n]
-                    fault = emulator._faults.pop(0) if emulator._faults else None
+                    fault = next((f for f in emulator._faults if f.kind in (None, kind)), None)
+                    if fault is not None:
+                        emulator._faults.remove(fault)
                     if fault is None or fault.stall:
                         emulator.counts[kind] += 1
                 if fault is not None and fault.stall:
