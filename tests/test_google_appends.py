@@ -80,7 +80,7 @@ def test_twenty_rounds_of_two_concurrent_appends_lose_no_row(emulator):
         planned_together = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def add(i: int, round_: int = round_, barrier=planned_together) -> None:
+        def add(i: int, round_: int = round_, barrier=planned_together, errors=errors) -> None:
             try:
                 snapshot = backends[i].read(["Runs", "_state"])
                 writes = planned(snapshot, f"run-{round_}-{i}")
