@@ -489,3 +489,21 @@ def test_state_tab_deleted_is_told_from_empty_and_from_never_made(gproject, emul
     emulator.books[KEY].delete_sheet("_sheetsync")
     assert backend.tab_status(backend.read(["_sheetsync"]), "_sheetsync") == "deleted"
     assert backend.tab_status(backend.read(["Elsewhere"]), "Elsewhere") == "missing"
+
+
+def test_read_boxes_reads_only_the_rows_and_columns_asked(emulator):
+    sheet = emulator.books[KEY].add_sheet("State")
+    for r in range(1, 501):
+        sheet.put(r, 1, "Runs")
+        sheet.put(r, 2, f"run-{r}")
+        sheet.put(r, 3, "{" + "x" * 200 + "}")
+    backend = GoogleBackend(KEY, retry_budget=1)
+    snapshot = backend.read([])
+    emulator.reset_counts()
+    keys, two_rows = backend.read_boxes(snapshot, "State", [(1, 1, None, 2), (7, 1, 8, 3)])
+    assert keys[499] == ["Runs", "run-500"] and len(keys) == 500
+    assert two_rows == [
+        ["Runs", "run-7", "{" + "x" * 200 + "}"],
+        ["Runs", "run-8", "{" + "x" * 200 + "}"],
+    ]
+    assert emulator.received < 500 * 25 + 1000  # the JSON column is not read

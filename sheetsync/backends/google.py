@@ -279,7 +279,9 @@ class GoogleBackend:
             identity = find_identity(self._credentials)
         except Exception:  # noqa: BLE001 - naming the identity must not hide the refusal
             return "the identity sheetsync uses"
-        return identity.email or f"the {identity.kind} from {identity.source or 'nowhere'}"
+        if identity.kind == "none":
+            return "the identity sheetsync uses (none found; see `sheetsync auth status`)"
+        return identity.email or f"the {identity.kind} from {identity.source}"
 
     # --- reading -------------------------------------------------------------------------
 
@@ -349,6 +351,19 @@ class GoogleBackend:
         if len(out) != len(ranges):
             raise BackendError(f"{self.describe()}: asked for {len(ranges)} ranges, got {len(out)}")
         return out
+
+    def read_boxes(
+        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
+    ) -> list[Grid]:
+        """Parts of a tab read with `snapshot` (r0, c0, r1, c1; 1-based, None = to the end),
+        rendered as `read` renders them: for a plan that needs only some rows or columns (the
+        state rows of the runs that change, a key column)."""
+        title = quote_tab(self._token(snapshot, [tab]).titles[tab])
+        ranges = [
+            f"{title}!{column_letters(c0)}{r0}:{column_letters(c1) if c1 else ''}{r1 or ''}"
+            for r0, c0, r1, c1 in boxes
+        ]
+        return [_normal(rows) for rows in self._values(ranges)] if ranges else []
 
     def tab_status(self, snapshot: Snapshot, tab: str) -> str:
         """'present', 'empty', 'deleted' (sheetsync made it; a person deleted it) or
