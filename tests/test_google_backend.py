@@ -88,7 +88,12 @@ def test_sync_fills_results_then_is_idempotent_in_three_reads_and_one_write(gpro
     add(gproject, "r2", step=600, state="killed")
     emulator.reset_counts()
     assert cli(gproject, "sync").exit_code == 0
-    assert emulator.counts == {"get": 1, "values.batchGet": 2, "batchUpdate": 1}
+    assert emulator.counts == {
+        "get": 1,
+        "values.batchGet": 1,
+        "values.batchGetByDataFilter": 1,
+        "batchUpdate": 1,
+    }
     r = rows(emulator)
     assert (r["r1"]["status"], r["r1"]["final loss"]) == ("finished", 2.4)
     assert r["r2"]["final loss"] == "unfinished"
@@ -337,7 +342,7 @@ def test_check_read_receives_only_the_cells_it_verifies(emulator):
     emulator.reset_counts()
     backend.write(snapshot, [CellWrite("Runs", 1500, 5, 1.0, 1500 * 5 / 7, "run-1500", 1)])
     check, update = emulator.log
-    assert check.kind == "values.batchGet" and check.received < 700  # header + one row
+    assert check.kind == "values.batchGetByDataFilter" and check.received < 900
     assert update.kind == "batchUpdate" and update.sent < 400
     assert sheet.get(1500, 5) == 1.0
 
@@ -507,3 +512,30 @@ def test_read_boxes_reads_only_the_rows_and_columns_asked(emulator):
         ["Runs", "run-8", "{" + "x" * 200 + "}"],
     ]
     assert emulator.received < 500 * 25 + 1000  # the JSON column is not read
+
+
+def test_check_read_of_scattered_rows_stays_proportional_to_them(emulator):
+    from sheetsync.backends.base import CellWrite
+
+    sheet = emulator.books[KEY].add_sheet("Runs", rows=10_100, cols=4)
+    for r in range(1, 10_002):
+        sheet.put(r, 1, "run" if r == 1 else f"run-{r}")
+        sheet.put(r, 2, "loss" if r == 1 else 2.5)
+    backend = GoogleBackend(KEY, retry_budget=1)
+    snapshot = backend.read(["Runs"])
+    writes = [CellWrite("Runs", r, 2, 2.0, 2.5, f"run-{r}", 1) for r in range(2, 10_002, 100)]
+    emulator.reset_counts()
+    backend.write(snapshot, writes)
+    check = next(x for x in emulator.log if x.kind == "values.batchGetByDataFilter")
+    assert check.received < 100 * 120  # 100 rows of two cells (and their ranges), not 10,000
+    assert sheet.get(9902, 2) == 2.0 and sheet.get(9903, 2) == 2.5
+
+
+def test_too_many_boxes_merge_across_the_smallest_gaps_only():
+    from sheetsync.backends.google import _spans
+
+    cells = {r: {2} for r in (2, 3, 10, 11, 100, 500)}
+    assert _spans(cells, 10) == [(2, 2, 3, 2), (10, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
+    assert _spans(cells, 3) == [(2, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
+    even = {r: {1} for r in range(2, 1000, 100)}  # ties: merge exactly as many as needed
+    assert len(_spans(even, 4)) == 4

@@ -3,11 +3,12 @@
 A read costs two requests, whatever the number of runs: spreadsheets.get of the tabs'
 properties (masked with `fields`: ids, sizes, protected ranges, sheetsync's tab markers) and
 values.batchGet of the tabs. A write costs one more read and one batchUpdate per 2 MB: a
-values.batchGet of exactly what must still hold (the header row, the cells about to be
-written and their rows' run ids), with the read's render options so that dates, errors and
-empty cells compare equal; then updateCells blocks of contiguous cells, each batch all or
-nothing, the state tab's cells last. New rows go in with appendCells (the server places
-them, so two writers cannot claim one row) and are re-read to prove each landed once.
+values.batchGetByDataFilter (a POST, so any number of ranges) of exactly what must still
+hold (the header row, the cells about to be written and their rows' run ids), with the
+read's render options so that dates, errors and empty cells compare equal; then
+updateCells blocks of contiguous cells, each batch all or nothing, the state tab's cells
+last. New rows go in with appendCells (the server places them, so two writers cannot claim
+one row) and are re-read to prove each landed once.
 
 Every request has connect and read timeouts ($SHEETSYNC_GOOGLE_TIMEOUT, "connect,read" in
 seconds). 429, 5xx, timeouts and dropped connections are retried with exponential backoff
@@ -41,7 +42,7 @@ TIMEOUT_ENV = "SHEETSYNC_GOOGLE_TIMEOUT"  # "connect,read" or "read" seconds
 DEFAULT_TIMEOUT = (10.0, 120.0)
 RETRY_STATUS = (429, 500, 502, 503, 504)
 MAX_REQUEST_BYTES = 2_000_000  # Google's usage-limits page: keep payloads under 2 MB
-MAX_RANGES = 60  # ranges per check-read: keeps its URL to a few kB
+MAX_RANGES = 2_000  # boxes per tab in a check-read (a POST body of about 80 kB)
 API = "https://sheets.googleapis.com/v4/spreadsheets/"
 VALUES = {
     "valueRenderOption": "UNFORMATTED_VALUE",
@@ -352,6 +353,23 @@ class GoogleBackend:
             raise BackendError(f"{self.describe()}: asked for {len(ranges)} ranges, got {len(out)}")
         return out
 
+    def _filtered(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
+        """The values of many A1 ranges in one values.batchGetByDataFilter: a POST, so the
+        number of ranges is not limited by the URL's length; rendered as `_values`."""
+        body = {**VALUES, "dataFilters": [{"a1Range": r} for r in ranges]}
+        fields = "valueRanges(valueRange.values,dataFilters.a1Range)"
+        data = self.request("post", "/values:batchGetByDataFilter", {"fields": fields}, body)
+        by_range: dict[str, list[list[Any]]] = {}
+        for matched in data.get("valueRanges", []):
+            for data_filter in matched.get("dataFilters", []):
+                by_range[data_filter.get("a1Range", "")] = matched.get("valueRange", {}).get(
+                    "values", []
+                )
+        missing = [r for r in ranges if r not in by_range]
+        if missing:
+            raise BackendError(f"{self.describe()}: no values came back for {missing[0]}")
+        return [by_range[r] for r in ranges]
+
     def read_boxes(
         self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
     ) -> list[Grid]:
@@ -418,7 +436,7 @@ class GoogleBackend:
         if not ranges:
             return
         now: dict[tuple[str, int, int], Value] = {}
-        for (tab, r0, c0), rows in zip(places, self._values(ranges), strict=True):
+        for (tab, r0, c0), rows in zip(places, self._filtered(ranges), strict=True):
             if c0 == 0:  # the header row
                 grid = snapshot.grid(tab) or []
                 if _trim([_blank(v) for v in (rows[0] if rows else [])]) != (
@@ -758,13 +776,13 @@ def _spans(cells: Mapping[int, set[int]], limit: int) -> list[tuple[int, int, in
             box[1], box[2], box[3] = min(box[1], lo), r, max(box[3], hi)
         else:
             boxes.append([r, lo, r, hi])
-    if len(boxes) > limit:
-        gaps = sorted(boxes[i + 1][0] - boxes[i][2] for i in range(len(boxes) - 1))
-        cutoff = gaps[len(boxes) - limit - 1]
+    if len(boxes) > limit:  # merge exactly the len - limit smallest gaps
+        order = sorted(range(len(boxes) - 1), key=lambda i: boxes[i + 1][0] - boxes[i][2])
+        joins = set(order[: len(boxes) - limit])
         merged = [boxes[0]]
-        for box in boxes[1:]:
+        for i, box in enumerate(boxes[1:]):
             last = merged[-1]
-            if box[0] - last[2] <= cutoff:
+            if i in joins:
                 last[1], last[2], last[3] = min(last[1], box[1]), box[2], max(last[3], box[3])
             else:
                 merged.append(box)

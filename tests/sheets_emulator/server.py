@@ -331,6 +331,19 @@ class Emulator:
                 "spreadsheetId": book.spreadsheet_id,
                 "valueRanges": [self._values(book, r, opt) for r in query.get("ranges", [])],
             }
+        if kind == "values.batchGetByDataFilter":
+            options = {k: v for k, v in body.items() if k != "dataFilters"}
+            matched = []
+            for data_filter in body.get("dataFilters", []):
+                if set(data_filter) != {"a1Range"}:
+                    raise ApiError(501, "data filters other than a1Range are not emulated")
+                matched.append(
+                    {
+                        "valueRange": self._values(book, data_filter["a1Range"], options),
+                        "dataFilters": [copy.deepcopy(data_filter)],
+                    }
+                )
+            return {"spreadsheetId": book.spreadsheet_id, "valueRanges": matched}
         if kind == "values.get":
             return self._values(book, params["range"], opt)
         if kind == "values.update":
