@@ -327,19 +327,21 @@ class Emulator:
                 raise
             return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
         if kind == "values.batchGet":
+            used: dict[int, tuple[int, int]] = {}
+            ranges = query.get("ranges", [])
             return {
                 "spreadsheetId": book.spreadsheet_id,
-                "valueRanges": [self._values(book, r, opt) for r in query.get("ranges", [])],
+                "valueRanges": [self._values(book, r, opt, used) for r in ranges],
             }
         if kind == "values.batchGetByDataFilter":
             options = {k: v for k, v in body.items() if k != "dataFilters"}
-            matched = []
+            matched, used = [], {}
             for data_filter in body.get("dataFilters", []):
                 if set(data_filter) != {"a1Range"}:
                     raise ApiError(501, "data filters other than a1Range are not emulated")
                 matched.append(
                     {
-                        "valueRange": self._values(book, data_filter["a1Range"], options),
+                        "valueRange": self._values(book, data_filter["a1Range"], options, used),
                         "dataFilters": [copy.deepcopy(data_filter)],
                     }
                 )
@@ -385,13 +387,22 @@ class Emulator:
             }
         raise ApiError(501, f"{kind} is valid Sheets API but not emulated")
 
-    def _values(self, book: Spreadsheet, a1: str, opt: dict[str, str]) -> dict[str, Any]:
+    def _values(
+        self,
+        book: Spreadsheet,
+        a1: str,
+        opt: dict[str, str],
+        used: dict[int, tuple[int, int]] | None = None,
+    ) -> dict[str, Any]:
         """A ValueRange: trailing empty rows and cells left out, empty cells inside a row as
         "" (gspread cassettes: test_get_all_values); dates and errors rendered per
         valueRenderOption and dateTimeRenderOption (test_get_all_values_date_time_...)."""
         sheet, r0, c0, r1, c1 = book.parse_range(a1)
         r1, c1 = min(r1 or sheet.rows, sheet.rows), min(c1 or sheet.cols, sheet.cols)
-        used_r, used_c = sheet.used()
+        used = {} if used is None else used  # one request's ranges share the scan
+        if sheet.sheet_id not in used:
+            used[sheet.sheet_id] = sheet.used()
+        used_r, used_c = used[sheet.sheet_id]
         rows = []
         for r in range(r0, min(r1, used_r) + 1):
             row = [_render(sheet, r, c, opt) for c in range(c0, min(c1, used_c) + 1)]
