@@ -539,3 +539,22 @@ def test_too_many_boxes_merge_across_the_smallest_gaps_only():
     assert _spans(cells, 3) == [(2, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
     even = {r: {1} for r in range(2, 1000, 100)}  # ties: merge exactly as many as needed
     assert len(_spans(even, 4)) == 4
+
+
+def test_write_that_fails_after_some_parts_says_so_and_a_rerun_completes_it(emulator):
+    from sheetsync.backends.base import CellWrite
+
+    emulator.books[KEY].add_sheet("Runs")
+    backend = GoogleBackend(KEY, retry_budget=3, sleep=lambda s: None, max_request_bytes=20_000)
+    writes = [CellWrite("Runs", r, 1, f"run-{r}") for r in range(2, 2002)]
+    snapshot = backend.read(["Runs"])
+    emulator.on_request(3, lambda e: e.fail_next(503, times=100))  # check, part 1, part 2
+    with pytest.raises(BackendError, match=r"wrote 1 of \d+ parts"):
+        backend.write(snapshot, writes)
+    emulator._faults.clear()
+    assert tab(emulator).get(2, 1) == "run-2" and tab(emulator).get(2001, 1) is None
+    fresh = backend.read(["Runs"])
+    grid = fresh.grid("Runs")
+    now = {r: (grid[r - 1][0] if r <= len(grid) and grid[r - 1] else None) for r in range(2, 2002)}
+    backend.write(fresh, [CellWrite("Runs", r, 1, f"run-{r}", now[r]) for r in range(2, 2002)])
+    assert tab(emulator).get(2001, 1) == "run-2001"

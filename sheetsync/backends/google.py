@@ -228,7 +228,7 @@ class GoogleBackend:
                 return self._call(method, path, params or {}, body)
             except requests.Timeout:
                 problem = f"no answer within {self.timeout[1]:.0f}s"
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 problem = f"connection failed ({type(exc).__name__})"
             except APIError as exc:
                 status = exc.response.status_code
@@ -493,7 +493,15 @@ class GoogleBackend:
                 cells = [r for r in batch if "appendDimension" not in r]
                 return {"requests": self._growth(fresh, writes) + cells}
 
-            self.request("post", ":batchUpdate", {}, {"requests": batch}, rebuild, "the write")
+            try:
+                self.request("post", ":batchUpdate", {}, {"requests": batch}, rebuild, "the write")
+            except BackendError as exc:
+                if i == 0:
+                    raise
+                raise BackendError(
+                    f"{exc} (wrote {i} of {len(batches)} parts, the state tab last, so running "
+                    "it again completes the rest)"
+                ) from None
 
     def _growth(self, token: ReadToken, writes: Sequence[CellWrite]) -> list[dict[str, Any]]:
         out = []
