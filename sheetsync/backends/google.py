@@ -255,7 +255,7 @@ class GoogleBackend:
         """The API's refusal as an error a person can act on."""
         status = response.status_code
         message = _api_message(response)
-        if status == 403 and "protected" in message:
+        if status in (400, 403) and "protected cell" in message:  # reported with either code
             return BackendError(
                 f"{self.describe()}: {what or 'the write'} is inside a protected range that "
                 f"{self._who()} may not edit; ask the sheet's owner to add it to the range's "
