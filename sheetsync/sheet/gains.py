@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import FitError
 from sheetsync.project import Project
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.plain import plain_or_none
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
@@ -45,7 +46,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
         folder = project.run_dir(str(row.get("run")))
         n = d = None
         if folder.is_dir():
-            run = read_run(folder)
+            run = project.read_run(folder)
             n = run.results.active_params or run.results.params
             d = run.progress.tokens
         compute.append(c)
@@ -116,9 +117,10 @@ def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]
 
     best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
     for r in records:
+        data = plain_or_none(str(r.get("params")))
         try:
-            fit = Fit.from_dict(json.loads(str(r.get("params"))))
-        except (ValueError, KeyError, TypeError):
+            fit = Fit.from_dict(data)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             continue  # a person's row, or a mangled one: not a fit sheetsync can use
         key = (str(r.get("fitted") or ""), 1 if fit.form == "compute" else 0)
         ref = str(r.get("baseline"))

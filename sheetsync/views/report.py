@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.errors import UsageError
+from sheetsync.records.files import output_folder, output_path, write_file
+from sheetsync.records.names import one_line
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.views.rows import select
 from sheetsync.vocab import Value, finite, is_unfinished
@@ -95,98 +98,12 @@ def build(rows: SheetRows, since: dt.date | None = None) -> Report:
     return Report(since, groups, trends(rows.records), attention)
 
 
-def _fit_for(rows: SheetRows, baseline: str):
-    """The newest recorded fit of a baseline, as the gains were computed against it."""
-    from sheetsync.sheet.gains import fits_in
-
-    return fits_in(rows.fits).get(baseline)
-
-
-def _band(fit, xs: list[float]):  # noqa: ANN001 - (low, high) arrays or None
-    """The 5th and 95th percentiles of the law's loss at each compute, over bootstrap refits."""
-    import numpy as np
-
-    from sheetsync.errors import FitError
-    from sheetsync.science.gain import bootstrap
-    from sheetsync.science.scaling import Fit
-
-    if fit.ladder is None:
-        return None
-    try:
-        boot = bootstrap(fit, resamples=200)
-    except FitError:
-        return None
-    curves = []
-    for i in range(len(boot.params["E"])):
-        one = Fit(
-            fit.form,
-            {k: float(v[i]) for k, v in boot.params.items()},
-            fit.n_runs,
-            fit.compute_min,
-            fit.compute_max,
-            0.0,
-            fit.tokens_per_param,
-        )
-        curves.append([one.predict(x) for x in xs])
-    arr = np.array(curves)
-    return np.quantile(arr, 0.05, axis=0), np.quantile(arr, 0.95, axis=0)
-
-
 def plots(rows: SheetRows, report: Report) -> None:
-    """Loss vs compute per baseline ladder, with its fit and the period's runs (matplotlib)."""
-    try:
-        import matplotlib
+    """The report's scaling plots: one per baseline ladder, with the period's runs."""
+    from sheetsync.views.plots import scaling_plots
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        report.plot_note = "plots need matplotlib: pip install 'sheetsync[plot]'"
-        return
-    ladders: dict[str, list[dict[str, Value]]] = {}
-    for r in rows.records:
-        if r.get("role") == "ladder" and r.get("status") == "finished":
-            ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
     shown = [r for rs in report.groups.values() for r in rs]
-    for baseline, ladder in sorted(ladders.items()):
-        pts = [(finite(r.get("compute")), finite(r.get("final_loss"))) for r in ladder]
-        pts = [(c, lo) for c, lo in pts if c and lo]
-        if len(pts) < 2:
-            continue
-        fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-        ax.scatter(*zip(*pts, strict=True), color="#333", label="ladder", zorder=3)
-        found = _fit_for(rows, baseline)
-        lo_c, hi_c = min(c for c, _ in pts), max(c for c, _ in pts)
-        if found:
-            name, fit = found
-            xs = [lo_c / 3 * (hi_c * 9 / lo_c) ** (i / 99) for i in range(100)]
-            ax.plot(xs, [fit.predict(x) for x in xs], color="#1f77b4", label=f"fit {name}")
-            band = _band(fit, xs)
-            if band is not None:
-                ax.fill_between(
-                    xs, band[0], band[1], color="#1f77b4", alpha=0.2, label="90% bootstrap band"
-                )
-        mine = [
-            (r, finite(r.get("compute")), finite(r.get("final_loss")))
-            for r in shown
-            if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
-        ]
-        for r, c, lo in mine:
-            if c and lo:
-                ax.scatter([c], [lo], marker="D", s=28, zorder=4)
-                ax.annotate(
-                    str(r["run"]), (c, lo), fontsize=7, xytext=(4, 4), textcoords="offset points"
-                )
-        ax.set_xscale("log")
-        ax.set_xlabel("compute (FLOPs)")
-        ax.set_ylabel("final loss")
-        ax.set_title(f"{baseline}: ladder, fit and this period's runs", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-        buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        report.plots[baseline] = base64.b64encode(buf.getvalue()).decode()
+    report.plots, report.plot_note = scaling_plots(rows, shown)
 
 
 def _fmt(value: Value, digits: int = 4) -> str:
@@ -209,16 +126,26 @@ def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
     return [(c.key, c.header) for c in rows.layout.eval_columns()]
 
 
+def md(value: object) -> str:
+    """Text made inert in Markdown: one line (a newline cannot start a heading), HTML
+    escaped (most renderers show raw HTML live), and Markdown's marks backslash-escaped."""
+    text = html.escape(one_line(str(value)), quote=False)
+    return _MD_MARKS.sub(r"\\\g<0>", text)
+
+
+_MD_MARKS = re.compile(r"[\\`*_\[\]|~]")
+
+
 def to_markdown(rows: SheetRows, report: Report) -> str:
     evals = _eval_columns(rows)
     since = report.since.isoformat() if report.since else "the start"
     out = [f"# Experiment review: runs finished since {since}", ""]
     for question, runs in report.groups.items():
         out += [
-            f"## {question}",
+            f"## {md(question)}",
             "",
             "| run | baseline | changes | loss | eval avg | "
-            + " | ".join(h for _, h in evals)
+            + " | ".join(md(h) for _, h in evals)
             + " | gain | checks |",
             "|" + "---|" * (7 + len(evals)),
         ]
@@ -233,7 +160,7 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
                 _gain(r),
                 _fmt(r.get("checks")),
             ]
-            out.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+            out.append("| " + " | ".join(md(c) for c in cells) + " |")
         out.append("")
     out += ["## Does it scale?", ""]
     if report.trends:
@@ -244,13 +171,16 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
         for t in report.trends:
             pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
             slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
-            out.append(f"| {t.baseline} | {t.method} | {pts} | {slope} | **{t.verdict}** |")
+            out.append(
+                f"| {md(t.baseline)} | {md(t.method)} | {md(pts)} | {md(slope)} | "
+                f"**{md(t.verdict)}** |"
+            )
     else:
         out.append("No method has gains at two or more compute budgets yet.")
     out += ["", "## Needs attention", ""]
-    out += [f"- **{run}**: {what} ({detail})" for run, what, detail in report.attention] or [
-        "Nothing."
-    ]
+    out += [
+        f"- **{md(run)}**: {md(what)} ({md(detail)})" for run, what, detail in report.attention
+    ] or ["Nothing."]
     return "\n".join(out) + "\n"
 
 
@@ -350,29 +280,33 @@ class Written:
     html: Path
     markdown: Path
     report: Report
+    notices: list[str] = field(default_factory=list)
 
 
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
 ) -> Written:
     """Read the sheet once and write report.html and report.md into `out_dir`."""
+    out_dir = output_folder(Path(out_dir or project.root / "report"))
     rows = read_rows(project)
     report = build(rows, since)
     plots(rows, report)
-    out_dir = Path(out_dir or project.root / "report")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
-    html_path.write_text(to_html(rows, report))
-    md_path.write_text(to_markdown(rows, report))
-    return Written(html_path, md_path, report)
+    write_file(html_path, to_html(rows, report))
+    write_file(md_path, to_markdown(rows, report))
+    return Written(html_path, md_path, report, rows.notices)
 
 
 def scaling_for(
     project: Project, runs: Sequence[str], plot_file: Path | None = None
 ) -> list[MethodTrend]:
     """The does-it-scale table of the methods of the named runs (or method texts)."""
-    from sheetsync.errors import UsageError
-
+    if plot_file is not None:
+        output_path(Path(plot_file), "--plot")
     rows = read_rows(project)
     by_id = {str(r["run"]): r for r in rows.records}
     wanted = set()
@@ -392,5 +326,5 @@ def scaling_for(
         png = report.plots.get(found[0].baseline)
         if png is None:
             raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
-        Path(plot_file).write_bytes(base64.b64decode(png))
+        write_file(Path(plot_file), base64.b64decode(png))
     return found
