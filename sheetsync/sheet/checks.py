@@ -77,10 +77,10 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
     notices: list[str] = []
     rows = parse_rows(grid, read_header(grid, layout.runs), notices) if grid else {}
     context = CheckContext(project, rows)
-    wanted = list(run_ids) or list(context.rows)
+    named = [project.run_folder(r) for r in run_ids]  # as typed: ids or run folders
+    wanted = named or [project.run_dir(r) for r in context.rows]
     findings: list[Finding] = []
-    for rid in wanted:
-        folder = project.run_folder(rid)
+    for folder in wanted:
         rid = folder.name
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")

@@ -127,13 +127,15 @@ def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
 
 
 def md(value: object) -> str:
-    """Text made inert in Markdown: one line (a newline cannot start a heading), HTML
-    escaped (most renderers show raw HTML live), and Markdown's marks backslash-escaped."""
-    text = html.escape(one_line(str(value)), quote=False)
-    return _MD_MARKS.sub(r"\\\g<0>", text)
+    """Text made inert in Markdown: one line (a newline cannot start a heading), no HTML tag
+    (most renderers show raw HTML live), emphasis and table marks backslash-escaped,
+    and link syntax broken (`](` and `][`; a line-start link definition cannot occur)."""
+    text = one_line(str(value)).replace("&", "&amp;").replace("<", "&lt;")  # `>` is inert
+    text = _MD_MARKS.sub(r"\\\g<0>", text)
+    return text.replace("](", "]\\(").replace("][", "]\\[")
 
 
-_MD_MARKS = re.compile(r"[\\`*_\[\]|~]")
+_MD_MARKS = re.compile(r"[\\`*_|~]")
 
 
 def to_markdown(rows: SheetRows, report: Report) -> str:
