@@ -63,9 +63,7 @@ class _Obj:
 pass_obj = click.make_pass_decorator(_Obj)
 
 
-@click.group(
-    name="sheetsync", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}
-)
+@click.group(name="sheetsync", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     envvar="SHEETSYNC_CONFIG",
