@@ -1,4 +1,4 @@
-"""All four figures in one run: `python -m benchmarks` from the repository root."""
+"""Every figure in one run: `python -m benchmarks` from the repository root."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 
-from benchmarks import bench_fits, bench_google, bench_local, bench_startup
+from benchmarks import bench_fits, bench_google, bench_local, bench_startup, bench_wait
 
 
 def machine() -> str:
@@ -25,6 +25,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     print(f"machine: {machine()}")
     bench_startup.main()
+    bench_wait.main()
     bench_local.main(runs)
     bench_google.main()
     bench_fits.main()

@@ -110,7 +110,7 @@ def init(obj: _Obj, folder: Path | None) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--question", "-q", required=True, help="The research question this run answers.")
+@click.option("--question", "-q", help="The research question this run answers (required).")
 @click.option("--baseline", "-b", "baseline", help="NAME (newest date) or NAME@YYYY-MM-DD.")
 @click.option(
     "--role",
@@ -120,16 +120,31 @@ def init(obj: _Obj, folder: Path | None) -> None:
     help="baseline: the baseline's own run; ladder: a scaling-ladder run of the baseline.",
 )
 @click.option("--yes", "-y", is_flag=True, help="Append without asking for confirmation.")
+@click.option(
+    "--restore", is_flag=True, help="Append again the row `add` recorded (after a save lost it)."
+)
+@click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
 @pass_obj
 def add(
-    obj: _Obj, run_dir: Path, question: str, baseline: str | None, role: str, yes: bool
+    obj: _Obj,
+    run_dir: Path,
+    question: str | None,
+    baseline: str | None,
+    role: str,
+    yes: bool,
+    restore: bool,
+    force: bool,
 ) -> None:
     """Record a launched run: show its diff against the dated baseline, then append its row."""
-    from sheetsync.sheet.add import commit_add, prepare_add
+    from sheetsync.sheet.add import commit_add, prepare_add, restore_row
     from sheetsync.sheet.backends import open_backend
 
     project = obj.project()
-    pending = prepare_add(project, run_dir, question, baseline, role)
+    if restore:
+        restored = restore_row(project, run_dir, force)
+        click.echo(f"restored {restored.run_id} as row {restored.row} of {restored.sheet}")
+        return
+    pending = prepare_add(project, run_dir, question or "", baseline, role)
     shown = [f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}"]
     shown += [f"  {change}" for change in pending.changes] or [
         "  (no changes: identical to the baseline)"
@@ -137,7 +152,7 @@ def add(
     if not yes:  # a person reads the diff before confirming
         click.echo("\n".join(shown))
         click.confirm("Add this row?", abort=True)
-    plan = commit_add(project, pending)
+    plan = commit_add(project, pending, force)
     if yes:  # a launch script: the diff only once the row is there, never before an error
         click.echo("\n".join(shown))
     row = plan.changes[0].row if plan.changes else "?"
@@ -148,16 +163,26 @@ def add(
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", "-n", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace people's edits of result cells.")
+@click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
 @pass_obj
-def sync(obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool) -> None:
+def sync(
+    obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool, force: bool
+) -> None:
     """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
     from sheetsync.sheet.sync import sync_runs
 
+    project = obj.project()
     with _progress("syncing runs") as progress:
-        result = sync_runs(obj.project(), list(run_dirs) or None, dry_run, overwrite, progress)
+        result = sync_runs(project, list(run_dirs) or None, dry_run, overwrite, progress, force)
     _print_plan(result.plan)
     for run_id in result.missing:
         click.echo(f"no folder for run {run_id}: skipped")
+    for folder in result.rowless:
+        click.echo(
+            f"run {folder.name} was added but has no row in the sheet: "
+            f"`sheetsync add --restore {folder}` puts it back",
+            err=True,
+        )
     _notes(result.notices)
     cells = len(result.plan.changes)
     runs = len(result.plan.by_key())
@@ -375,44 +400,58 @@ def verify(obj: _Obj, config_file: Path, baseline_ref: str, strict: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="One object per eval column.")
 @pass_obj
 def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
-    """Show a run's evals as the sheet will: value, stderr, samples, spread, source file."""
+    """Show a run's evals as the sheet will: per column the value and the file, task, metric,
+    filter, shots, samples and model it came from; and everything found and not used, and why."""
     import json
 
-    from sheetsync.science.evals import Score, read_scores
-    from sheetsync.sheet.evals import eval_specs
+    from sheetsync.records.evalformats.identity import limit_text
+    from sheetsync.sheet.evals import eval_specs, explain
 
     project = obj.project()
-    specs = eval_specs(project.layout())
-    scores = read_scores(project.run_folder(run_dir), specs)
-    records = []
-    for spec in specs:
-        score = scores[spec.column_key]
-        record = {"column": spec.column_key, "task": spec.task, "kind": spec.kind}
-        if isinstance(score, Score):
-            record |= {
-                "metric": score.metric,
-                "value": score.value,
-                "stderr": score.stderr,
-                "samples": list(score.samples),
-                "spread": score.spread,
-                "sources": [str(p) for p in score.sources],
-            }
-        else:
-            record["error" if score else "value"] = score
-        records.append(record)
+    records = explain(project.run_folder(run_dir), eval_specs(project.layout()))
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
     for r in records:
+        if r["column"] is None:
+            for u in r["not_used"]:
+                tasks = f" ({len(u['tasks'])} tasks)" if u["tasks"] else ""
+                click.echo(f"not used: {u['file']}: {u['reason']}{tasks}")
+            if r["not_in_layout"]:
+                names = r["not_in_layout"]
+                more = f" (+{len(names) - 12} more)" if len(names) > 12 else ""
+                click.echo(f"in the files, no column: {', '.join(names[:12])}{more}")
+            continue
         if "error" in r:
             click.echo(f"{r['task']:<16} error: {r['error']}")
+        elif "mark" in r:
+            click.echo(f"{r['task']:<16} {r['mark']}")
         elif r.get("value") is None:
             click.echo(f"{r['task']:<16} (not evaluated)")
         else:
             extra = f" ± {r['stderr']:.4f}" if r.get("stderr") else ""
             if len(r["samples"]) > 1:
                 extra += f" (mean of {len(r['samples'])} samples, spread {r['spread']:.4f})"
+            if r["limit"] is not None:
+                extra += " (limited: not averaged)" if r["limit_pinned"] is None else " (limited)"
             click.echo(f"{r['task']:<16} {r['metric']:<28} {r['value']:.4f}{extra}")
+            how = [
+                r["format"],
+                f"task {r['task_in_file']}",
+                f"filter {r['filter']}",
+                "shots unknown" if r["shots"] is None else f"{r['shots']}-shot",
+            ]
+            if r["n_samples"] is not None:
+                how.append(f"{r['n_samples']:,} samples")
+            if r["limit"] is not None:
+                how.append(limit_text(r["limit"]))
+            click.echo(f"{'':<16} {', '.join(how)}")
+            click.echo(f"{'':<16} file {r['file']}")
+            click.echo(f"{'':<16} model {r['model'] or '(not named in the file)'}")
+            if r["note"]:
+                click.echo(f"{'':<16} {r['note']}")
+        for u in r["not_used"]:
+            click.echo(f"{'':<16} not used: {u['file']}: {u['reason']}")
 
 
 # --- scaling: fit / gain / scaling ------------------------------------------------------

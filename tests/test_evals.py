@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from sheetsync.cli import main
 from sheetsync.errors import ConfigError, SheetsyncError
 from sheetsync.records.evals import read_raw
-from sheetsync.science.evals import EvalSpec, Score, eval_cells, parse_eval_spec, read_scores
+from sheetsync.science.evals import EvalSpec, Score, eval_cells, parse_eval_spec
+from sheetsync.sheet.evals import read_scores
 from tests.helpers import write_run
 
 SPECS = [
@@ -170,10 +171,10 @@ def test_a_column_without_a_metric_shows_the_tasks_usual_one(task, metric):
 
 def test_a_broken_newest_file_shows_its_error_not_an_older_checkpoints_value(tmp_path):
     harness_file(
-        tmp_path, "results_1.json", {"hellaswag": {"acc_norm,none": 0.5}}, 1_790_000_000.0, "a"
+        tmp_path, "results_1.json", {"hellaswag": {"acc_norm,none": 0.5}}, 1_790_000_000.0, "ck=1"
     )
     path = harness_file(
-        tmp_path, "results_2.json", {"arc_challenge": {"acc_norm,none": 0.3}}, 1_790_100_000.0, "b"
+        tmp_path, "results_2.json", {"arc_challenge": {"acc_norm,none": 0.3}}, 1.7901e9, "ck=2"
     )
     data = json.loads(path.read_text())
     data["results"]["hellaswag"] = {"acc_norm,none": "oops"}
@@ -389,7 +390,12 @@ def test_sync_writes_the_eval_avg_delta_against_the_baselines_run_at_the_same_si
     base = write_run(project, "base")
     for seed, gsm in enumerate([0.2, 0.3]):  # one checkpoint, two seeds: gsm8k is 0.25
         harness_file(
-            base, f"results_s{seed}.json", _four(0.5, 0.3, 0.4, gsm), 1.79e9 + seed, "ckpt=final"
+            base,
+            f"results_s{seed}.json",
+            _four(0.5, 0.3, 0.4, gsm),
+            1.79e9 + seed,
+            "ckpt=final",
+            seed,
         )
     feat = write_run(project, "feat", {"model.prores": True})
     harness_file(feat, "results_old.json", _four(0.1, 0.1, 0.1, 0.1), 1.78e9, "ckpt=5000")

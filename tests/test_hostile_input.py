@@ -310,6 +310,30 @@ def test_a_trusted_folder_lets_run_folders_link_out_of_the_project(project, tmp_
     assert cli(project, "add", "r1", "-q", "q", "-b", "b", "--yes").exit_code == 0
 
 
+def test_a_fit_form_typed_in_the_sheet_never_names_a_file(project):
+    from sheetsync.science.scaling import Fit
+    from sheetsync.sheet.bootstraps import cache_path
+    from sheetsync.sheet.gains import fits_in
+
+    good = {
+        "form": "compute",
+        "E": 1.7,
+        "A": 1000.0,
+        "alpha": 0.15,
+        "n_runs": 5,
+        "compute_min": 1e18,
+        "compute_max": 1e20,
+        "residual_rms": 0.01,
+    }
+    evil = {**good, "form": "../../../outside/x"}
+    row = {"baseline": "b@2026-06-01", "fitted": "2026-06-02", "fit": "f"}
+    assert fits_in([{**row, "params": json.dumps(evil)}]) == {}
+    assert list(fits_in([{**row, "params": json.dumps(good)}])) == ["b@2026-06-01"]
+    assert cache_path(project, Fit.from_dict(evil), 100, 0) is None
+    path = cache_path(project, Fit.from_dict(good), 100, 0)
+    assert path is not None and path.parent == project.root / ".sheetsync" / "bootstraps"
+
+
 # --- safe output ----------------------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@ mean one thing (generative repeats averaged first; a partial average marked k/n)
 
 from __future__ import annotations
 
-import math
 import re
 import statistics
 from collections.abc import Mapping, Sequence
@@ -12,59 +11,48 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import ConfigError
-from sheetsync.records.evals import Measurement, RawEvals, read_raw
+from sheetsync.records.evalformats.identity import (
+    USUAL_METRICS,
+    Choice,
+    Want,
+    choose,
+    default_metric,
+    limit_text,
+)
+from sheetsync.records.evals import RawEvals
 from sheetsync.vocab import Value
 
 KINDS = ("likelihood", "generative")
-# What lm-evaluation-harness reports as each task's main number (its task YAMLs).
-DEFAULT_METRICS = {
-    "hellaswag": "acc_norm,none",
-    "arc_challenge": "acc_norm,none",
-    "arc_easy": "acc_norm,none",
-    "piqa": "acc_norm,none",
-    "openbookqa": "acc_norm,none",
-    "winogrande": "acc,none",
-    "mmlu": "acc,none",
-    "boolq": "acc,none",
-    "lambada_openai": "acc,none",
-    "gsm8k": "exact_match,strict-match",
-    "triviaqa": "exact_match,remove_whitespace",
-    "gpqa_main_zeroshot": "acc_norm,none",
-    "gpqa_diamond_zeroshot": "acc_norm,none",
-    "gpqa_main_cot_zeroshot": "exact_match,flexible-extract",
-    "mmlu_pro": "exact_match,custom-extract",
-}
+DEFAULT_METRICS = USUAL_METRICS
 
-
-def default_metric(task: str) -> str:
-    """The metric a column shows when the layout names none; other gpqa_* variants follow
-    their YAMLs (generative and cot ones score `exact_match` per filter, the rest `acc_norm`)."""
-    if task in DEFAULT_METRICS:
-        return DEFAULT_METRICS[task]
-    if task.startswith("gpqa_"):
-        generative = "cot" in task or "generative" in task
-        return "exact_match,flexible-extract" if generative else "acc_norm,none"
-    return "acc,none"
+MARKS = ("ambiguous: ", "only ")  # a cell that is not an error: results exist, none fits
 
 
 @dataclass(frozen=True)
 class EvalSpec:
-    """One eval column: the task, the metric it shows, and whether it is generative."""
+    """One eval column: the task, the metric it shows, whether it is generative, and the
+    shots and limit a result must have to be shown (None: any shots, a full evaluation)."""
 
     column_key: str
     task: str
     metric: str | None = None
     kind: str = "likelihood"
     group: str | None = None
+    shots: int | None = None
+    limit: float | None = None
 
     @property
     def wanted_metric(self) -> str:
         return self.metric or default_metric(self.task)
 
+    @property
+    def want(self) -> Want:
+        return Want(self.task, self.metric, self.kind, self.shots, self.limit)
+
 
 def parse_eval_spec(column_key: str, mapping: Mapping[str, Any], where: str) -> EvalSpec:
     """Validate a layout column's `eval:` mapping; errors name the layout file and column."""
-    unknown = set(mapping) - {"task", "metric", "kind", "group"}
+    unknown = set(mapping) - {"task", "metric", "kind", "group", "shots", "limit"}
     if unknown:
         raise ConfigError(f"{where}: unknown eval field {sorted(unknown)[0]!r}")
     task = mapping.get("task")
@@ -77,7 +65,16 @@ def parse_eval_spec(column_key: str, mapping: Mapping[str, Any], where: str) -> 
     for name, value in (("metric", metric), ("group", group)):
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise ConfigError(f"{where}: eval {name} must be non-empty text")
-    return EvalSpec(column_key, task.strip(), metric, kind, group)
+    shots, limit = mapping.get("shots"), mapping.get("limit")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 0):
+        raise ConfigError(f"{where}: eval shots must be a whole number >= 0, not {shots!r}")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit < 1e12
+    ):
+        raise ConfigError(f"{where}: eval limit must be a number of samples > 0, not {limit!r}")
+    if limit is not None and limit >= 1:
+        limit = float(int(limit))
+    return EvalSpec(column_key, task.strip(), metric, kind, group, shots, limit)
 
 
 @dataclass(frozen=True)
@@ -90,73 +87,52 @@ class Score:
     stderr: float | None
     samples: tuple[float, ...]
     sources: tuple[Path, ...]
+    shots: int | None = None
+    limit: float | None = None  # the per-task limit of a run cut short (`--limit`)
+    model: str = ""
+    documents: int | None = None  # how many documents the harness evaluated
+    note: str = ""  # e.g. "unweighted mean of 57 hendrycksTest-* subtasks"
+    fmt: str = ""
 
     @property
     def spread(self) -> float | None:
         return statistics.stdev(self.samples) if len(self.samples) > 1 else None
 
 
-def _metric_key(values: Mapping[str, Any], wanted: str, task: str = "") -> str | None:
-    """The key holding `wanted`: exact, else a bare metric with the task's default filter
-    (gsm8k `exact_match` -> `exact_match,strict-match`), `none`, then the first filter."""
-    if wanted in values:
-        return wanted
-    base = wanted.split(",", 1)[0]
-    if base in values:
-        return base
-    default = default_metric(task)
-    if "," not in wanted and default.split(",", 1)[0] == base and default in values:
-        return default
-    if f"{base},none" in values:
-        return f"{base},none"
-    matches = sorted(k for k in values if k.split(",", 1)[0] == base)
-    return matches[0] if matches else None
-
-
-def pick(spec: EvalSpec, raw: RawEvals) -> Score | str | None:
-    """The spec's score from a run's eval files; an error text; or None when not evaluated."""
-    candidates: list[Measurement] = [m for m in raw.harness if m.task == spec.task]
-    if spec.task in raw.native:
-        candidates.append(raw.native[spec.task])
-    if not candidates:
-        return raw.errors.get(spec.task) or raw.errors.get("*")
-    newest = max(candidates, key=lambda m: m.when)
-    if raw.error_when.get(spec.task, -math.inf) > newest.when:
-        return raw.errors[spec.task]  # the newest file is broken: say so, show no stale value
-    group = [
-        m for m in candidates if m.checkpoint == newest.checkpoint and m.source.name != "evals.json"
-    ]
-    if spec.kind == "likelihood" or newest.source.name == "evals.json" or not group:
-        group = [newest]
-    samples: list[float] = []
-    stderr = None
-    metric = None
-    for m in group:
-        key = _metric_key(m.values, spec.wanted_metric, spec.task)
-        if key is None:
-            return f"{m.source}: task {spec.task!r}: no metric {spec.wanted_metric.split(',')[0]!r}"
-        value = m.values[key]
-        samples += list(value) if isinstance(value, tuple) else [value]
-        stderr = m.stderrs.get(key, stderr)
-        metric = key
-    for value in samples:
+def score_of(choice: Choice) -> Score | str | None:
+    """A column's score from its choice of results: the mean over repeats, or why none."""
+    if choice.mark:
+        return choice.mark
+    newest = choice.newest
+    if newest is None:
+        return choice.error
+    metric = newest.written(choice.key)
+    for value in choice.values:
         if not 0.0 <= value <= 1.0:
             return (
-                f"{newest.source}: task {spec.task!r}: {metric} = {value} is out of range "
+                f"{newest.source}: task {newest.task!r}: {metric} = {value} is out of range "
                 "[0, 1] (eval values are fractions)"
             )
-    mean = statistics.fmean(samples)
-    if len(samples) > 1 and spec.kind == "likelihood":
-        samples = [samples[-1]]
-        mean = samples[0]
     return Score(
-        spec.task, metric or "", mean, stderr, tuple(samples), tuple(m.source for m in group)
+        newest.task,
+        metric,
+        statistics.fmean(choice.values),
+        choice.stderr,
+        choice.values,
+        tuple(r.source for r in choice.used),
+        newest.shots,
+        newest.limit,
+        newest.checkpoint,
+        newest.samples,
+        newest.note,
+        newest.fmt,
     )
 
 
-def read_scores(run_dir: Path, specs: Sequence[EvalSpec]) -> dict[str, Score | str | None]:
-    raw = read_raw(run_dir)
-    return {spec.column_key: pick(spec, raw) for spec in specs}
+def pick(spec: EvalSpec, raw: RawEvals) -> Score | str | None:
+    """The spec's score from a run's eval files; an error text or a mark (`ambiguous: ...`);
+    or None when not evaluated."""
+    return score_of(choose(spec.want, raw))
 
 
 def _average(values: list[float | None]) -> tuple[float | None, int]:
@@ -178,11 +154,19 @@ def average_cell(values: list[float | None], scale: float) -> Value:
 
 def error_cell(message: str) -> str:
     """Why an eval cell is empty, short enough for a cell: the message without its file path
-    and task (`sync` and `sheetsync evals` print the whole line)."""
-    reason = re.sub(r"^.*?\.json(:\d+)?: (task '.*?': )?", "", message, count=1)
+    and task (`sync` and `sheetsync evals` print the whole line); a mark as it is."""
+    mark = message.startswith(MARKS)
+    path = r"^.*?\.json(:\d+)?: (task '.*?': )?"
+    reason = message if mark else re.sub(path, "", message, count=1)
     if len(reason) > 80:
         reason = reason[:79] + "…"
-    return f"error: {reason}"
+    return reason if mark else f"error: {reason}"
+
+
+def limited_cell(score: Score, factor: float) -> str:
+    """A value from a run cut short (`--limit`), marked so it is never read as a full one."""
+    shown = f"{score.value * factor:.1f}" if factor != 1.0 else f"{score.value:.3f}"
+    return f"{shown} ({limit_text(score.limit)})"
 
 
 def eval_cells(
@@ -197,7 +181,10 @@ def eval_cells(
     values: dict[str, float | None] = {}
     for spec in specs:
         score = scores.get(spec.column_key)
-        if isinstance(score, Score):
+        if isinstance(score, Score) and score.limit is not None and spec.limit is None:
+            values[spec.column_key] = None  # kept out of averages unless the column pins it
+            cells[spec.column_key] = limited_cell(score, factor)
+        elif isinstance(score, Score):
             values[spec.column_key] = score.value
             cells[spec.column_key] = round(score.value * factor, 6)
         else:

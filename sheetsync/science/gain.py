@@ -7,6 +7,7 @@ needs to reach the run's loss. A gain above 1 means the run reached its loss wit
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,27 @@ class Gain:
             "beyond_floor": self.beyond_floor,
             "note": self.note,
         }
+
+
+_INTERVAL = re.compile(r"^\s*(?P<low>\d+(?:\.\d+)?)-(?P<high>\d+(?:\.\d+)?|inf)x")
+
+
+def interval_of(text: object) -> tuple[float, float] | None:
+    """The (low, high) of a gain interval cell (`0.950-1.120x; ...`; `inf` as a high), if any."""
+    match = _INTERVAL.match(str(text or ""))
+    if match is None:
+        return None
+    return float(match["low"]), float(match["high"])
+
+
+def tone(low: float | None, high: float | None) -> str | None:
+    """`better` only when the whole interval is above 1, `worse` only when it is all below 1;
+    None otherwise (a gain whose interval holds 1 is not evidence either way)."""
+    if low is not None and low > 1:
+        return "better"
+    if high is not None and high < 1:
+        return "worse"
+    return None
 
 
 def compute_for_loss(

@@ -17,6 +17,7 @@ from sheetsync.project import Project
 from sheetsync.records.baselines import Baseline
 from sheetsync.records.configs import Change, diff
 from sheetsync.records.files import commit, discard, staged
+from sheetsync.records.launches import LAUNCH_RECORD, launch_record_text, read_launch_record
 from sheetsync.records.runs import LAUNCH_COPY, Run, launch_copy_text
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cells import launch_cells
@@ -77,14 +78,47 @@ def _check_sheet(project: Project, run_id: str) -> None:
     refuse_present(header, index_rows(grid, header), run_id)
 
 
-def commit_add(project: Project, pending: PendingAdd) -> Plan:
-    """Append the run's row (refusing a run id already in the sheet) and keep the launch copy."""
+def commit_add(project: Project, pending: PendingAdd, force: bool = False) -> Plan:
+    """Append the run's row (refusing a run id already in the sheet); keep the config and
+    the row as launched in the run folder (for drift diffs, and to restore a lost row).
+
+    Both files are staged (written under temp names) before the row is appended and renamed
+    into place after it, so a failure leaves the sheet and the folder as they were.
+    """
     layout = project.layout()
-    target = pending.run.path / LAUNCH_COPY
-    tmp = staged(target, pending.launch_copy)
+    backend = open_backend(project, force=force)
+    folder = pending.run.path
+    files = {
+        folder / LAUNCH_COPY: pending.launch_copy,
+        folder / LAUNCH_RECORD: launch_record_text(pending.cells),
+    }
+    temps: dict[Path, Path] = {}
     try:
-        plan = append_rows(open_backend(project), layout, layout.runs, [pending.cells])
-        commit(tmp, target)
+        for target, data in files.items():
+            temps[target] = staged(target, data)
+        plan = append_rows(backend, layout, layout.runs, [pending.cells])
+        for target, tmp in temps.items():
+            commit(tmp, target)
     finally:
-        discard(tmp)
+        for tmp in temps.values():
+            discard(tmp)
     return plan
+
+
+@dataclass(frozen=True)
+class Restored:
+    run_id: str
+    row: int | None
+    sheet: str
+
+
+def restore_row(project: Project, run_dir: str | Path, force: bool = False) -> Restored:
+    """Append again the row `add` recorded for this run (after a save lost it); refuses a run
+    whose row is still in the sheet."""
+    folder = project.run_folder(run_dir)
+    cells = read_launch_record(folder, project.folders)
+    layout = project.layout()
+    backend = open_backend(project, force=force)
+    plan = append_rows(backend, layout, layout.runs, [cells])
+    row = plan.changes[0].row if plan.changes else None
+    return Restored(str(cells["run"]), row, backend.describe())

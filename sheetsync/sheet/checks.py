@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
-from sheetsync.records.checks import Finding, Peer, check_run, summary
+from sheetsync.records.checks import Finding, Peer, check_run, subject, summary
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
@@ -41,7 +41,8 @@ class CheckContext:
         return self._peers
 
     def check(self, run: Run, row: Mapping[str, Value], strict: bool = False) -> list[Finding]:
-        return check_run(run, row, self.registry, self.project.guarded, strict, self.peers())
+        guarded = self.project.guarded
+        return check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
 
 
 class CheckSource:

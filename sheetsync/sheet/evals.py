@@ -1,18 +1,25 @@
-"""Eval cells at sync: each run's eval columns, averages and delta against its baseline."""
+"""Eval cells at sync: each run's eval columns, averages and delta against its baseline;
+and the eval files of one run explained, column by column (`sheetsync evals`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from sheetsync.layout import Layout
 from sheetsync.project import Project
+from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
+from sheetsync.records.evals import RawEvals, read_raw
 from sheetsync.records.runs import Run, same_size
 from sheetsync.science.evals import (
+    MARKS,
     EvalSpec,
+    Score,
     complete_average,
     eval_cells,
     parse_eval_spec,
-    read_scores,
+    score_of,
 )
 from sheetsync.sheet.rows import Row
 from sheetsync.vocab import BASELINE_ROLES, UNFINISHED, Value, is_unfinished
@@ -24,6 +31,80 @@ def eval_specs(layout: Layout) -> list[EvalSpec]:
         parse_eval_spec(c.key, c.options["eval"], f"{layout.source}: column {c.header!r}")
         for c in layout.eval_columns()
     ]
+
+
+def read_choices(run_dir: Path, specs: Sequence[EvalSpec]) -> tuple[RawEvals, dict[str, Choice]]:
+    """Everything found in a run's eval files and, per column, what answers it and what not."""
+    raw = read_raw(run_dir)
+    return raw, {spec.column_key: choose(spec.want, raw) for spec in specs}
+
+
+def read_scores(run_dir: Path, specs: Sequence[EvalSpec]) -> dict[str, Score | str | None]:
+    _, choices = read_choices(run_dir, specs)
+    return {key: score_of(choice) for key, choice in choices.items()}
+
+
+def explain(run_dir: Path, specs: Sequence[EvalSpec]) -> list[dict[str, Any]]:
+    """Per column: the value and the file, task, metric, filter, shots, samples and model it
+    came from, and every result found for it and not used, with why; then one record
+    (`column` None) for the files and tasks no column uses."""
+    raw, choices = read_choices(run_dir, specs)
+
+    def where(path: Path) -> str:
+        return str(path.relative_to(run_dir)) if path.is_relative_to(run_dir) else str(path)
+
+    records: list[dict[str, Any]] = []
+    for spec in specs:
+        choice = choices[spec.column_key]
+        score = score_of(choice)
+        record: dict[str, Any] = {"column": spec.column_key, "task": spec.task, "kind": spec.kind}
+        record |= {"shots_pinned": spec.shots, "limit_pinned": spec.limit}
+        if isinstance(score, Score):
+            newest = choice.newest
+            record |= {
+                "metric": score.metric,
+                "filter": choice.key.partition(",")[2],
+                "value": score.value,
+                "stderr": score.stderr,
+                "samples": list(score.samples),
+                "spread": score.spread,
+                "sources": [str(p) for p in score.sources],
+                "file": where(score.sources[-1]),
+                "format": score.fmt,
+                "task_in_file": (newest.variant or newest.task) if newest else spec.task,
+                "shots": score.shots,
+                "limit": score.limit,
+                "n_samples": score.documents,
+                "model": score.model,
+                "note": score.note,
+            }
+        elif score and score.startswith(MARKS):
+            record["mark"] = score
+        else:
+            record["error" if score else "value"] = score
+        record["not_used"] = [
+            {"file": where(u.source), "task": u.task, "reason": u.reason} for u in choice.unused
+        ]
+        records.append(record)
+    shown = {(u.source, u.task) for c in choices.values() for u in c.unused}
+    rest: dict[tuple[str, str], list[str]] = {}
+    for u in raw.skipped:
+        if (u.source, u.task) not in shown:
+            tasks = rest.setdefault((where(u.source), u.reason), [])
+            if u.task:
+                tasks.append(u.task)
+    records.append(
+        {
+            "column": None,
+            "not_used": [
+                {"file": file, "reason": reason, "tasks": sorted(set(tasks))}
+                for (file, reason), tasks in rest.items()
+            ],
+            "not_in_layout": not_in_layout(raw, [s.task for s in specs]),
+            "notices": list(raw.notices),
+        }
+    )
+    return records
 
 
 class EvalSource:
@@ -41,12 +122,13 @@ class EvalSource:
 
     def cells_for(self, run: Run) -> dict[str, Value]:
         if run.run_id not in self._cache:
-            scores = read_scores(run.path, self.specs)
-            for score in scores.values():
-                if isinstance(score, str):
-                    note = f"evals of {run.run_id}: {score}"
-                    if note not in self.notices:
-                        self.notices.append(note)
+            raw, choices = read_choices(run.path, self.specs)
+            scores = {key: score_of(choice) for key, choice in choices.items()}
+            messages = [s for s in scores.values() if isinstance(s, str)] + raw.notices
+            for message in messages:
+                note = f"evals of {run.run_id}: {message}"
+                if note not in self.notices:
+                    self.notices.append(note)
             self._cache[run.run_id] = eval_cells(
                 self.specs, scores, self.layout.eval_scale, self.groups
             )

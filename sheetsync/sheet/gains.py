@@ -14,6 +14,7 @@ from sheetsync.project import Project
 from sheetsync.records.plain import plain_or_none
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
+from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
 from sheetsync.sheet.read import read_rows
@@ -108,12 +109,14 @@ def fit_baseline(
     fit = fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form)
     if not record:
         return Recorded(fit, "", False)
-    return record_fit(project, baseline.ref, fit)
+    recorded = record_fit(project, baseline.ref, fit)
+    bootstrap_for(project, fit)  # once, here: sync, gain, scaling and report read it back
+    return recorded
 
 
 def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
     """The newest recorded fit of each baseline ref (compute form preferred on the same day)."""
-    from sheetsync.science.scaling import Fit
+    from sheetsync.science.scaling import FORMS, Fit
 
     best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
     for r in records:
@@ -122,6 +125,8 @@ def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]
             fit = Fit.from_dict(data)  # type: ignore[arg-type]
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             continue  # a person's row, or a mangled one: not a fit sheetsync can use
+        if fit.form not in FORMS:  # the form names the fit's cache file: never a path
+            continue
         key = (str(r.get("fitted") or ""), 1 if fit.form == "compute" else 0)
         ref = str(r.get("baseline"))
         if ref not in best or key > best[ref][0]:
@@ -145,18 +150,15 @@ def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
 class GainSource:
     """Gain, interval and fit for each finished run, against its baseline's newest fit."""
 
-    def __init__(self, fits: Mapping[str, tuple[str, Fit]]):
+    def __init__(self, fits: Mapping[str, tuple[str, Fit]], project: Project | None = None):
         self.fits = fits
+        self.project = project
         self._boots: dict[str, Bootstrap | None] = {}
 
     def boot(self, name: str, fit: Fit) -> Bootstrap | None:
-        from sheetsync.science.gain import bootstrap
-
+        """The fit's bootstrap from the project's cache (computed only when the cache lacks it)."""
         if name not in self._boots:
-            try:
-                self._boots[name] = bootstrap(fit)
-            except FitError:
-                self._boots[name] = None
+            self._boots[name] = bootstrap_for(self.project, fit)
         return self._boots[name]
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:

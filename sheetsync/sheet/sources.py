@@ -30,5 +30,5 @@ def result_sources(
         sources.append(CheckSource(CheckContext(project, rows)))
     if layout.runs.has("gain") and scaling is not None:
         records, _ = records_of(scaling, layout.scaling)
-        sources.append(GainSource(fits_in(records)))
+        sources.append(GainSource(fits_in(records), project))
     return sources

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
+from sheetsync.records.launches import has_launch_record
+from sheetsync.records.names import run_id_problem
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
@@ -27,6 +29,7 @@ class SyncResult:
     applied: bool
     synced: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    rowless: list[Path] = field(default_factory=list)  # added (launch record) but no row
     notices: list[str] = field(default_factory=list)
 
 
@@ -57,19 +60,36 @@ def _runs_to_sync(
     return runs, missing
 
 
+def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
+    """Run folders `add` recorded whose row is not in the sheet (a save lost it, or a person
+    deleted it): `sheetsync add --restore` puts each back."""
+    root = project.runs_dir
+    if not root.is_dir():
+        return []
+    return sorted(
+        d
+        for d in root.iterdir()
+        if d.name not in rows
+        and run_id_problem(d.name) is None
+        and d.is_dir()
+        and has_launch_record(d)
+    )
+
+
 def sync_runs(
     project: Project,
     run_dirs: Sequence[str | Path] | None = None,
     dry_run: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> SyncResult:
     """Fill result cells of the runs in the sheet from their folders; never clobber people.
 
     `progress(done, total)` is called as runs are read (a CLI shows a bar with it).
     """
     layout = project.layout()
-    backend = open_backend(project)
+    backend = open_backend(project, force=force)
     table = layout.runs
     result = SyncResult(backend.describe(), Plan(), False)
 
@@ -80,6 +100,7 @@ def sync_runs(
         rows = parse_rows(grid, header, result.notices)
         runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
         result.synced = [r.run_id for r in runs]
+        result.rowless = [] if run_dirs else rowless_runs(project, rows)
         sources = result_sources(project, layout, rows, snapshot.grid(layout.scaling.tab))
         desired: dict[str, dict[str, Value]] = {}
         for done, run in enumerate(runs, 1):

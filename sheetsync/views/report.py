@@ -17,93 +17,12 @@ from sheetsync.errors import UsageError
 from sheetsync.records.files import output_folder, output_path, write_file
 from sheetsync.records.names import one_line
 from sheetsync.sheet.read import SheetRows, read_rows
-from sheetsync.views.rows import select
-from sheetsync.vocab import Value, finite, is_unfinished
+from sheetsync.views.plots import draw
+from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
+from sheetsync.vocab import Value, finite
 
 if TYPE_CHECKING:
     from sheetsync.project import Project
-
-SIZE_KEYS = ("model.d_model", "model.n_layers", "model.n_heads", "model.n_experts", "data.tokens")
-
-
-def method_of(record: dict[str, Value]) -> str:
-    """A run's method: its changes against its dated baseline, minus the size it ran at."""
-    parts = [p for p in str(record.get("changes") or "").split("; ") if p]
-    kept = [p for p in parts if p.split(":", 1)[0] not in SIZE_KEYS]
-    return "; ".join(kept) or "(baseline)"
-
-
-@dataclass(frozen=True)
-class MethodTrend:
-    baseline: str
-    method: str
-    points: list[tuple[str, float, float]]  # run, compute, gain
-    slope: float | None
-    low: float | None
-    high: float | None
-    verdict: str
-
-
-def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
-    """Methods (same changes vs the same dated baseline) run at several compute budgets."""
-    from sheetsync.science.trend import trend
-
-    groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
-    for r in records:
-        if r.get("role") in ("baseline", "ladder") or r.get("status") != "finished":
-            continue
-        compute, gain = finite(r.get("compute")), finite(r.get("gain"))
-        if compute is None or gain is None or gain <= 0:
-            continue
-        key = (f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r))
-        groups.setdefault(key, []).append((str(r.get("run")), compute, gain))
-    out = []
-    for (baseline, method), points in sorted(groups.items()):
-        if len({c for _, c, _ in points}) < 2:
-            continue
-        points.sort(key=lambda p: p[1])
-        t = trend([c for _, c, _ in points], [g for _, _, g in points])
-        out.append(MethodTrend(baseline, method, points, t.slope, t.low, t.high, t.verdict))
-    return out
-
-
-@dataclass
-class Report:
-    since: dt.date | None
-    groups: dict[str, list[dict[str, Value]]]
-    trends: list[MethodTrend]
-    attention: list[tuple[str, str, str]]  # run, what, detail
-    plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
-    plot_note: str = ""
-
-
-def build(rows: SheetRows, since: dt.date | None = None) -> Report:
-    """Pure: the report's content from the sheet's rows."""
-    period = select(rows.records, since=since)
-    finished = [r for r in period if r.get("status") == "finished" and r.get("role") != "ladder"]
-    groups: dict[str, list[dict[str, Value]]] = {}
-    for r in finished:
-        groups.setdefault(str(r.get("question") or "(no question)"), []).append(r)
-    attention = []
-    for r in period:
-        status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
-        if is_unfinished(status):
-            attention.append((str(r["run"]), "unfinished", status))
-        if "drift" in checks:
-            attention.append((str(r["run"]), "config drift", checks))
-        if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
-            attention.append(
-                (str(r["run"]), "stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}")
-            )
-    return Report(since, groups, trends(rows.records), attention)
-
-
-def plots(rows: SheetRows, report: Report) -> None:
-    """The report's scaling plots: one per baseline ladder, with the period's runs."""
-    from sheetsync.views.plots import scaling_plots
-
-    shown = [r for rs in report.groups.values() for r in rs]
-    report.plots, report.plot_note = scaling_plots(rows, shown)
 
 
 def _fmt(value: Value, digits: int = 4) -> str:
@@ -122,14 +41,23 @@ def _gain(r: dict[str, Value]) -> str:
     return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
 
 
+def _tone(r: dict[str, Value]) -> str:
+    """The gain cell's class: coloured only when its 90% interval is entirely on one side of 1."""
+    from sheetsync.science.gain import interval_of, tone
+
+    bounds = interval_of(r.get("gain_interval")) if finite(r.get("gain")) is not None else None
+    verdict = tone(*bounds) if bounds else None
+    return {"better": " good", "worse": " bad"}.get(verdict or "", "")
+
+
 def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
     return [(c.key, c.header) for c in rows.layout.eval_columns()]
 
 
 def md(value: object) -> str:
     """Text made inert in Markdown: one line (a newline cannot start a heading), no HTML tag
-    (most renderers show raw HTML live), emphasis and table marks backslash-escaped,
-    and link syntax broken (`](` and `][`; a line-start link definition cannot occur)."""
+    (most renderers show raw HTML live), emphasis and table marks backslash-escaped, and link
+    syntax broken (`](` and `][`; a line-start link definition cannot occur)."""
     text = one_line(str(value)).replace("&", "&amp;").replace("<", "&lt;")  # `>` is inert
     text = _MD_MARKS.sub(r"\\\g<0>", text)
     return text.replace("](", "]\\(").replace("][", "]\\[")
@@ -224,8 +152,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
             + "<th>gain (90%)</th><th>checks</th></tr>"
         )
         for r in runs:
-            g = finite(r.get("gain"))
-            tone = "" if g is None else (" good" if g > 1 else " bad")
+            tone = _tone(r)
             out.append(
                 f"<tr><td>{e(str(r['run']))}</td>"
                 f"<td>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
@@ -251,6 +178,11 @@ def to_html(rows: SheetRows, report: Report) -> str:
                 f"<td class='num'>{slope}</td><td class='{e(t.verdict)}'>{e(t.verdict)}</td></tr>"
             )
         out.append("</table>")
+        for baseline, png in report.gain_plots.items():
+            out.append(
+                f"<img alt='gain against compute per method, {e(baseline)}' "
+                f"src='data:image/png;base64,{png}'>"
+            )
     else:
         out.append("<p class='muted'>No method has gains at two or more compute budgets yet.</p>")
     out.append("<h2>Needs attention</h2>")
@@ -288,11 +220,12 @@ class Written:
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
 ) -> Written:
-    """Read the sheet once and write report.html and report.md into `out_dir`."""
+    """Read the sheet once and write report.html and report.md into `out_dir` (it may be new;
+    its parent folder must exist)."""
     out_dir = output_folder(Path(out_dir or project.root / "report"))
     rows = read_rows(project)
     report = build(rows, since)
-    plots(rows, report)
+    draw(project, rows, report)
     try:
         out_dir.mkdir(exist_ok=True)
     except OSError as exc:
@@ -324,7 +257,7 @@ def scaling_for(
         )
     if plot_file is not None:
         report = Report(None, {"": [by_id[p[0]] for t in found for p in t.points]}, found, [])
-        plots(rows, report)
+        draw(project, rows, report)
         png = report.plots.get(found[0].baseline)
         if png is None:
             raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")

@@ -14,14 +14,15 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "CellWrite", "Grid", "Snapshot", "Value", "open_backend"]
 
 
-def open_backend(project: Project) -> Backend:
-    """The backend the project's `sheet:` names."""
+def open_backend(project: Project, force: bool = False) -> Backend:
+    """The backend the project's `sheet:` names. `force`: write to a local workbook even
+    while an office program has it open."""
     from pathlib import Path
 
     if project.sheet_kind == "local":
         from sheetsync.sheet.backends.local import LocalBackend
 
-        return LocalBackend(Path(project.sheet_target))
+        return LocalBackend(Path(project.sheet_target), force=force)
     from sheetsync.sheet.backends.google import GoogleBackend
 
     return GoogleBackend(project.sheet_target, project.credentials)

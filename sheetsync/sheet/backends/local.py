@@ -58,8 +58,9 @@ def _plain(value: Any) -> Value:
 class LocalBackend:
     """A `.xlsx` workbook on disk."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, force: bool = False):
         self.path = Path(path)
+        self.force = force  # write even while an office program holds the workbook open
         self.notices: list[str] = []
 
     def describe(self) -> str:
@@ -93,12 +94,6 @@ class LocalBackend:
             for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 with contextlib.suppress(OSError):
                     stale.unlink()
-            office_lock = self.path.parent / f".~lock.{self.path.name}#"
-            if office_lock.exists():
-                self.notices.append(
-                    f"{self.path} is open in an office program; save or close it there before "
-                    "saving again, or that save will replace sheetsync's changes"
-                )
             yield
         finally:
             handle.close()
@@ -128,9 +123,28 @@ class LocalBackend:
                     ]
         return Snapshot(grids, _Token(signature, wb))
 
+    def open_elsewhere(self) -> Path | None:
+        """The lock file LibreOffice or Excel keeps while the workbook is open in it."""
+        for name in (f".~lock.{self.path.name}#", f"~${self.path.name}"):
+            lock = self.path.parent / name
+            if lock.exists():
+                return lock
+        return None
+
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
         if not writes:
             return
+        held = self.open_elsewhere()
+        if held is not None and not self.force:
+            raise BackendError(
+                f"{self.path} is open in an office program ({held.name}); close it there "
+                "first (its next save would drop this change), or pass --force"
+            )
+        if held is not None:
+            self.notices.append(
+                f"{self.path} is open in an office program: save nothing more there, "
+                "or that save will replace sheetsync's changes"
+            )
         token = snapshot.token
         if not isinstance(token, _Token) or token.signature != _signature(self.path):
             raise StaleSheet(f"{self.path} changed on disk since it was read")

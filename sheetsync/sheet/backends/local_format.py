@@ -22,21 +22,33 @@ NUMBER_FORMATS = {
     "int": "#,##0",
     "number": "0.0000",
 }
+# Tokens read as 2.00B / 350.00M, never as ### in a narrow column (Excel and LibreOffice).
+KEY_FORMATS = {"tokens": '[>=1000000000]0.00,,,"B";[>=1000000]0.00,,"M";#,##0'}
 HEADER_FILL = "DDE7F5"
-GREEN, RED, GREY = "C6EFCE", "FFC7CE", "E7E6E6"
+HEADER_FONT = "Calibri"  # named, so LibreOffice does not fall back to a serif face
+GREEN, RED, GREY, AMBER = "C6EFCE", "FFC7CE", "E7E6E6", "FFE699"
 COLOURED_ROWS = 100_000  # conditional colours cover this many rows: a range costs nothing
+# Wide enough for what sheetsync writes there (a fit's name, an unfinished run's status).
 WIDTHS = {
     "run": 20,
     "question": 40,
     "changes": 40,
     "conclusion": 40,
     "notes": 30,
-    "checks": 30,
-    "status": 24,
-    "fingerprint": 18,
-    "fit": 26,
+    "note": 30,
+    "checks": 40,
+    "status": 36,
+    "fingerprint": 20,
+    "fit": 44,
+    "baseline": 20,
+    "gain_interval": 30,
+    "params": 40,
+    "compute_range": 22,
+    "git_commit": 16,
+    "launched_by": 14,
+    "tokens": 12,
 }
-TYPE_WIDTHS = {"datetime": 17, "date": 12, "flops": 12, "loss": 10, "gain": 9}
+TYPE_WIDTHS = {"datetime": 17, "date": 13, "flops": 12, "loss": 10, "gain": 9, "score": 10}
 
 
 def _positions(ws: Worksheet, table: Table) -> dict[str, int]:
@@ -84,8 +96,8 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
         if c is None:
             continue
         head = ws.cell(1, c)
-        if not head.font.bold:
-            head.font = Font(bold=True)
+        if not head.font.bold or head.font.name != HEADER_FONT:
+            head.font = Font(name=HEADER_FONT, bold=True)
             changed = True
         if head.fill.fgColor.rgb != "00" + HEADER_FILL:
             head.fill = fill
@@ -96,11 +108,11 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
                 head.comment = Comment(text, "sheetsync")
                 changed = True
         letter = get_column_letter(c)
-        width = WIDTHS.get(col.key) or TYPE_WIDTHS.get(col.type) or max(10, len(col.header) + 3)
+        width = max(WIDTHS.get(col.key) or TYPE_WIDTHS.get(col.type) or 10, len(col.header) + 3)
         if ws.column_dimensions[letter].width != width:
             ws.column_dimensions[letter].width = width
             changed = True
-        fmt = NUMBER_FORMATS.get(col.type)
+        fmt = KEY_FORMATS.get(col.key) or NUMBER_FORMATS.get(col.type)
         dim = ws.column_dimensions[letter]
         if fmt and col.owned and dim.number_format != fmt:
             # The column's own style: the local backend gives it to each number it writes.
@@ -112,6 +124,7 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
             changed = True
     if table.kind == "runs":
         changed |= _conditional(ws, pos, COLOURED_ROWS)
+    changed |= _page_setup(ws)
     if ws.auto_filter.ref is None and ws.max_column > 0:
         ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}1"
         changed = True
@@ -119,13 +132,14 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
 
 
 def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
-    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
 
     def solid(color: str) -> PatternFill:
         return PatternFill("solid", start_color=color, end_color=color)
 
+    changed = _drop_sign_only_gain_rules(ws)
     existing = {
         (tuple(rule.formula or ()), rule.operator)
         for rng in ws.conditional_formatting
@@ -133,22 +147,85 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
     }
     wanted = []
     width = get_column_letter(max(ws.max_column, max(pos.values(), default=1)))
-    if "gain" in pos:
+    if "gain" in pos and "gain_interval" in pos:
         g = get_column_letter(pos["gain"])
         rng = f"{g}2:{g}{last}"
-        wanted.append((rng, CellIsRule(operator="greaterThan", formula=["1"], fill=solid(GREEN))))
-        wanted.append((rng, CellIsRule(operator="lessThan", formula=["1"], fill=solid(RED))))
+        better, worse = gain_rules(g, get_column_letter(pos["gain_interval"]))
+        wanted.append((rng, FormulaRule(formula=[better], fill=solid(GREEN))))
+        wanted.append((rng, FormulaRule(formula=[worse], fill=solid(RED))))
     if "status" in pos:
         s = get_column_letter(pos["status"])
         formula = f'AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
         wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
     if "checks" in pos:
+        # a stale baseline marks the baseline cells, not the row: the results stay readable
         k = get_column_letter(pos["checks"])
-        formula = f'ISNUMBER(SEARCH("stale",${k}2))'
-        wanted.append((f"A2:{width}{last}", FormulaRule(formula=[formula], fill=solid(GREY))))
-    changed = False
+        formula = f'ISNUMBER(SEARCH("stale baseline",${k}2))'
+        for key in ("baseline", "baseline_date"):
+            if key in pos:
+                b = get_column_letter(pos[key])
+                wanted.append(
+                    (f"{b}2:{b}{last}", FormulaRule(formula=[formula], fill=solid(AMBER)))
+                )
     for rng, rule in wanted:
         if (tuple(rule.formula or ()), rule.operator) not in existing:
             ws.conditional_formatting.add(rng, rule)
             changed = True
     return changed
+
+
+def gain_rules(gain: str, interval: str) -> tuple[str, str]:
+    """Conditional-format formulas (row 2, relative rows) that colour a gain only when its 90%
+    interval (`low-highx` text) lies entirely above 1 (first) or entirely below 1 (second).
+    Empty, text and interval-less gains get no colour; `inf` as a high never reads as < 1."""
+    g, i = f"${gain}2", f"${interval}2"
+    dash = f'FIND("-",{i})'
+    low = f"VALUE(LEFT({i},{dash}-1))"
+    high = f'VALUE(MID({i},{dash}+1,FIND("x",{i})-{dash}-1))'
+    return (
+        f"IFERROR(AND(ISNUMBER({g}),{low}>1),FALSE)",
+        f"IFERROR(AND(ISNUMBER({g}),{high}<1),FALSE)",
+    )
+
+
+def _drop_sign_only_gain_rules(ws: Worksheet) -> bool:
+    """Remove rules earlier versions added: `> 1` / `< 1` gain colours (they coloured noise)
+    and the whole-row grey of a stale baseline (it hid good results)."""
+    dropped = False
+    for rng in list(ws.conditional_formatting):
+        keep = [r for r in rng.rules if not _sign_only(r) and not _stale_row(r)]
+        if len(keep) == len(rng.rules):
+            continue
+        dropped = True
+        if keep:
+            ws.conditional_formatting._cf_rules[rng] = keep  # openpyxl keeps rules per range here
+        else:
+            del ws.conditional_formatting._cf_rules[rng]
+    return dropped
+
+
+def _stale_row(rule: object) -> bool:
+    formula = list(getattr(rule, "formula", None) or ())
+    return formula[:1] != [] and formula[0].startswith('ISNUMBER(SEARCH("stale",')
+
+
+def _page_setup(ws: Worksheet) -> bool:
+    """Print (or export to PDF) a tab landscape, one page wide, header repeated."""
+    if ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage:
+        return False
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+    return True
+
+
+def _sign_only(rule: object) -> bool:
+    return (
+        getattr(rule, "type", None) == "cellIs"
+        and getattr(rule, "operator", None) in ("greaterThan", "lessThan")
+        and list(getattr(rule, "formula", None) or ()) == ["1"]
+    )
