@@ -23,16 +23,25 @@ class _OneLineUsage(click.ClickException):
     exit_code = 2
 
 
-def _one_line_usage(exc: click.UsageError) -> _OneLineUsage:
+def _one_line_usage(exc: click.UsageError, ctx: click.Context | None = None) -> _OneLineUsage:
     """click prints a usage error in three lines (usage, a hint, the error): one line here,
     with where to find help."""
     message = exc.format_message().rstrip(".")
-    where = exc.ctx.command_path if exc.ctx is not None else "sheetsync"
+    where = "sheetsync"
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    elif ctx is not None:  # a parse error of a subcommand's options carries no context
+        where = ctx.meta.get(_RESOLVED, ctx.command_path)
     return _OneLineUsage(f"{message} (see `{where} --help`)")
+
+
+_RESOLVED = "sheetsync.resolved"
 
 
 class _Group(click.Group):
     """Turns library errors into one-line CLI errors: never a traceback for a user mistake."""
+
+    group_class = type  # subgroups (`baseline`, `auth`) are _Group too
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
@@ -40,11 +49,19 @@ class _Group(click.Group):
         except click.UsageError as exc:
             raise _one_line_usage(exc) from None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            ctx.meta[_RESOLVED] = f"{ctx.command_path} {command.name}"
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            raise _one_line_usage(exc) from None
+            raise _one_line_usage(exc, ctx) from None
         except SheetsyncError as exc:
             error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
             raise error(" ".join(str(exc).split())) from None  # always one line
