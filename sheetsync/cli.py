@@ -23,12 +23,45 @@ class _OneLineUsage(click.ClickException):
     exit_code = 2
 
 
+def _one_line_usage(exc: click.UsageError, ctx: click.Context | None = None) -> _OneLineUsage:
+    """click prints a usage error in three lines (usage, a hint, the error): one line here,
+    with where to find help."""
+    message = exc.format_message().rstrip(".")
+    where = "sheetsync"
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    elif ctx is not None:  # a parse error of a subcommand's options carries no context
+        where = ctx.meta.get(_RESOLVED, ctx.command_path)
+    return _OneLineUsage(f"{message} (see `{where} --help`)")
+
+
+_RESOLVED = "sheetsync.resolved"
+
+
 class _Group(click.Group):
     """Turns library errors into one-line CLI errors: never a traceback for a user mistake."""
+
+    group_class = type  # subgroups (`baseline`, `auth`) are _Group too
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            ctx.meta[_RESOLVED] = f"{ctx.command_path} {command.name}"
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc, ctx) from None
         except SheetsyncError as exc:
             error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
             raise error(" ".join(str(exc).split())) from None  # always one line
@@ -47,7 +80,7 @@ class _Obj:
 pass_obj = click.make_pass_decorator(_Obj)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="sheetsync", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     envvar="SHEETSYNC_CONFIG",
@@ -129,15 +162,16 @@ def add(
         click.echo(f"restored {restored.run_id} as row {restored.row} of {restored.sheet}")
         return
     pending = prepare_add(project, run_dir, question or "", baseline, role)
-    click.echo(f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}")
-    if pending.changes:
-        for change in pending.changes:
-            click.echo(f"  {change}")
-    else:
-        click.echo("  (no changes: identical to the baseline)")
-    if not yes:
+    shown = [f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}"]
+    shown += [f"  {change}" for change in pending.changes] or [
+        "  (no changes: identical to the baseline)"
+    ]
+    if not yes:  # a person reads the diff before confirming
+        click.echo("\n".join(shown))
         click.confirm("Add this row?", abort=True)
     plan = commit_add(project, pending, force)
+    if yes:  # a launch script: the diff only once the row is there, never before an error
+        click.echo("\n".join(shown))
     row = plan.changes[0].row if plan.changes else "?"
     click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
@@ -166,8 +200,7 @@ def sync(
             f"`sheetsync add --restore {folder}` puts it back",
             err=True,
         )
-    for notice in result.notices:
-        click.echo(f"note: {notice}", err=True)
+    _notes(result.notices)
     cells = len(result.plan.changes)
     runs = len(result.plan.by_key())
     verb = "would write" if dry_run else ("wrote" if result.applied else "nothing to write:")
@@ -202,6 +235,11 @@ def _progress(label: str):
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def _notes(notices: list[str]) -> None:
+    for notice in notices:
+        click.echo(f"note: {notice}", err=True)
 
 
 def _print_plan(plan: Plan) -> None:
@@ -293,8 +331,9 @@ def baseline_list(obj: _Obj, as_json: bool) -> None:
 def baseline_show(obj: _Obj, ref: str) -> None:
     """A baseline's file, fingerprint and config."""
     found = obj.project().registry().resolve(ref)
+    text = found.text()
     click.echo(f"{found.ref}  {found.fingerprint}  {found.path}")
-    click.echo(found.path.read_text().rstrip())
+    click.echo(text.rstrip())
 
 
 @baseline.command("diff")
@@ -327,6 +366,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
     from sheetsync.sheet.checks import check_runs
 
     report = check_runs(obj.project(), runs, strict)
+    _notes(report.notices)
     if as_json:
         click.echo(report.to_json())
     else:
@@ -385,7 +425,7 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
     from sheetsync.sheet.evals import eval_specs, explain
 
     project = obj.project()
-    records = explain(run_dir, eval_specs(project.layout()))
+    records = explain(project.run_folder(run_dir), eval_specs(project.layout()))
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
@@ -622,6 +662,7 @@ def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
 
     date = parse_date(since, "--since") if since else None
     written = write_report(obj.project(), date, out_dir)
+    _notes(written.notices)
     r = written.report
     click.echo(
         f"{sum(len(v) for v in r.groups.values())} finished runs in {len(r.groups)} "
@@ -651,8 +692,9 @@ def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001
     from sheetsync.sheet.read import read_rows
     from sheetsync.views.rows import select
 
-    rows = read_rows(obj.project())
     date = parse_date(since, "--since") if since else None
+    rows = read_rows(obj.project())
+    _notes(rows.notices)
     return rows, select(rows.records, date, baseline_ref, status, question)
 
 

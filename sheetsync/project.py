@@ -13,10 +13,11 @@ from sheetsync.errors import ConfigError
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
     from sheetsync.records.baselines import Registry
+    from sheetsync.records.runs import Run
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
-KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded"}
+KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Project:
     guarded: tuple[str, ...] = ()
     credentials: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    trusted_folders: tuple[Path, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -42,13 +44,49 @@ class Project:
 
         return load_layout(self.layout_path)
 
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Where sheetsync may read and write once symlinks are followed: the project's
+        folder, its runs and baselines folders, and the `trusted_folders` it lists."""
+        return (self.root.resolve(), self.runs_dir, self.baselines_dir, *self.trusted_folders)
+
     def registry(self) -> Registry:
         from sheetsync.records.baselines import Registry
 
-        return Registry(self.baselines_dir)
+        return Registry(self.baselines_dir, self.folders)
 
     def run_dir(self, run_id: str) -> Path:
-        return self.runs_dir / run_id
+        """The folder of a run id: `runs/<run id>`. A run id is a name, never a path."""
+        from sheetsync.errors import RunError
+        from sheetsync.records.names import check_run_id
+
+        return self.runs_dir / check_run_id(run_id, f"run {run_id[:60]!r}", RunError)
+
+    def run_folder(self, given: str | os.PathLike[str]) -> Path:
+        """A run folder named on the command line: a folder of the runs folder (named by its
+        run id), or a bare run id. Anything else is a one-line usage error; a folder that is a
+        symlink out of the project's folders is refused."""
+        from sheetsync.errors import UsageError
+        from sheetsync.records.files import confine
+        from sheetsync.records.names import check_run_id
+
+        path = Path(given)
+        check_run_id(path.name, str(given), UsageError)
+        bare_id = path.parent == Path(".") and not path.exists()
+        if not bare_id and path.parent.resolve() != self.runs_dir:
+            raise UsageError(
+                f"{given}: not in the runs folder {self.runs_dir}; a run folder lives there, "
+                "named by its run id"
+            )
+        folder = self.runs_dir / path.name
+        confine(folder, self.folders)
+        return folder
+
+    def read_run(self, folder: Path) -> Run:
+        """A run folder read with every path kept inside the project's folders."""
+        from sheetsync.records.runs import read_run
+
+        return read_run(folder, self.folders)
 
 
 def find_project_file(
@@ -115,6 +153,9 @@ def load_project(path: Path) -> Project:
         if not layout_path.is_file():
             raise ConfigError(f"{path}: layout file {layout_path} not found")
     credentials = sheet.get("credentials")
+    trusted = data.get("trusted_folders") or []
+    if not isinstance(trusted, list) or not all(isinstance(t, str) and t for t in trusted):
+        raise ConfigError(f"{path}: 'trusted_folders' must be a list of folders")
     return Project(
         path=path,
         sheet_kind=kind,
@@ -125,6 +166,7 @@ def load_project(path: Path) -> Project:
         guarded=tuple(guarded),
         credentials=str(credentials) if credentials else None,
         raw=data,
+        trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
     )
 
 
@@ -132,7 +174,10 @@ def _folder(path: Path, data: Mapping[str, Any], key: str) -> Path:
     value = data.get(key, key)
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{path}: '{key}' must be a folder name")
-    return (path.parent / Path(value).expanduser()).resolve()
+    folder = (path.parent / Path(value).expanduser()).resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{path}: '{key}' names {folder}, which is not a folder")
+    return folder
 
 
 def open_project(

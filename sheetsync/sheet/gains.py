@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import FitError
 from sheetsync.project import Project
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.plain import plain_or_none
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
@@ -46,7 +47,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
         folder = project.run_dir(str(row.get("run")))
         n = d = None
         if folder.is_dir():
-            run = read_run(folder)
+            run = project.read_run(folder)
             n = run.results.active_params or run.results.params
             d = run.progress.tokens
         compute.append(c)
@@ -115,14 +116,17 @@ def fit_baseline(
 
 def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
     """The newest recorded fit of each baseline ref (compute form preferred on the same day)."""
-    from sheetsync.science.scaling import Fit
+    from sheetsync.science.scaling import FORMS, Fit
 
     best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
     for r in records:
+        data = plain_or_none(str(r.get("params")))
         try:
-            fit = Fit.from_dict(json.loads(str(r.get("params"))))
-        except (ValueError, KeyError, TypeError):
+            fit = Fit.from_dict(data)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             continue  # a person's row, or a mangled one: not a fit sheetsync can use
+        if fit.form not in FORMS:  # the form names the fit's cache file: never a path
+            continue
         key = (str(r.get("fitted") or ""), 1 if fit.form == "compute" else 0)
         ref = str(r.get("baseline"))
         if ref not in best or key > best[ref][0]:
