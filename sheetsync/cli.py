@@ -16,6 +16,7 @@ import click
 from sheetsync.errors import SheetsyncError
 
 if TYPE_CHECKING:
+    from sheetsync.science.scaling import Fit
     from sheetsync.sheet.plan import Plan
 
 
@@ -503,12 +504,13 @@ def fit(
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
 
+    from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder, read_ladder_csv
     from sheetsync.sheet.gains import fit_baseline, record_fit
 
     name = ""
     if ladder_csv is not None:
-        result_fit = fit_ladder(read_ladder_csv(ladder_csv), form)
+        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form))
         if baseline_ref:
             ref = obj.project().registry().resolve(baseline_ref).ref
             name = record_fit(obj.project(), ref, result_fit).fit_name
@@ -533,8 +535,27 @@ def fit(
         f"{result_fit.n_runs} ladder runs, compute {result_fit.compute_min:.3g} - "
         f"{result_fit.compute_max:.3g} FLOPs, RMS log residual {result_fit.residual_rms:.5f}"
     )
+    _print_quality(result_fit)
     if name:
         click.echo(f"recorded in the Scaling tab as {name!r}; `sheetsync sync` fills the gains")
+
+
+def _print_quality(fit: Fit) -> None:
+    """Each rung: observed, fitted, and predicted when left out; then the fit's flags."""
+    rungs = (fit.quality or {}).get("rungs") or []
+    if rungs:
+        click.echo(
+            f"{'rung':<20} {'compute':>9} {'loss':>7} {'fitted':>7} {'left out':>8} {'error':>7}"
+        )
+    for r in rungs:
+        held = f"{r['held_out']:.4f}" if r["held_out"] is not None else "-"
+        err = f"{r['held_out_error']:+.2%}" if r["held_out_error"] is not None else "-"
+        click.echo(
+            f"{r['run'][:20]:<20} {r['compute']:>9.2e} {r['loss']:>7.4f} {r['fitted']:>7.4f} "
+            f"{held:>8} {err:>7}"
+        )
+    for flag in fit.flags:
+        click.echo(f"flag: {flag}")
 
 
 @main.command()

@@ -102,11 +102,12 @@ def fit_baseline(
     project: Project, ref: str, form: str = "compute", record: bool = True
 ) -> Recorded:
     """Fit the ladder of a dated baseline from the sheet and record it."""
+    from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)
-    fit = fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form)
+    fit = judged(fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form))
     if not record:
         return Recorded(fit, "", False)
     recorded = record_fit(project, baseline.ref, fit)
@@ -134,16 +135,19 @@ def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]
     return {ref: (name, fit) for ref, (_, name, fit) in best.items()}
 
 
-def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
+def gain_cells(result: Gain | None, fit_name: str, flags: Sequence[str] = ()) -> dict[str, Value]:
+    """The gain, its interval text (with notes, and the fit's flags) and the fit's name."""
     if result is None:
         return {"gain": None, "gain_interval": None, "fit": None}
+    flagged = "fit flagged: " + "; ".join(f.split(":")[0] for f in flags) if flags else ""
     if result.gain is None:
-        return {"gain": result.note.split(";")[0], "gain_interval": result.note, "fit": fit_name}
+        note = "; ".join(filter(None, [result.note, flagged]))
+        return {"gain": result.note.split(";")[0], "gain_interval": note, "fit": fit_name}
     interval = ""
     if result.low is not None:
         high = f"{result.high:.3f}" if result.high is not None else "inf"
         interval = f"{result.low:.3f}-{high}x"
-    text = "; ".join(filter(None, [interval, result.note]))
+    text = "; ".join(filter(None, [interval, result.note, flagged]))
     return {"gain": round(result.gain, 4), "gain_interval": text, "fit": fit_name}
 
 
@@ -174,4 +178,4 @@ class GainSource:
         if found is None or compute is None or loss is None:
             return dict.fromkeys(GAIN_KEYS)
         name, fit = found
-        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name)
+        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name, fit.flags)
