@@ -100,15 +100,27 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild the hidden state tab from the sheet (after it was deleted or emptied).",
+)
 @pass_obj
-def init(obj: _Obj, folder: Path | None) -> None:
+def init(obj: _Obj, folder: Path | None, repair: bool) -> None:
     """Create sheetsync.yaml, layout.yaml and the sheet's tabs (or attach to an existing sheet).
 
     Adds only missing owned columns, at the right end; never deletes, renames or reorders.
     """
     from sheetsync.project import find_project_file, load_project
-    from sheetsync.sheet.init import init_sheet, write_project_files
+    from sheetsync.sheet.init import init_sheet, repair_state, write_project_files
 
+    if repair:
+        repaired = repair_state(obj.project())
+        click.echo(
+            f"rebuilt the state tab of {repaired.sheet} from {repaired.rows} rows; "
+            "`sheetsync sync --dry-run` shows what the run folders would now change"
+        )
+        return
     if obj.config is None:
         try:
             found = find_project_file(folder or Path.cwd())

@@ -120,5 +120,5 @@ def restore_row(project: Project, run_dir: str | Path, force: bool = False) -> R
     layout = project.layout()
     backend = open_backend(project, force=force)
     plan = append_rows(backend, layout, layout.runs, [cells])
-    row = plan.changes[0].row if plan.changes else None
+    row = plan.landed.get(str(cells["run"])) or (plan.changes[0].row if plan.changes else None)
     return Restored(str(cells["run"]), row, backend.describe())

@@ -15,6 +15,7 @@ from sheetsync.sheet.header import Header, index_rows, key_text, read_header
 from sheetsync.vocab import Value
 
 STATE_HEADER = ("tab", "key", "written")
+STATE_KEYS = (1, 2)  # the state tab's row identity: its tab and key columns
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Plan:
     conflicts: list[Conflict] = field(default_factory=list)
     state_writes: list[CellWrite] = field(default_factory=list)
     key_cols: dict[str, int] = field(default_factory=dict)
+    landed: dict[str, int] = field(default_factory=dict)  # appended key -> its row, as written
 
     @property
     def empty(self) -> bool:

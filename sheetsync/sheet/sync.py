@@ -16,6 +16,7 @@ from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
+from sheetsync.sheet.init import check_state
 from sheetsync.sheet.plan import Plan, State, finish, plan_update
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
@@ -98,6 +99,7 @@ def sync_runs(
         header = read_header(grid, table)
         result.notices = []
         rows = parse_rows(grid, header, result.notices)
+        check_state(snapshot, layout, rows, backend.describe())
         runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
         result.synced = [r.run_id for r in runs]
         result.rowless = [] if run_dirs else rowless_runs(project, rows)
