@@ -32,6 +32,7 @@ class Project:
     layout_path: Path | None
     guarded: tuple[str, ...] = ()
     credentials: str | None = None
+    timeout: tuple[float, float] | None = None  # Google: connect and read seconds
     raw: Mapping[str, Any] = field(default_factory=dict)
     trusted_folders: tuple[Path, ...] = ()
 
@@ -128,7 +129,7 @@ def load_project(path: Path) -> Project:
     if not isinstance(sheet, Mapping):
         raise ConfigError(f"{path}: 'sheet' must be a mapping with 'local: FILE' or 'google: URL'")
     kinds = [k for k in ("local", "google") if k in sheet]
-    extra = set(sheet) - {"local", "google", "credentials"}
+    extra = set(sheet) - {"local", "google", "credentials", "timeout"}
     if extra:
         raise ConfigError(
             f"{path}: unknown sheet backend {sorted(extra)[0]!r} (use 'local' or 'google')"
@@ -153,6 +154,7 @@ def load_project(path: Path) -> Project:
         if not layout_path.is_file():
             raise ConfigError(f"{path}: layout file {layout_path} not found")
     credentials = sheet.get("credentials")
+    timeout = _timeout(path, sheet.get("timeout"))
     trusted = data.get("trusted_folders") or []
     if not isinstance(trusted, list) or not all(isinstance(t, str) and t for t in trusted):
         raise ConfigError(f"{path}: 'trusted_folders' must be a list of folders")
@@ -166,8 +168,25 @@ def load_project(path: Path) -> Project:
         guarded=tuple(guarded),
         credentials=str(credentials) if credentials else None,
         raw=data,
+        timeout=timeout,
         trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
     )
+
+
+def _timeout(path: Path, value: Any) -> tuple[float, float] | None:
+    """sheet.timeout: read seconds, or [connect, read] seconds, for every Sheets request."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    ok = 1 <= len(items) <= 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600 for v in items
+    )
+    if not ok:
+        raise ConfigError(
+            f"{path}: sheet.timeout must be seconds (read) or [connect, read], each 0-3600"
+        )
+    seconds = [float(v) for v in items]
+    return (seconds[0], seconds[-1]) if len(seconds) == 2 else (min(10.0, seconds[0]), seconds[0])
 
 
 def _folder(path: Path, data: Mapping[str, Any], key: str) -> Path:
