@@ -14,8 +14,9 @@ an optimiser of its own. Pure numpy; nothing here knows about sheets or files.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -31,6 +32,22 @@ from sheetsync.science.objective import (
     _weight_rows,
 )
 from sheetsync.science.starts import _linear_response, _starts
+
+_BLAS: list[object] = []  # threadpoolctl's controller, made once (it scans loaded libraries)
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit BLAS (OpenBLAS, MKL) to one thread for the block, when threadpoolctl is there."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        yield
+        return
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
+        yield
 
 
 def _cholesky_solve(h: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -160,6 +177,20 @@ def _params_of(theta: np.ndarray, centre: np.ndarray, form: str) -> dict[str, np
 
 
 def _fit_rows(
+    logs: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    form: str,
+    start: Mapping[str, float] | None,
+    grid: bool,
+) -> dict[str, np.ndarray]:
+    """Fit every row of weights `w` (see `fit_many`), with BLAS held to one thread: tiny
+    matrices in big batches, where more threads only fight over a busy machine's cores."""
+    with one_blas_thread():
+        return _fit_rows_now(logs, y, w, form, start, grid)
+
+
+def _fit_rows_now(
     logs: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
