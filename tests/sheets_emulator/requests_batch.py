@@ -4,6 +4,7 @@ server restores its copy when one request fails).
 Semantics follow the reference pages of each request: updateCells writes exactly the cells in
 `rows` (a cell without a listed field is cleared), needs a non-empty `fields`; appendCells
 lands after the last row with data, growing the grid; repeatCell formats a whole range;
+deleteConditionalFormatRule removes the rule at its index;
 addSheet refuses a title that differs from an existing one only in case; a request that edits
 a protected range the caller may not edit is refused with 403 and the whole batch fails.
 """
@@ -180,6 +181,15 @@ def _apply(book: Spreadsheet, kind: str, body: dict[str, Any]) -> dict[str, Any]
         rule = copy.deepcopy(body["rule"])
         sheet = book.by_id(rule["ranges"][0].get("sheetId", 0))
         sheet.conditional.insert(body.get("index", len(sheet.conditional)), rule)
+        return {}
+    if kind == "deleteConditionalFormatRule":
+        # DeleteConditionalFormatRuleRequest: the rule at `index` of the sheet's list; an
+        # index past the list is a 400, as the reference page's "invalid index" says
+        sheet = book.by_id(body.get("sheetId", 0))
+        index = body.get("index", 0)
+        if not 0 <= index < len(sheet.conditional):
+            raise ApiError(400, f"Invalid requests[0].deleteConditionalFormatRule: index {index}")
+        sheet.conditional.pop(index)
         return {}
     if kind == "addProtectedRange":
         prot = copy.deepcopy(body["protectedRange"])
