@@ -117,3 +117,15 @@ def test_gains_against_a_thin_fit_carry_its_flag(project):
     assert cli(project, "sync").exit_code == 0
     assert "fit flagged: thin ladder" in runs_tab(project)["m"]["gain 90%"]
     assert E  # the law the ladder follows
+
+
+def test_the_report_says_how_good_each_fit_is(project, tmp_path):
+    _ladder_project(project)
+    assert cli(project, "fit", "b").exit_code == 0
+    out = tmp_path / "report"
+    assert cli(project, "report", "--out", str(out)).exit_code == 0
+    md = (out / "report.md").read_text()
+    assert "## How good are the fits?" in md
+    line = next(x for x in md.splitlines() if x.startswith("| b@2026-06-01 compute"))
+    assert "| 6 | ladder-5: predicts " in line and line.endswith("| none |")
+    assert "How good are the fits?" in (out / "report.html").read_text()

@@ -111,7 +111,32 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
     out += [
         f"- **{md(run)}**: {md(what)} ({md(detail)})" for run, what, detail in report.attention
     ] or ["Nothing."]
+    fits = fit_checks(rows)
+    if fits:
+        out += ["", "## How good are the fits?", ""]
+        out += ["| fit | rungs | largest rung left out | flags |", "|---|---|---|---|"]
+        out += [f"| {md(a)} | {md(b)} | {md(c)} | {md(d)} |" for a, b, c, d in fits]
     return "\n".join(out) + "\n"
+
+
+def fit_checks(rows: SheetRows) -> list[tuple[str, str, str, str]]:
+    """Per baseline's newest fit: its name, rung count, how it predicts its largest rung when
+    that rung is left out, and its flags (from the quality recorded with the fit)."""
+    from sheetsync.sheet.gains import fits_in
+
+    out = []
+    for _, (name, fit) in sorted(fits_in(rows.fits).items()):
+        rungs = (fit.quality or {}).get("rungs") or []
+        largest = ""
+        if rungs:
+            top = rungs[(fit.quality or {}).get("largest", -1)]
+            if top.get("held_out") is not None:
+                largest = (
+                    f"{top['run']}: predicts {top['held_out']:.4f}, observed {top['loss']:.4f} "
+                    f"({top['held_out_error']:+.2%})"
+                )
+        out.append((name, str(len(rungs) or fit.n_runs), largest, "; ".join(fit.flags) or "none"))
+    return out
 
 
 CSS = "".join(
@@ -205,6 +230,17 @@ def to_html(rows: SheetRows, report: Report) -> str:
         )
     if not report.plots and not report.plot_note:
         out.append("<p class='muted'>No baseline ladder in the sheet yet.</p>")
+    fits = fit_checks(rows)
+    if fits:
+        out.append(
+            "<h3>How good are the fits?</h3><table><tr><th>fit</th><th>rungs</th>"
+            "<th>largest rung left out</th><th>flags</th></tr>"
+        )
+        out += [
+            f"<tr><td>{e(a)}</td><td class='num'>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>"
+            for a, b, c, d in fits
+        ]
+        out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
