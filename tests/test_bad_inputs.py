@@ -39,7 +39,6 @@ SHEET_EDITS = {
     ),
     "delete_column": lambda wb, ws: ws.delete_cols(_col(ws, "tokens")),
     "rename_key": lambda wb, ws: setattr(ws.cell(1, 1), "value", "run id"),
-    "merge_cells": lambda wb, ws: ws.merge_cells("N2:O2"),
     "duplicate_run": lambda wb, ws: setattr(ws.cell(3, 1), "value", "r1"),
     "spaced_run": lambda wb, ws: setattr(ws.cell(2, 1), "value", " r1 "),
     "delete_tab": lambda wb, ws: wb.remove(ws),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sheetsync.errors import WouldDrop
 from sheetsync.layout import TEMPLATES
 from sheetsync.project import CONFIG_NAME, Project
 from sheetsync.sheet.backends import open_backend
@@ -34,12 +35,16 @@ def write_project_files(folder: Path) -> list[Path]:
 class InitResult:
     sheet: str
     plan: Plan
+    notices: list[str] = field(default_factory=list)
 
 
-def init_sheet(project: Project) -> InitResult:
-    """Create missing tabs and add missing owned columns at the right end; then format."""
+def init_sheet(project: Project, force: bool = False) -> InitResult:
+    """Create missing tabs and add missing owned columns at the right end; then format.
+
+    On a workbook holding what an openpyxl save would drop, formatting is skipped and said
+    so (`force` formats anyway); creating a missing tab there is refused unless `force`."""
     layout = project.layout()
-    backend = open_backend(project)
+    backend = open_backend(project, force=force)
     with backend.session():
         backend.create_tabs(all_tabs(layout), hidden=[layout.state_tab])
 
@@ -53,16 +58,21 @@ def init_sheet(project: Project) -> InitResult:
         return plan
 
     plan, _ = cycle(backend, all_tabs(layout), make_plan)
+    notices: list[str] = []
     with backend.session():
-        backend.format(layout)
-    return InitResult(backend.describe(), plan)
+        try:
+            backend.format(layout)
+        except WouldDrop as exc:
+            notices.append(f"not formatted: {exc}")
+    notices += list(getattr(backend, "notices", []))
+    return InitResult(backend.describe(), plan, notices)
 
 
-def format_sheet(project: Project) -> str:
+def format_sheet(project: Project, force: bool = False) -> tuple[str, list[str]]:
     """Make the sheet readable in a meeting (frozen header, widths, formats). Idempotent.
 
-    Returns the sheet's description for messages."""
-    backend = open_backend(project)
+    Returns the sheet's description and notices (what `force` dropped) for messages."""
+    backend = open_backend(project, force=force)
     with backend.session():
         backend.format(project.layout())
-    return backend.describe()
+    return backend.describe(), list(getattr(backend, "notices", []))

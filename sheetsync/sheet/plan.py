@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
-from sheetsync.sheet.grid import CellWrite, Grid, cell, column_letter, is_empty, last_used_row, same
+from sheetsync.sheet.grid import (
+    Blocked,
+    CellWrite,
+    Grid,
+    cell,
+    column_letter,
+    is_empty,
+    last_used_row,
+    same,
+)
 from sheetsync.sheet.header import Header, index_rows, key_text, read_header
 from sheetsync.vocab import Value
 
@@ -226,13 +235,16 @@ def plan_update(
     desired: Mapping[str, Mapping[str, Value]],
     state: State,
     overwrite: bool = False,
+    blocked: Blocked | None = None,
 ) -> tuple[list[CellChange], list[Conflict]]:
     """Bring result cells of existing rows to `desired`, without clobbering a person's edit.
 
     For each result cell: equal -> nothing; empty (never filled, or cleared by a person)
     -> fill; equal to what sheetsync last wrote -> update; otherwise a person wrote it ->
     a conflict, kept unless `overwrite`. Launch cells are never rewritten: a launch cell
-    that differs from what `add` wrote is reported.
+    that differs from what `add` wrote is reported. A cell the backend cannot write
+    (`blocked`: merged, locked) is a conflict too, and is not recorded as written, so the
+    next sync tries again rather than taking the old value for a person's edit.
     """
     table = header.table
     rows = index_rows(grid, header)
@@ -287,6 +299,12 @@ def plan_update(
                 if not overwrite:
                     continue
                 reason = "overwrite"
+            why = blocked(table.tab, r, pos) if blocked is not None else None
+            if why:
+                conflicts.append(
+                    Conflict(table.tab, key, col.header, r, pos, now, new, why, "not written")
+                )
+                continue
             changes.append(
                 CellChange(table.tab, key, col.key, col.header, r, pos, now, new, reason)
             )

@@ -104,7 +104,7 @@ def sync_runs(
         for source in sources:
             result.notices += getattr(source, "notices", [])
         state = State(layout.state_tab, snapshot.grid(layout.state_tab))
-        changes, conflicts = plan_update(grid, header, desired, state, overwrite)
+        changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
     result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)

@@ -8,10 +8,13 @@ openpyxl save of it would drop, for the fallback.
 """
 
 from sheetsync.sheet.backends.xlsx.a1 import MAX_COL, MAX_ROW, Refusal, Unpatchable, cell_name
-from sheetsync.sheet.backends.xlsx.patch import atomic_replace, can_patch, patch_cells
+from sheetsync.sheet.backends.xlsx.guard import Guard
+from sheetsync.sheet.backends.xlsx.losses import openpyxl_losses
+from sheetsync.sheet.backends.xlsx.patch import atomic_replace, can_patch, patch_bytes, patch_cells
 from sheetsync.sheet.backends.xlsx.reader import read_grids, read_sheets
 
 __all__ = [
+    "Guard",
     "MAX_COL",
     "MAX_ROW",
     "Refusal",
@@ -19,6 +22,8 @@ __all__ = [
     "atomic_replace",
     "can_patch",
     "cell_name",
+    "openpyxl_losses",
+    "patch_bytes",
     "patch_cells",
     "read_grids",
     "read_sheets",

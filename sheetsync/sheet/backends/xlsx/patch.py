@@ -5,6 +5,7 @@ overwritten, the calc chain's removal); every other zip member is copied byte fo
 from __future__ import annotations
 
 import contextlib
+import io
 import numbers
 import os
 import re
@@ -42,6 +43,8 @@ from sheetsync.sheet.backends.xlsx.package import (
     without_calc_chain,
 )
 from sheetsync.sheet.backends.xlsx.worksheet import UNNAMED_CELL, Worksheet, XmlRow, attributes
+
+LOCKED = "locked on a protected sheet; unlock the cell or unprotect the sheet"
 
 
 class SheetPatch:
@@ -120,11 +123,29 @@ class SheetPatch:
                 return f"a header of table {name}; rename the column in the table"
         return None
 
+    def refusal(self, row: int, col: int) -> str | None:
+        """Why a value may not be written to this cell (merged, array, table header, locked),
+        asked before any edit: the style is the cell's own, else its row's or column's."""
+        reason = self._conflict(row, col, None)
+        if reason or not self.locked:
+            return reason
+        _, existing = self.ws.find_row(row)
+        style = None
+        if existing is not None:
+            cells = {c.col: c for c in self.ws.cells(existing)}
+            if col in cells:
+                style = cells[col].attrs.get("s")
+            else:
+                attrs = attributes(existing.attrs.rstrip(b"/"))
+                custom = attrs.get("customFormat") in ("1", "true")
+                style = (attrs.get("s") if custom else None) or self._column_style(col)
+        else:
+            style = self._column_style(col)
+        return LOCKED if self.locked.is_locked(style) else None
+
     def _may_write(self, row: int, col: int, style: str | None) -> bool:
         if self.locked and self.locked.is_locked(style):
-            self.refused.append(
-                Refusal(self.ref.name, row, col, "locked on a protected sheet; unlock the cell")
-            )
+            self.refused.append(Refusal(self.ref.name, row, col, LOCKED))
             return False
         self.written.add((row, col))
         return True
@@ -277,6 +298,27 @@ def _patched(
     return package, replaced, removed, refused
 
 
+def patch_bytes(
+    data: bytes, edits: Mapping[str, Mapping[Cell, Value]], *, header_rows: int = 1
+) -> tuple[bytes, list[Refusal]]:
+    """The workbook `data` with `edits` ({sheet: {(row, col): value}}, 1-based) written in.
+
+    Only worksheets whose cells change are rewritten (plus formula caches that go stale,
+    workbook.xml's recalculation flag, and calcChain.xml's removal when a formula is
+    overwritten); every other member is copied byte for byte. New text is stored inline, so
+    sharedStrings.xml never changes. A new row copies the styles of the nearest row above
+    that is not one of the `header_rows`. Returns the new bytes and the cells left alone and
+    why (merged, array formula, table header, locked, unstorable value). Raises
+    `Unpatchable` when the file has a shape this cannot prove it handles.
+    """
+    package, replaced, removed, refused = _patched(data, edits, header_rows)
+    if not replaced and not removed:
+        return data, refused
+    out = io.BytesIO()
+    package.archive.write(out, replaced, removed)
+    return out.getvalue(), refused
+
+
 def patch_cells(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -284,23 +326,10 @@ def patch_cells(
     *,
     header_rows: int = 1,
 ) -> list[Refusal]:
-    """Write `src` with `edits` ({sheet: {(row, col): value}}, 1-based) to `dst`.
-
-    Only worksheets whose cells change are rewritten (plus formula caches that go stale,
-    workbook.xml's recalculation flag, and calcChain.xml's removal when a formula is
-    overwritten); every other member is copied byte for byte. New text is stored inline, so
-    sharedStrings.xml never changes. A new row copies the styles of the nearest row above
-    that is not one of the `header_rows`. Returns the cells left alone and why (merged,
-    array formula, table header, locked, unstorable value). Raises `Unpatchable`, writing
-    nothing, when the file has a shape this cannot prove it handles.
-    """
-    data = Path(src).read_bytes()
-    package, replaced, removed, refused = _patched(data, edits, header_rows)
-    with open(dst, "wb") as out:
-        if replaced or removed:
-            package.archive.write(out, replaced, removed)
-        else:
-            out.write(data)
+    """Write `src` with `edits` to `dst` (see `patch_bytes`); nothing is written to `dst`
+    when the file is `Unpatchable`."""
+    data, refused = patch_bytes(Path(src).read_bytes(), edits, header_rows=header_rows)
+    Path(dst).write_bytes(data)
     return refused
 
 
