@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
 from sheetsync.records.checks import Finding, Peer, check_run, subject, summary
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runcache import RunCache
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
 from sheetsync.sheet.header import read_header
@@ -21,8 +22,9 @@ from sheetsync.vocab import BASELINE_ROLES, Value
 class CheckContext:
     """The sheet's rows and the runs found for them, read once per check or sync."""
 
-    def __init__(self, project: Project, rows: Mapping[str, Row]):
+    def __init__(self, project: Project, rows: Mapping[str, Row], cache: RunCache | None = None):
         self.project = project
+        self.cache = cache if cache is not None else RunCache.for_project(project.root)
         self.registry = project.registry()
         self.rows = rows
         self._peers: list[Peer] | None = None
@@ -34,7 +36,7 @@ class CheckContext:
             for rid, row in self.rows.items():
                 if row.role in BASELINE_ROLES and self.project.run_dir(rid).is_dir():
                     try:
-                        run = read_run(self.project.run_dir(rid))
+                        run = self.cache.run(self.project.run_dir(rid))
                     except RunError:
                         continue
                     self._peers.append((run, row.baseline_ref))
@@ -86,5 +88,6 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
         if not folder.is_dir():
             findings.append(Finding(rid, "drift", "fail", f"run folder {folder} not found"))
             continue
-        findings += context.check(read_run(folder), context.rows[rid], strict)
+        findings += context.check(context.cache.run(folder), context.rows[rid], strict)
+    context.cache.save()
     return CheckReport(findings)

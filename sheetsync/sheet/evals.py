@@ -11,7 +11,8 @@ from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
 from sheetsync.records.evals import RawEvals, read_raw
-from sheetsync.records.runs import Run, read_run, same_size
+from sheetsync.records.runcache import RunCache
+from sheetsync.records.runs import Run, same_size
 from sheetsync.science.evals import (
     MARKS,
     EvalSpec,
@@ -33,9 +34,12 @@ def eval_specs(layout: Layout) -> list[EvalSpec]:
     ]
 
 
-def read_choices(run_dir: Path, specs: Sequence[EvalSpec]) -> tuple[RawEvals, dict[str, Choice]]:
-    """Everything found in a run's eval files and, per column, what answers it and what not."""
-    raw = read_raw(run_dir)
+def read_choices(
+    run_dir: Path, specs: Sequence[EvalSpec], raw: RawEvals | None = None
+) -> tuple[RawEvals, dict[str, Choice]]:
+    """Everything found in a run's eval files (`raw`, when already read) and, per column,
+    what answers it and what not."""
+    raw = raw if raw is not None else read_raw(run_dir)
     return raw, {spec.column_key: choose(spec.want, raw) for spec in specs}
 
 
@@ -110,8 +114,15 @@ def explain(run_dir: Path, specs: Sequence[EvalSpec]) -> list[dict[str, Any]]:
 class EvalSource:
     """Fills eval cells at every sync; a broken eval file leaves a note, not a failed sync."""
 
-    def __init__(self, project: Project, layout: Layout, rows: Mapping[str, Row]):
+    def __init__(
+        self,
+        project: Project,
+        layout: Layout,
+        rows: Mapping[str, Row],
+        cache: RunCache | None = None,
+    ):
         self.project = project
+        self.cache = cache if cache is not None else RunCache()
         self.layout = layout
         self.specs = eval_specs(layout)
         self.groups = [c.key for c in layout.runs.columns if c.key.startswith("eval_avg:")]
@@ -122,7 +133,7 @@ class EvalSource:
 
     def cells_for(self, run: Run) -> dict[str, Value]:
         if run.run_id not in self._cache:
-            raw, choices = read_choices(run.path, self.specs)
+            raw, choices = read_choices(run.path, self.specs, self.cache.evals(run.path))
             scores = {key: score_of(choice) for key, choice in choices.items()}
             messages = [s for s in scores.values() if isinstance(s, str)] + raw.notices
             for message in messages:
@@ -156,7 +167,7 @@ class EvalSource:
             folder = self.project.run_dir(other.run_id)
             if not folder.is_dir():
                 continue
-            base = read_run(folder)
+            base = self.cache.run(folder)
             if base.finished and same_size(base, run):
                 theirs = complete_average(self.cells_for(base))
                 if theirs is not None:

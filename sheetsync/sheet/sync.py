@@ -10,7 +10,8 @@ from pathlib import Path
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runcache import RunCache
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
 from sheetsync.sheet.grid import Snapshot
@@ -33,12 +34,16 @@ class SyncResult:
 
 
 def _runs_to_sync(
-    project: Project, rows: Mapping[str, Row], run_dirs: Sequence[Path] | None, table_tab: str
+    project: Project,
+    rows: Mapping[str, Row],
+    run_dirs: Sequence[Path] | None,
+    table_tab: str,
+    cache: RunCache,
 ) -> tuple[list[Run], list[str]]:
     if run_dirs:
         runs = []
         for path in run_dirs:
-            run = read_run(Path(path))
+            run = cache.run(Path(path))
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -52,7 +57,7 @@ def _runs_to_sync(
         if not folder.exists():
             missing.append(run_id)
             continue
-        runs.append(read_run(folder))
+        runs.append(cache.run(folder))
     return runs, missing
 
 
@@ -83,15 +88,17 @@ def sync_runs(
     backend = open_backend(project, force=force)
     table = layout.runs
     result = SyncResult(backend.describe(), Plan(), False)
+    cache = RunCache.for_project(project.root)
 
     def make_plan(snapshot: Snapshot) -> Plan:
         grid = grid_or_error(snapshot, table.tab, backend)
         header = read_header(grid, table)
         rows = parse_rows(grid, header)
-        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
+        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
         result.synced = [r.run_id for r in runs]
         result.rowless = [] if run_dirs else rowless_runs(project, rows)
-        sources = result_sources(project, layout, rows, snapshot.grid(layout.scaling.tab))
+        scaling = snapshot.grid(layout.scaling.tab)
+        sources = result_sources(project, layout, rows, scaling, cache)
         desired: dict[str, dict[str, Value]] = {}
         result.notices = []
         for done, run in enumerate(runs, 1):
@@ -108,5 +115,6 @@ def sync_runs(
         return finish(Plan(changes, conflicts), state, [header])
 
     result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+    cache.save()
     result.notices += list(getattr(backend, "notices", []))
     return result
