@@ -116,3 +116,27 @@ def test_sync_with_a_warm_cache_still_sees_new_results(project):
     assert "2.5 -> 1.5" in synced.output
     (project.root / runcache.CACHE_FILE).unlink()  # safe to delete
     assert "up to date" in cli(project, "sync").output
+
+
+def _checks_cell(project) -> str:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(project.sheet_target)["Runs"]
+    header = [c.value for c in ws[1]]
+    return ws.cell(2, header.index("checks") + 1).value
+
+
+def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
+    import yaml
+
+    from tests.helpers import BASE
+
+    folder = write_run(project, "r1", {"model.prores": True})
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    assert "stale" not in _checks_cell(project)
+    newer = dict(BASE, optim={"lr": 1e-4, "warmup_steps": 1000})
+    (project.baselines_dir / "b@2026-07-01.yaml").write_text(yaml.safe_dump(newer))
+    assert cli(project, "sync").exit_code == 0
+    assert "stale" in _checks_cell(project)  # the run folder is unchanged: the baseline is not

@@ -73,10 +73,22 @@ class Registry:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._listed: tuple[int, list[Baseline]] | None = None  # (folder mtime_ns, baselines)
 
     def all(self) -> list[Baseline]:
+        try:
+            mtime = self.folder.stat().st_mtime_ns
+        except OSError:
+            return []
         if not self.folder.is_dir():
             return []
+        if self._listed is not None and self._listed[0] == mtime:
+            return list(self._listed[1])  # a file added, removed or renamed changes the mtime
+        baselines = self._list()
+        self._listed = (mtime, baselines)
+        return list(baselines)
+
+    def _list(self) -> list[Baseline]:
         found: dict[tuple[str, dt.date], Baseline] = {}
         for path in sorted(self.folder.iterdir()):
             m = _FILE.match(path.name)

@@ -12,19 +12,21 @@ import contextlib
 import os
 import pickle
 import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sheetsync.records.configs import CONFIG_NAMES
 from sheetsync.records.evals import EVAL_DIRS, NATIVE, RawEvals, read_raw
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runs import LAUNCH_COPY, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 1
+VERSION = 2
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
-_FILES = (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE)
+_FILES = (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE, LAUNCH_COPY)
 
 Stamp = tuple[tuple[str, int, int], ...]
+T = TypeVar("T")
 
 
 def _walk(folder: str, prefix: str, out: list[tuple[str, int, int]]) -> None:
@@ -62,6 +64,19 @@ def stamp(folder: Path) -> Stamp | None:
     return tuple(out)
 
 
+def _pack(run: Run) -> tuple[Any, ...]:
+    """A run without its paths (rebuilt from the folder: unpickling paths is slow)."""
+    name = run.config_file.name
+    return (name, run.config, run.progress, run.results, run.launch, run.fingerprint)
+
+
+def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
+    config_name, config, progress, results, launch, fingerprint = packed
+    run = Run(folder.name, folder, config, folder / config_name, progress, results, launch)
+    run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed when read
+    return run
+
+
 class RunCache:
     """Parsed run folders by absolute path; `save()` writes what changed (atomically)."""
 
@@ -85,7 +100,7 @@ class RunCache:
 
     def _slot(self, folder: Path) -> dict[str, Any] | None:
         """The folder's cached values (stamped once per command), or None: do not cache."""
-        key = str(folder.absolute())
+        key = str(folder if folder.is_absolute() else folder.absolute())
         if key in self._seen:
             return self._seen[key]
         now = stamp(folder)
@@ -109,10 +124,12 @@ class RunCache:
         slot = self._slot(folder)
         if slot is None:
             return read_run(folder)
-        if "run" not in slot:
-            slot["run"] = read_run(folder)
-            self._dirty = True
-        return slot["run"]
+        if "run" in slot:
+            return _unpack(folder, slot["run"])
+        run = read_run(folder)
+        slot["run"] = _pack(run)
+        self._dirty = True
+        return run
 
     def evals(self, folder: Path) -> RawEvals:
         """`read_raw(folder)`, from the cache while its files are unchanged."""
@@ -123,6 +140,19 @@ class RunCache:
             slot["evals"] = read_raw(folder)
             self._dirty = True
         return slot["evals"]
+
+    def memo(self, folder: Path, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, kept with the folder under `key` while its files are unchanged. The key
+        must name every other input of `compute`; the value must be plain data (it is
+        pickled)."""
+        slot = self._slot(folder)
+        if slot is None:
+            return compute()
+        memo = slot.setdefault("memo", {})
+        if key not in memo:
+            memo[key] = compute()
+            self._dirty = True
+        return memo[key]
 
     def save(self) -> None:
         """Write the cache if anything was read anew; a failure to write is not an error."""

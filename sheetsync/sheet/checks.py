@@ -18,6 +18,11 @@ from sheetsync.sheet.header import read_header
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.vocab import BASELINE_ROLES, Value
 
+# the row's cells the rules read: with the run folder and the baseline's files, all they read
+ROW_INPUTS = (
+    "fingerprint", "changes", "baseline", "baseline_date", "role", "git_commit", "question",
+)  # fmt: skip
+
 
 class CheckContext:
     """The sheet's rows and the runs found for them, read once per check or sync."""
@@ -28,6 +33,7 @@ class CheckContext:
         self.registry = project.registry()
         self.rows = rows
         self._peers: list[Peer] | None = None
+        self._versions: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
     def peers(self) -> list[Peer]:
         """The sheet's baseline runs whose folders can be read (read once)."""
@@ -44,7 +50,33 @@ class CheckContext:
 
     def check(self, run: Run, row: Mapping[str, Value], strict: bool = False) -> list[Finding]:
         guarded = self.project.guarded
-        return check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
+
+        def run_rules() -> list[Finding]:
+            return check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
+
+        if str(row.get("role") or "") in BASELINE_ROLES:
+            return run_rules()  # its quality rule reads other runs: never kept
+        key = (
+            "checks",
+            tuple(row.get(k) for k in ROW_INPUTS),
+            self._baselines(str(row.get("baseline"))),
+            tuple(guarded),
+            strict,
+        )
+        return self.cache.memo(run.path, key, run_rules)
+
+    def _baselines(self, name: str) -> tuple[tuple[str, int, int], ...]:
+        """The dated files of one baseline name as they are now: what the rules read of it."""
+        if name not in self._versions:
+            versions = []
+            for b in self.registry.history(name):
+                try:
+                    st = b.path.stat()
+                except OSError:
+                    continue
+                versions.append((b.path.name, st.st_mtime_ns, st.st_size))
+            self._versions[name] = tuple(versions)
+        return self._versions[name]
 
 
 class CheckSource:

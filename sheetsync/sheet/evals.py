@@ -130,20 +130,25 @@ class EvalSource:
         self.notices: list[str] = []
         self.rows = list(rows.values())
         self._cache: dict[str, dict[str, Value]] = {}
+        self._key = ("eval cells", repr((self.specs, layout.eval_scale, self.groups)))
 
     def cells_for(self, run: Run) -> dict[str, Value]:
         if run.run_id not in self._cache:
-            raw, choices = read_choices(run.path, self.specs, self.cache.evals(run.path))
-            scores = {key: score_of(choice) for key, choice in choices.items()}
-            messages = [s for s in scores.values() if isinstance(s, str)] + raw.notices
+            cells, messages = self.cache.memo(run.path, self._key, lambda: self._read(run))
             for message in messages:
                 note = f"evals of {run.run_id}: {message}"
                 if note not in self.notices:
                     self.notices.append(note)
-            self._cache[run.run_id] = eval_cells(
-                self.specs, scores, self.layout.eval_scale, self.groups
-            )
+            self._cache[run.run_id] = cells
         return self._cache[run.run_id]
+
+    def _read(self, run: Run) -> tuple[dict[str, Value], list[str]]:
+        """The run's eval cells and what to say about its files (plain data, kept)."""
+        raw, choices = read_choices(run.path, self.specs)
+        scores = {key: score_of(choice) for key, choice in choices.items()}
+        messages = [s for s in scores.values() if isinstance(s, str)] + list(raw.notices)
+        cells = eval_cells(self.specs, scores, self.layout.eval_scale, self.groups)
+        return cells, messages
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:
         keys = [s.column_key for s in self.specs] + ["eval_avg", *self.groups]
