@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from sheetsync.records.configs import CONFIG_NAMES
 from sheetsync.records.evals import EVAL_DIRS, NATIVE, RawEvals, read_raw
-from sheetsync.records.runs import LAUNCH_COPY, Run, read_run
+from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 2
+VERSION = 3
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
 _FILES = (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE, LAUNCH_COPY)
 
@@ -66,13 +66,22 @@ def stamp(folder: Path) -> Stamp | None:
 
 def _pack(run: Run) -> tuple[Any, ...]:
     """A run without its paths (rebuilt from the folder: unpickling paths is slow)."""
-    name = run.config_file.name
-    return (name, run.config, run.progress, run.results, run.launch, run.fingerprint)
+    parts = (tuple(vars(run.progress).values()), tuple(vars(run.results).values()),
+             tuple(vars(run.launch).values()))  # fmt: skip
+    return (run.config_file.name, run.config, *parts, run.fingerprint)
 
 
 def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
     config_name, config, progress, results, launch, fingerprint = packed
-    run = Run(folder.name, folder, config, folder / config_name, progress, results, launch)
+    run = Run(
+        folder.name,
+        folder,
+        config,
+        folder / config_name,
+        Progress(*progress),
+        Results(*results),
+        Launch(*launch),
+    )
     run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed when read
     return run
 

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
@@ -17,6 +18,13 @@ from sheetsync.sheet.cycle import all_tabs
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.vocab import BASELINE_ROLES, Value
+
+T = TypeVar("T")
+
+
+def _plain_findings(findings: list[Finding]) -> list[tuple[str, ...]]:
+    return [tuple(vars(f).values()) for f in findings]
+
 
 # the row's cells the rules read: with the run folder and the baseline's files, all they read
 ROW_INPUTS = (
@@ -49,15 +57,32 @@ class CheckContext:
         return self._peers
 
     def check(self, run: Run, row: Mapping[str, Value], strict: bool = False) -> list[Finding]:
+        """Every rule on one run; kept with its folder while nothing the rules read changed."""
+        kept = self._kept(run, row, "findings", strict, _plain_findings)
+        return [Finding(*values) for values in kept]
+
+    def summary(self, run: Run, row: Mapping[str, Value]) -> str:
+        """The checks cell of one run (kept as the cell's text: cheaper to keep than findings)."""
+        return self._kept(run, row, "summary", False, summary)
+
+    def _kept(
+        self,
+        run: Run,
+        row: Mapping[str, Value],
+        what: str,
+        strict: bool,
+        form: Callable[[list[Finding]], T],
+    ) -> T:
         guarded = self.project.guarded
 
-        def run_rules() -> list[Finding]:
-            return check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
+        def run_rules() -> T:
+            found = check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
+            return form(found)
 
         if str(row.get("role") or "") in BASELINE_ROLES:
             return run_rules()  # its quality rule reads other runs: never kept
         key = (
-            "checks",
+            what,
             tuple(row.get(k) for k in ROW_INPUTS),
             self._baselines(str(row.get("baseline"))),
             tuple(guarded),
@@ -86,7 +111,7 @@ class CheckSource:
         self.context = context
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:
-        return {"checks": summary(self.context.check(run, row))}
+        return {"checks": self.context.summary(run, row)}
 
 
 @dataclass

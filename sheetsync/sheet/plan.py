@@ -254,6 +254,8 @@ def plan_update(
         if key not in rows:
             continue
         r = rows[key]
+        line = grid[r - 1] if r - 1 < len(grid) else []
+        width = len(line)
         values = desired[key]
         written = state.written(table.tab, key) or {}
         recorded: dict[str, Value] = {}
@@ -261,7 +263,7 @@ def plan_update(
             pos = header.col(col.key)
             if pos is None or col.key not in written:
                 continue
-            now = cell(grid, r, pos)
+            now = line[pos - 1] if pos <= width else None
             if not same(now, written[col.key]):
                 conflicts.append(
                     Conflict(
@@ -281,7 +283,7 @@ def plan_update(
             if pos is None or col.key not in values:
                 continue
             new = values[col.key]
-            now = cell(grid, r, pos)
+            now = line[pos - 1] if pos <= width else None
             if same(now, new):
                 if col.key not in written or not same(written[col.key], new):
                     recorded[col.key] = new

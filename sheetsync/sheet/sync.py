@@ -3,6 +3,7 @@ clobbering a person's edit."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +68,9 @@ def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
     root = project.runs_dir
     if not root.is_dir():
         return []
-    return sorted(
-        d for d in root.iterdir() if d.name not in rows and d.is_dir() and has_launch_record(d)
-    )
+    with os.scandir(root) as entries:
+        names = [e.name for e in entries if e.name not in rows and e.is_dir()]
+    return sorted(root / name for name in names if has_launch_record(root / name))
 
 
 def sync_runs(

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from sheetsync.layout import Layout
 
 LOCK_TIMEOUT = 120.0
-_PLAIN = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,6 @@ def _plain(value: Any) -> Value:
     if isinstance(value, dt.time | dt.timedelta):
         return str(value)
     return value
-
-
-def _plain_grid(rows: list[list[Any]]) -> Grid:
-    return [[v if v.__class__ in _PLAIN else _plain(v) for v in row] for row in rows]
 
 
 class LocalBackend:
@@ -126,12 +121,12 @@ class LocalBackend:
                 f"{self.path}: cannot open the workbook (not a zip file, as every .xlsx is)"
             )
         try:
-            raw = read_grids(data, list(tabs))
+            raw = read_grids(data, list(tabs), _plain)
         except Exception as exc:  # calamine and zipfile raise many types for a corrupt file
             raise BackendError(
                 f"{self.path}: cannot open the workbook ({type(exc).__name__}: {exc})"
             ) from None
-        grids = {tab: _plain_grid(rows) for tab, rows in raw.items()}
+        grids: dict[str, Grid] = raw  # type: ignore[assignment] - values made plain by _plain
         return Snapshot(grids, _Token(sig, data), Guard(data).reason)
 
     def open_elsewhere(self) -> Path | None:

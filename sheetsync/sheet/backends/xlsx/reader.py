@@ -8,6 +8,7 @@ import html
 import io
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from sheetsync.sheet.backends.xlsx.a1 import Unpatchable
@@ -25,13 +26,18 @@ def read_sheets(
     return read_grids(Path(path).read_bytes(), names)
 
 
-def read_grids(data: bytes, names: list[str] | tuple[str, ...]) -> dict[str, Grid]:
+def read_grids(
+    data: bytes,
+    names: list[str] | tuple[str, ...],
+    convert: Callable[[object], object] | None = None,
+) -> dict[str, Grid]:
     """Cell values of the named worksheets, row-major from A1 (absent names are left out).
 
     str, int (a number stored without fraction), float, bool, datetime/time/timedelta (a
     number in a date or duration format, or a date cell), None for empty; a formula gives its
     cached value (None if it has none), an error cell its text (`#DIV/0!`). The grid ends at
-    the last row and column holding a value.
+    the last row and column holding a value. `convert` is applied to every value that is not
+    text, a number or None (booleans, dates, times), in the same pass.
     """
     from python_calamine import CalamineWorkbook
 
@@ -41,24 +47,29 @@ def read_grids(data: bytes, names: list[str] | tuple[str, ...]) -> dict[str, Gri
     for name in names:
         if name in present:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            grids[name] = plain_grid(rows)
+            grids[name] = plain_grid(rows, convert)
     if grids:
         _fill_errors(data, grids)
     return grids
 
 
-def plain_grid(rows: list[list[object]]) -> Grid:
-    """calamine's grid with its empty '' as None, integral numbers as int, dates as datetime."""
-    date, flt, text = dt.date, float, str
+def plain_grid(rows: list[list[object]], convert: Callable[[object], object] | None = None) -> Grid:
+    """calamine's grid with its empty '' as None, integral numbers as int, dates as datetime
+    (then `convert`ed, like the other values that are not text or numbers)."""
+    flt, text = float, str
+
+    def other(v: object) -> object:
+        if v.__class__ is dt.date:
+            v = dt.datetime(v.year, v.month, v.day)  # type: ignore[attr-defined]
+        return convert(v) if convert is not None else v
+
     grid: Grid = [
         [
             (int(v) if v.is_integer() and -_EXACT_INT < v < _EXACT_INT else v)
             if v.__class__ is flt
             else (v or None)
             if v.__class__ is text
-            else dt.datetime(v.year, v.month, v.day)
-            if v.__class__ is date
-            else v
+            else other(v)
             for v in row
         ]
         for row in rows
