@@ -261,3 +261,17 @@ def test_no_cell_is_written_past_excels_last_row():
     check_cells([CellWrite("Runs", MAX_ROW, 1, "fits")])
     with pytest.raises(Exception, match="past the end of a workbook .1,048,576 rows"):
         check_cells([CellWrite("Runs", MAX_ROW + 1, 1, "r-next")])
+
+
+def test_format_of_a_decorated_workbook_needs_force(attached):
+    project, _ = attached
+    book = Path(project.sheet_target)
+    before = book.read_bytes()
+    refused = cli(project, "format")
+    assert refused.exit_code == 1
+    assert "formats the workbook through openpyxl" in refused.output
+    assert "text boxes and shapes (1)" in refused.output and book.read_bytes() == before
+    forced = cli(project, "format", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "dropped (--force): text boxes and shapes (1)" in forced.output
+    assert load_workbook(book)["Runs"].freeze_panes is not None
