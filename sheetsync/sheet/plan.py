@@ -250,6 +250,10 @@ def plan_update(
     rows = index_rows(grid, header)
     changes: list[CellChange] = []
     conflicts: list[Conflict] = []
+    launch = [(c, header.col(c.key)) for c in table.owned("launch")]
+    launch = [(c, pos) for c, pos in launch if pos is not None]
+    results = [(c, header.col(c.key)) for c in table.owned("result")]
+    results = [(c, pos) for c, pos in results if pos is not None]
     for key in sorted(desired, key=lambda k: rows.get(k, 0)):
         if key not in rows:
             continue
@@ -259,9 +263,8 @@ def plan_update(
         values = desired[key]
         written = state.written(table.tab, key) or {}
         recorded: dict[str, Value] = {}
-        for col in table.owned("launch"):
-            pos = header.col(col.key)
-            if pos is None or col.key not in written:
+        for col, pos in launch:
+            if col.key not in written:
                 continue
             now = line[pos - 1] if pos <= width else None
             if not same(now, written[col.key]):
@@ -278,9 +281,8 @@ def plan_update(
                         "never rewritten",
                     )
                 )
-        for col in table.owned("result"):
-            pos = header.col(col.key)
-            if pos is None or col.key not in values:
+        for col, pos in results:
+            if col.key not in values:
                 continue
             new = values[col.key]
             now = line[pos - 1] if pos <= width else None

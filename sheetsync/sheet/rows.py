@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sheetsync.sheet.grid import Grid, cell
+from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.header import Header, index_rows
 from sheetsync.vocab import Value
 
@@ -40,7 +40,10 @@ class Row(Mapping[str, Value]):
 
 def parse_rows(grid: Grid, header: Header) -> dict[str, Row]:
     """Every keyed row of a tab, in sheet order (blank-key rows are people's and skipped)."""
-    return {
-        key: Row(key, r, {k: cell(grid, r, c) for k, c in header.positions.items()})
-        for key, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1])
-    }
+    positions = list(header.positions.items())
+    rows = {}
+    for key, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1]):
+        line = grid[r - 1]  # index_rows found r in the grid
+        width = len(line)
+        rows[key] = Row(key, r, {k: line[c - 1] if c <= width else None for k, c in positions})
+    return rows
