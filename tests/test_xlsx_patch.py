@@ -398,3 +398,23 @@ def test_any_edits_read_back_as_written_over_what_was_there(sparse_workbook, tmp
     from openpyxl import load_workbook
 
     load_workbook(dst)  # and the file stays one openpyxl opens
+
+
+def test_the_guard_tells_the_plan_which_cells_a_patch_would_refuse(tmp_path):
+    wb = _xlsxwriter().Workbook(str(tmp_path / "guarded.xlsx"))
+    ws = wb.add_worksheet("Locked")
+    ws.write("A1", "locked")
+    ws.write("B1", "open", wb.add_format({"locked": False}))
+    ws.protect()
+    free = wb.add_worksheet("Free")
+    free.merge_range("A2:C2", "Oct/Nov feature runs")
+    wb.close()
+    guard = xp.Guard((tmp_path / "guarded.xlsx").read_bytes())
+    assert "locked on a protected sheet" in guard.reason("Locked", 1, 1)
+    assert guard.reason("Locked", 1, 2) is None
+    assert "locked on a protected sheet" in guard.reason("Locked", 1, 3)  # default: locked
+    assert guard.reason("Free", 2, 2) == "inside merged cells A2:C2; unmerge them"
+    assert guard.reason("Free", 3, 2) is None and guard.reason("Absent", 1, 1) is None
+    refused = xp.patch_cells(tmp_path / "guarded.xlsx", tmp_path / "out.xlsx",
+                             {"Locked": {(1, 1): "x", (1, 2): "y", (1, 3): "z"}})  # fmt: skip
+    assert {(r.row, r.col) for r in refused} == {(1, 1), (1, 3)}  # the guard agrees
