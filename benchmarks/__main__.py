@@ -22,11 +22,11 @@ def machine() -> str:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    sizes = tuple(int(a) for a in sys.argv[1:]) or bench_local.SIZES
     print(f"machine: {machine()}")
     bench_startup.main()
     bench_wait.main()
-    bench_local.main(runs)
+    bench_local.main(sizes)
     bench_google.main()
     bench_fits.main()
 

@@ -105,8 +105,9 @@ def main(ctx: click.Context, config: str | None) -> None:
     is_flag=True,
     help="Rebuild the hidden state tab from the sheet (after it was deleted or emptied).",
 )
+@click.option("--force", is_flag=True, help="Add tabs and format even if that drops decorations.")
 @pass_obj
-def init(obj: _Obj, folder: Path | None, repair: bool) -> None:
+def init(obj: _Obj, folder: Path | None, repair: bool, force: bool) -> None:
     """Create sheetsync.yaml, layout.yaml and the sheet's tabs (or attach to an existing sheet).
 
     Adds only missing owned columns, at the right end; never deletes, renames or reorders.
@@ -115,7 +116,7 @@ def init(obj: _Obj, folder: Path | None, repair: bool) -> None:
     from sheetsync.sheet.init import init_sheet, repair_state, write_project_files
 
     if repair:
-        repaired = repair_state(obj.project())
+        repaired = repair_state(obj.project(), force)
         click.echo(
             f"rebuilt the state tab of {repaired.sheet} from {repaired.rows} rows; "
             "`sheetsync sync --dry-run` shows what the run folders would now change"
@@ -132,9 +133,11 @@ def init(obj: _Obj, folder: Path | None, repair: bool) -> None:
             found = find_project_file(folder or Path.cwd())
     else:
         found = find_project_file(explicit=obj.config)
-    result = init_sheet(load_project(found))
+    result = init_sheet(load_project(found), force)
     for change in result.plan.changes:
         click.echo(f"added column {change.header!r} to the {change.tab} tab")
+    for notice in result.notices:
+        click.echo(f"note: {notice}", err=True)
     click.echo(f"sheet ready: {result.sheet}")
 
 
@@ -668,12 +671,16 @@ def auth_login(client_secret: Path) -> None:
 
 
 @main.command("format")
+@click.option("--force", is_flag=True, help="Format even if that drops what openpyxl cannot keep.")
 @pass_obj
-def format_command(obj: _Obj) -> None:
+def format_command(obj: _Obj, force: bool) -> None:
     """Format the sheet for reading (frozen header, number formats, colours). Idempotent."""
     from sheetsync.sheet.init import format_sheet
 
-    click.echo(f"formatted {format_sheet(obj.project())}")
+    sheet, notices = format_sheet(obj.project(), force)
+    for notice in notices:
+        click.echo(f"note: {notice}", err=True)
+    click.echo(f"formatted {sheet}")
 
 
 # --- people: ls / report / pull -----------------------------------------------------------

@@ -46,3 +46,8 @@ class StaleSheet(Exception):
 
 class FitError(SheetsyncError):
     """A ladder that cannot support the requested scaling-law fit."""
+
+
+class WouldDrop(BackendError):
+    """Saving the workbook through openpyxl would drop what a person made in it (text boxes,
+    chart styles, ...); refused unless forced."""

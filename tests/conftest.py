@@ -27,3 +27,9 @@ def project(tmp_path: Path) -> Project:
 @pytest.fixture
 def run_factory(project: Project) -> Callable[..., Path]:
     return lambda run_id, **kw: write_run(project, run_id, **kw)
+
+
+@pytest.fixture(scope="session")
+def office_profile(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A LibreOffice user profile of its own, so tests never touch (or wait on) a person's."""
+    return (tmp_path_factory.mktemp("lo-profile")).as_uri()

@@ -74,7 +74,6 @@ SHEET_EDITS = {
     ),
     "delete_column": lambda wb, ws, ctx: ws.delete_cols(_col(ws, "tokens")),
     "rename_key": lambda wb, ws, ctx: setattr(ws.cell(1, 1), "value", "run id"),
-    "merge_cells": lambda wb, ws, ctx: ws.merge_cells("N2:O2"),
     "duplicate_run": lambda wb, ws, ctx: setattr(ws.cell(3, 1), "value", "r1"),
     "spaced_run": lambda wb, ws, ctx: setattr(ws.cell(2, 1), "value", " r1 "),
     "delete_tab": lambda wb, ws, ctx: wb.remove(ws),

@@ -84,10 +84,22 @@ class Registry:
     def __init__(self, folder: Path, within: Sequence[Path] = ()):
         self.folder = folder
         self.within = tuple(within)
+        self._listed: tuple[int, list[Baseline]] | None = None  # (folder mtime_ns, baselines)
 
     def all(self) -> list[Baseline]:
+        try:
+            mtime = self.folder.stat().st_mtime_ns
+        except OSError:
+            return []
         if not self.folder.is_dir():
             return []
+        if self._listed is not None and self._listed[0] == mtime:
+            return list(self._listed[1])  # a file added, removed or renamed changes the mtime
+        baselines = self._list()
+        self._listed = (mtime, baselines)
+        return list(baselines)
+
+    def _list(self) -> list[Baseline]:
         found: dict[tuple[str, dt.date], Baseline] = {}
         for path in sorted(self.folder.iterdir()):
             m = _FILE.fullmatch(path.name)

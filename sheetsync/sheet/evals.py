@@ -11,6 +11,7 @@ from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
 from sheetsync.records.evals import RawEvals, read_raw
+from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run, same_size
 from sheetsync.science.evals import (
     MARKS,
@@ -33,9 +34,12 @@ def eval_specs(layout: Layout) -> list[EvalSpec]:
     ]
 
 
-def read_choices(run_dir: Path, specs: Sequence[EvalSpec]) -> tuple[RawEvals, dict[str, Choice]]:
-    """Everything found in a run's eval files and, per column, what answers it and what not."""
-    raw = read_raw(run_dir)
+def read_choices(
+    run_dir: Path, specs: Sequence[EvalSpec], raw: RawEvals | None = None
+) -> tuple[RawEvals, dict[str, Choice]]:
+    """Everything found in a run's eval files (`raw`, when already read) and, per column,
+    what answers it and what not."""
+    raw = raw if raw is not None else read_raw(run_dir)
     return raw, {spec.column_key: choose(spec.want, raw) for spec in specs}
 
 
@@ -110,8 +114,15 @@ def explain(run_dir: Path, specs: Sequence[EvalSpec]) -> list[dict[str, Any]]:
 class EvalSource:
     """Fills eval cells at every sync; a broken eval file leaves a note, not a failed sync."""
 
-    def __init__(self, project: Project, layout: Layout, rows: Mapping[str, Row]):
+    def __init__(
+        self,
+        project: Project,
+        layout: Layout,
+        rows: Mapping[str, Row],
+        cache: RunCache | None = None,
+    ):
         self.project = project
+        self.cache = cache if cache is not None else RunCache()
         self.layout = layout
         self.specs = eval_specs(layout)
         self.groups = [c.key for c in layout.runs.columns if c.key.startswith("eval_avg:")]
@@ -119,20 +130,25 @@ class EvalSource:
         self.notices: list[str] = []
         self.rows = list(rows.values())
         self._cache: dict[str, dict[str, Value]] = {}
+        self._key = ("eval cells", repr((self.specs, layout.eval_scale, self.groups)))
 
     def cells_for(self, run: Run) -> dict[str, Value]:
         if run.run_id not in self._cache:
-            raw, choices = read_choices(run.path, self.specs)
-            scores = {key: score_of(choice) for key, choice in choices.items()}
-            messages = [s for s in scores.values() if isinstance(s, str)] + raw.notices
+            cells, messages = self.cache.memo(run.path, self._key, lambda: self._read(run))
             for message in messages:
                 note = f"evals of {run.run_id}: {message}"
                 if note not in self.notices:
                     self.notices.append(note)
-            self._cache[run.run_id] = eval_cells(
-                self.specs, scores, self.layout.eval_scale, self.groups
-            )
+            self._cache[run.run_id] = cells
         return self._cache[run.run_id]
+
+    def _read(self, run: Run) -> tuple[dict[str, Value], list[str]]:
+        """The run's eval cells and what to say about its files (plain data, kept)."""
+        raw, choices = read_choices(run.path, self.specs)
+        scores = {key: score_of(choice) for key, choice in choices.items()}
+        messages = [s for s in scores.values() if isinstance(s, str)] + list(raw.notices)
+        cells = eval_cells(self.specs, scores, self.layout.eval_scale, self.groups)
+        return cells, messages
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:
         keys = [s.column_key for s in self.specs] + ["eval_avg", *self.groups]
@@ -156,7 +172,7 @@ class EvalSource:
             folder = self.project.run_dir(other.run_id)
             if not folder.is_dir():
                 continue
-            base = self.project.read_run(folder)
+            base = self.cache.run(folder)
             if base.finished and same_size(base, run):
                 theirs = complete_average(self.cells_for(base))
                 if theirs is not None:

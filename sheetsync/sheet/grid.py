@@ -8,6 +8,7 @@ as in A1.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sheetsync.vocab import Value, finite
@@ -32,12 +33,17 @@ class CellWrite:
     key_col: int | None = None
 
 
+Blocked = Callable[[str, int, int], str | None]
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """The grids of the tabs that were read, and a backend-specific version token."""
+    """The grids of the tabs that were read, a backend-specific version token, and which
+    cells the backend cannot write (`blocked(tab, row, col)` says why, e.g. merged cells)."""
 
     grids: dict[str, Grid]
     token: object = None
+    blocked: Blocked | None = None
 
     def grid(self, tab: str) -> Grid | None:
         return self.grids.get(tab)
@@ -58,6 +64,8 @@ def is_empty(value: Value) -> bool:
 
 def same(a: Value, b: Value) -> bool:
     """Whether two cell values say the same thing (numbers to 1e-9, text stripped)."""
+    if a.__class__ is b.__class__ and a == b:
+        return True  # the common case of a sync that changes nothing, without the arithmetic
     if is_empty(a) or is_empty(b):
         return is_empty(a) and is_empty(b)
     na, nb = finite(a), finite(b)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sheetsync.errors import SheetError
+from sheetsync.errors import SheetError, WouldDrop
 from sheetsync.layout import TEMPLATES, Layout
 from sheetsync.project import CONFIG_NAME, Project
 from sheetsync.sheet.backends import open_backend
@@ -38,12 +38,16 @@ def write_project_files(folder: Path) -> list[Path]:
 class InitResult:
     sheet: str
     plan: Plan
+    notices: list[str] = field(default_factory=list)
 
 
-def init_sheet(project: Project) -> InitResult:
-    """Create missing tabs and add missing owned columns at the right end; then format."""
+def init_sheet(project: Project, force: bool = False) -> InitResult:
+    """Create missing tabs and add missing owned columns at the right end; then format.
+
+    On a workbook holding what an openpyxl save would drop, formatting is skipped and said
+    so (`force` formats anyway); creating a missing tab there is refused unless `force`."""
     layout = project.layout()
-    backend = open_backend(project)
+    backend = open_backend(project, force=force)
     with backend.session():
         backend.create_tabs(all_tabs(layout), hidden=[layout.state_tab])
 
@@ -57,19 +61,24 @@ def init_sheet(project: Project) -> InitResult:
         return plan
 
     plan, _ = cycle(backend, all_tabs(layout), make_plan)
+    notices: list[str] = []
     with backend.session():
-        backend.format(layout)
-    return InitResult(backend.describe(), plan)
+        try:
+            backend.format(layout)
+        except WouldDrop as exc:
+            notices.append(f"not formatted: {exc}")
+    notices += list(getattr(backend, "notices", []))
+    return InitResult(backend.describe(), plan, notices)
 
 
-def format_sheet(project: Project) -> str:
+def format_sheet(project: Project, force: bool = False) -> tuple[str, list[str]]:
     """Make the sheet readable in a meeting (frozen header, widths, formats). Idempotent.
 
-    Returns the sheet's description for messages."""
-    backend = open_backend(project)
+    Returns the sheet's description and notices (what `force` dropped) for messages."""
+    backend = open_backend(project, force=force)
     with backend.session():
         backend.format(project.layout())
-    return backend.describe()
+    return backend.describe(), list(getattr(backend, "notices", []))
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,12 @@ class Repaired:
     rows: int  # keyed rows whose owned cells are now recorded as sheetsync's
 
 
-def repair_state(project: Project) -> Repaired:
+def repair_state(project: Project, force: bool = False) -> Repaired:
     """Rebuild the hidden state tab from the sheet: every owned cell's current value is taken
     as what sheetsync last wrote. Run `sync --dry-run` next: cells whose run folders now say
     otherwise are listed, and `sync` updates them."""
     layout = project.layout()
-    backend = open_backend(project)
+    backend = open_backend(project, force=force)
     with backend.session():
         backend.create_tabs([layout.state_tab], hidden=[layout.state_tab])
     count = 0

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
 from sheetsync.records.plain import plain_or_none
-from sheetsync.sheet.grid import CellWrite, Grid, cell, column_letter, is_empty, last_used_row, same
+from sheetsync.sheet.grid import (
+    Blocked,
+    CellWrite,
+    Grid,
+    cell,
+    column_letter,
+    is_empty,
+    last_used_row,
+    same,
+)
 from sheetsync.sheet.header import Header, index_rows, key_text, read_header
 from sheetsync.vocab import Value
 
@@ -233,30 +242,38 @@ def plan_update(
     desired: Mapping[str, Mapping[str, Value]],
     state: State,
     overwrite: bool = False,
+    blocked: Blocked | None = None,
 ) -> tuple[list[CellChange], list[Conflict]]:
     """Bring result cells of existing rows to `desired`, without clobbering a person's edit.
 
     For each result cell: equal -> nothing; empty (never filled, or cleared by a person)
     -> fill; equal to what sheetsync last wrote -> update; otherwise a person wrote it ->
     a conflict, kept unless `overwrite`. Launch cells are never rewritten: a launch cell
-    that differs from what `add` wrote is reported.
+    that differs from what `add` wrote is reported. A cell the backend cannot write
+    (`blocked`: merged, locked) is a conflict too, and is not recorded as written, so the
+    next sync tries again rather than taking the old value for a person's edit.
     """
     table = header.table
     rows = index_rows(grid, header)
     changes: list[CellChange] = []
     conflicts: list[Conflict] = []
+    launch = [(c, header.col(c.key)) for c in table.owned("launch")]
+    launch = [(c, pos) for c, pos in launch if pos is not None]
+    results = [(c, header.col(c.key)) for c in table.owned("result")]
+    results = [(c, pos) for c, pos in results if pos is not None]
     for key in sorted(desired, key=lambda k: rows.get(k, 0)):
         if key not in rows:
             continue
         r = rows[key]
+        line = grid[r - 1] if r - 1 < len(grid) else []
+        width = len(line)
         values = desired[key]
         written = state.written(table.tab, key) or {}
         recorded: dict[str, Value] = {}
-        for col in table.owned("launch"):
-            pos = header.col(col.key)
-            if pos is None or col.key not in written:
+        for col, pos in launch:
+            if col.key not in written:
                 continue
-            now = cell(grid, r, pos)
+            now = line[pos - 1] if pos <= width else None
             if not same(now, written[col.key]):
                 conflicts.append(
                     Conflict(
@@ -271,12 +288,11 @@ def plan_update(
                         "never rewritten",
                     )
                 )
-        for col in table.owned("result"):
-            pos = header.col(col.key)
-            if pos is None or col.key not in values:
+        for col, pos in results:
+            if col.key not in values:
                 continue
             new = values[col.key]
-            now = cell(grid, r, pos)
+            now = line[pos - 1] if pos <= width else None
             if same(now, new):
                 if col.key not in written or not same(written[col.key], new):
                     recorded[col.key] = new
@@ -294,6 +310,12 @@ def plan_update(
                 if not overwrite:
                     continue
                 reason = "overwrite"
+            why = blocked(table.tab, r, pos) if blocked is not None else None
+            if why:
+                conflicts.append(
+                    Conflict(table.tab, key, col.header, r, pos, now, new, why, "not written")
+                )
+                continue
             changes.append(
                 CellChange(table.tab, key, col.key, col.header, r, pos, now, new, reason)
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sheetsync.sheet.grid import Grid, cell
+from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.header import Header, index_rows
 from sheetsync.vocab import Value
 
@@ -41,7 +41,10 @@ class Row(Mapping[str, Value]):
 def parse_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> dict[str, Row]:
     """Every keyed row of a tab, in sheet order. Blank-key rows are people's and skipped; in
     the Runs tab a key that is not a run id is skipped with a note in `notes`."""
-    return {
-        key: Row(key, r, {k: cell(grid, r, c) for k, c in header.positions.items()})
-        for key, r in sorted(index_rows(grid, header, notes).items(), key=lambda kv: kv[1])
-    }
+    positions = list(header.positions.items())
+    rows = {}
+    for key, r in sorted(index_rows(grid, header, notes).items(), key=lambda kv: kv[1]):
+        line = grid[r - 1]  # index_rows found r in the grid
+        width = len(line)
+        rows[key] = Row(key, r, {k: line[c - 1] if c <= width else None for k, c in positions})
+    return rows

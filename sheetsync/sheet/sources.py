@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from sheetsync.layout import Layout
 from sheetsync.project import Project
+from sheetsync.records.runcache import RunCache
 from sheetsync.sheet.cells import CellSource, progress_cells
 from sheetsync.sheet.checks import CheckContext, CheckSource
 from sheetsync.sheet.evals import EvalSource
@@ -20,14 +21,20 @@ from sheetsync.sheet.rows import Row
 
 
 def result_sources(
-    project: Project, layout: Layout, rows: Mapping[str, Row], scaling: Grid | None
+    project: Project,
+    layout: Layout,
+    rows: Mapping[str, Row],
+    scaling: Grid | None,
+    cache: RunCache | None = None,
 ) -> list[CellSource]:
-    """Progress and results always; evals, gains and checks when the layout has their columns."""
+    """Progress and results always; evals, gains and checks when the layout has their columns.
+    `cache`: run folders as last read (one is made for the project when not given)."""
+    cache = cache if cache is not None else RunCache.for_project(project.root, project.folders)
     sources: list[CellSource] = [progress_cells]
     if layout.eval_columns():
-        sources.append(EvalSource(project, layout, rows))
+        sources.append(EvalSource(project, layout, rows, cache))
     if layout.runs.has("checks"):
-        sources.append(CheckSource(CheckContext(project, rows)))
+        sources.append(CheckSource(CheckContext(project, rows, cache)))
     if layout.runs.has("gain") and scaling is not None:
         records, _ = records_of(scaling, layout.scaling)
         sources.append(GainSource(fits_in(records), project))

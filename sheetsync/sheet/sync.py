@@ -3,6 +3,7 @@ clobbering a person's edit."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
+from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
@@ -39,11 +41,12 @@ def _runs_to_sync(
     rows: Mapping[str, Row],
     run_dirs: Sequence[str | Path] | None,
     table_tab: str,
+    cache: RunCache,
 ) -> tuple[list[Run], list[str]]:
     if run_dirs:
         runs = []
         for path in run_dirs:
-            run = project.read_run(project.run_folder(path))
+            run = cache.run(project.run_folder(path))
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -57,7 +60,7 @@ def _runs_to_sync(
         if not folder.exists():
             missing.append(run_id)
             continue
-        runs.append(project.read_run(folder))
+        runs.append(cache.run(folder))
     return runs, missing
 
 
@@ -67,13 +70,10 @@ def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
     root = project.runs_dir
     if not root.is_dir():
         return []
+    with os.scandir(root) as entries:
+        names = [e.name for e in entries if e.name not in rows and e.is_dir()]
     return sorted(
-        d
-        for d in root.iterdir()
-        if d.name not in rows
-        and run_id_problem(d.name) is None
-        and d.is_dir()
-        and has_launch_record(d)
+        root / n for n in names if run_id_problem(n) is None and has_launch_record(root / n)
     )
 
 
@@ -93,6 +93,7 @@ def sync_runs(
     backend = open_backend(project, force=force)
     table = layout.runs
     result = SyncResult(backend.describe(), Plan(), False)
+    cache = RunCache.for_project(project.root, project.folders)
 
     def make_plan(snapshot: Snapshot) -> Plan:
         grid = grid_or_error(snapshot, table.tab, backend)
@@ -100,10 +101,11 @@ def sync_runs(
         result.notices = []
         rows = parse_rows(grid, header, result.notices)
         check_state(snapshot, layout, rows, backend.describe())
-        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
+        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
         result.synced = [r.run_id for r in runs]
         result.rowless = [] if run_dirs else rowless_runs(project, rows)
-        sources = result_sources(project, layout, rows, snapshot.grid(layout.scaling.tab))
+        scaling = snapshot.grid(layout.scaling.tab)
+        sources = result_sources(project, layout, rows, scaling, cache)
         desired: dict[str, dict[str, Value]] = {}
         for done, run in enumerate(runs, 1):
             if progress is not None:
@@ -115,9 +117,10 @@ def sync_runs(
         for source in sources:
             result.notices += getattr(source, "notices", [])
         state = State(layout.state_tab, snapshot.grid(layout.state_tab))
-        changes, conflicts = plan_update(grid, header, desired, state, overwrite)
+        changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
     result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+    cache.save()
     result.notices += list(getattr(backend, "notices", []))
     return result

@@ -1,15 +1,18 @@
-"""The local workbook backend (openpyxl): the offline default, a file people open by hand.
+"""The local workbook backend: the offline default, a file people open by hand and decorate.
 
-Writes are atomic (a temp file beside the workbook, then rename), serialised by a lock
-file, and refused (StaleSheet) when the file changed on disk after it was read.
+Read with python-calamine; written by patching only the cells that change, so every other
+part of the file (drawings, charts, rich text, data bars, macros) stays byte for byte. Writes
+are atomic (a temp file beside the workbook, then rename), serialised by a lock file, and
+refused (StaleSheet) when the file changed on disk after it was read. openpyxl creates tabs,
+formats, and writes what the patcher cannot; before it drops anything it says what, and
+refuses unless forced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import tempfile
+import io
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, SheetError, StaleSheet
+from sheetsync.sheet.backends.local_save import (
+    Signature,
+    check_cells,
+    guard_losses,
+    load_openpyxl,
+    save_atomically,
+    signature,
+    write_openpyxl,
+)
 from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
 from sheetsync.vocab import Value
 
@@ -26,21 +38,12 @@ if TYPE_CHECKING:
     from sheetsync.layout import Layout
 
 LOCK_TIMEOUT = 120.0
-MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 
 
 @dataclass(frozen=True)
 class _Token:
-    signature: tuple[int, int, int] | None
-    workbook: Any
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    signature: Signature | None
+    data: bytes | None  # the file's bytes as read: what a write patches
 
 
 def _plain(value: Any) -> Value:
@@ -98,30 +101,33 @@ class LocalBackend:
         finally:
             handle.close()
 
-    def _load(self) -> Workbook:
-        from openpyxl import Workbook, load_workbook
-
-        if not self.path.exists():
-            return Workbook()
+    def _bytes(self) -> tuple[Signature | None, bytes | None]:
+        sig = signature(self.path)
+        if sig is None:
+            return None, None
         try:
-            return load_workbook(self.path, rich_text=False)
-        except Exception as exc:  # openpyxl raises many types for a corrupt file
+            return sig, self.path.read_bytes()
+        except OSError as exc:
+            raise BackendError(f"{self.path}: cannot read the workbook ({exc.strerror})") from None
+
+    def read(self, tabs: Sequence[str]) -> Snapshot:
+        from sheetsync.sheet.backends.xlsx import Guard, read_grids
+
+        sig, data = self._bytes()
+        if data is None:
+            return Snapshot({}, _Token(None, None))
+        if not data.startswith(b"PK"):
+            raise BackendError(
+                f"{self.path}: cannot open the workbook (not a zip file, as every .xlsx is)"
+            )
+        try:
+            raw = read_grids(data, list(tabs), _plain)
+        except Exception as exc:  # calamine and zipfile raise many types for a corrupt file
             raise BackendError(
                 f"{self.path}: cannot open the workbook ({type(exc).__name__}: {exc})"
             ) from None
-
-    def read(self, tabs: Sequence[str]) -> Snapshot:
-        signature = _signature(self.path)
-        wb = self._load()
-        grids: dict[str, Grid] = {}
-        if signature is not None:
-            for tab in tabs:
-                if tab in wb.sheetnames:
-                    ws = wb[tab]
-                    grids[tab] = [
-                        [_plain(v) for v in row] for row in ws.iter_rows(values_only=True)
-                    ]
-        return Snapshot(grids, _Token(signature, wb))
+        grids: dict[str, Grid] = raw  # type: ignore[assignment] - values made plain by _plain
+        return Snapshot(grids, _Token(sig, data), Guard(data).reason)
 
     def open_elsewhere(self) -> Path | None:
         """The lock file LibreOffice or Excel keeps while the workbook is open in it."""
@@ -162,85 +168,74 @@ class LocalBackend:
                 "or that save will replace sheetsync's changes"
             )
         token = snapshot.token
-        if not isinstance(token, _Token) or token.signature != _signature(self.path):
+        if not isinstance(token, _Token) or token.signature != signature(self.path):
             raise StaleSheet(f"{self.path} changed on disk since it was read")
-        from openpyxl.utils import get_column_letter
+        check_cells(writes)
+        if token.data is None:
+            wb = load_openpyxl(self.path, None)
+            write_openpyxl(wb, writes)
+            save_atomically(self.path, wb.save, token.signature)
+            return
+        from sheetsync.sheet.backends.xlsx import Unpatchable, patch_bytes
 
-        wb = token.workbook
-        self._check(wb, writes)
+        edits: dict[str, dict[tuple[int, int], Value]] = {}
         for w in writes:
-            ws = wb[w.tab] if w.tab in wb.sheetnames else wb.create_sheet(w.tab)
-            target = ws.cell(row=w.row, column=w.col)
-            target.value = w.value
-            if isinstance(w.value, str) and w.value.startswith("="):
-                target.data_type = "s"  # text that looks like a formula stays text
-            elif isinstance(w.value, int | float) and target.number_format == "General":
-                column_format = ws.column_dimensions[get_column_letter(w.col)].number_format
-                if column_format != "General":
-                    target.number_format = column_format
-        self._save(wb, token.signature)
-
-    def _check(self, wb: Workbook, writes: Sequence[CellWrite]) -> None:
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
-        from openpyxl.utils import get_column_letter
-
-        for w in writes:
-            name = f"{w.tab} tab cell {get_column_letter(w.col)}{w.row}"
-            if isinstance(w.value, str) and len(w.value) > MAX_CELL_TEXT:
-                raise SheetError(f"{name}: {len(w.value):,} characters is over a cell's limit")
-            if isinstance(w.value, str) and ILLEGAL_CHARACTERS_RE.search(w.value):
-                raise SheetError(
-                    f"{name}: {w.value[:40]!r} holds a control character a workbook cannot "
-                    "store; remove it"
-                )
-            if w.tab in wb.sheetnames and isinstance(wb[w.tab].cell(w.row, w.col), MergedCell):
-                raise SheetError(f"{name} is inside merged cells; unmerge them and run again")
-
-    def _save(self, wb: Workbook, signature: tuple[int, int, int] | None) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        os.close(fd)
+            edits.setdefault(w.tab, {})[(w.row, w.col)] = w.value
         try:
-            wb.save(tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            if self.path.exists():
-                os.chmod(tmp, self.path.stat().st_mode & 0o777)
-            if _signature(self.path) != signature:
-                raise StaleSheet(f"{self.path} changed on disk while sheetsync was writing")
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            data, refused = patch_bytes(token.data, edits)
+        except Unpatchable as exc:
+            self._write_openpyxl(token, writes, f"cannot patch it in place ({exc})")
+            return
+        if refused:
+            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+            raise SheetError(f"{self.path}: cannot write {refused[0]}{more}; nothing was written")
+
+        def put(tmp: str) -> None:
+            Path(tmp).write_bytes(data)
+
+        save_atomically(self.path, put, token.signature)
+
+    def _write_openpyxl(self, token: _Token, writes: Sequence[CellWrite], why: str) -> None:
+        self.notices += guard_losses(self.path, token.data, f"sheetsync {why}", self.force)
+        wb = load_openpyxl(self.path, token.data)
+        write_openpyxl(wb, writes)
+        save_atomically(self.path, wb.save, token.signature)
+
+    def _sheet_names(self, data: bytes) -> list[str]:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            return list(CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names)
+        except Exception as exc:  # calamine raises many types for a corrupt file
+            raise BackendError(
+                f"{self.path}: cannot open the workbook ({type(exc).__name__}: {exc})"
+            ) from None
 
     def create_tabs(self, tabs: Sequence[str], hidden: Sequence[str] = ()) -> None:
-        signature = _signature(self.path)
-        wb = self._load()
-        new = signature is None
-        missing = [t for t in tabs if t not in wb.sheetnames]
+        sig, data = self._bytes()
+        present = self._sheet_names(data) if data is not None else []
+        missing = [t for t in tabs if t not in present]
         if not missing:
             return
+        if data is not None:
+            why = f"adds the tabs {', '.join(missing)} through openpyxl"
+            self.notices += guard_losses(self.path, data, why, self.force)
+        wb = load_openpyxl(self.path, data)
         for tab in missing:
             ws = wb.create_sheet(tab)
             if tab in hidden:
                 ws.sheet_state = "hidden"
-        if new and "Sheet" in wb.sheetnames and "Sheet" not in tabs:
+        if data is None and "Sheet" in wb.sheetnames and "Sheet" not in tabs:
             del wb["Sheet"]
-        self._save(wb, signature)
+        save_atomically(self.path, wb.save, sig)
 
     def format(self, layout: Layout) -> None:
         from sheetsync.sheet.backends.local_format import apply_format
 
-        signature = _signature(self.path)
-        wb = self._load()
+        sig, data = self._bytes()
+        wb: Workbook = load_openpyxl(self.path, data)
         if apply_format(wb, layout):
-            self._save(wb, signature)
+            if data is not None:
+                why = "formats the workbook through openpyxl"
+                self.notices += guard_losses(self.path, data, why, self.force)
+            save_atomically(self.path, wb.save, sig)

@@ -1,0 +1,180 @@
+"""Run folders read once and kept: each folder's parsed run and eval results, stored under the
+project's `.sheetsync/` folder and reused only while every file they came from has the same
+(mtime_ns, size). Safe to delete; a folder whose files changed is read again.
+
+A sync of 10,000 runs would otherwise parse 10,000 configs and 30,000 JSON files every time.
+The stored form is pickle: the file is as trusted as the project folder it sits in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import time
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sheetsync.records.configs import CONFIG_NAMES
+from sheetsync.records.evals import EVAL_DIRS, NATIVE, RawEvals, read_raw
+from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
+
+CACHE_FILE = Path(".sheetsync") / "runs.cache"
+VERSION = 3
+RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
+_FILES = (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE, LAUNCH_COPY)
+
+Stamp = tuple[tuple[str, int, int], ...]
+T = TypeVar("T")
+
+
+def _walk(folder: str, prefix: str, out: list[tuple[str, int, int]]) -> None:
+    """Every JSON file under an eval folder, as eval_files finds them (symlinked folders
+    not followed)."""
+    with os.scandir(folder) as entries:
+        for e in sorted(entries, key=lambda e: e.name):
+            if e.is_dir(follow_symlinks=True) and not e.is_symlink():
+                _walk(e.path, f"{prefix}{e.name}/", out)
+            elif e.name.endswith(".json"):
+                with contextlib.suppress(OSError):
+                    st = e.stat()
+                    out.append((prefix + e.name, st.st_mtime_ns, st.st_size))
+
+
+def stamp(folder: Path) -> Stamp | None:
+    """Name, mtime_ns and size of every file reading the folder may read; None when the
+    folder cannot be listed (then nothing is cached for it)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = {e.name: e for e in it}
+        out: list[tuple[str, int, int]] = []
+        for name in _FILES:
+            e = entries.get(name)
+            if e is not None:
+                st = e.stat()
+                out.append((name, st.st_mtime_ns, st.st_size))
+        for name in EVAL_DIRS:
+            e = entries.get(name)
+            if e is not None and e.is_dir() and not e.is_symlink():
+                out.append((name + "/", 0, 0))
+                _walk(e.path, name + "/", out)
+    except OSError:
+        return None
+    return tuple(out)
+
+
+def _pack(run: Run) -> tuple[Any, ...]:
+    """A run without its paths (rebuilt from the folder: unpickling paths is slow)."""
+    parts = (tuple(vars(run.progress).values()), tuple(vars(run.results).values()),
+             tuple(vars(run.launch).values()))  # fmt: skip
+    return (run.config_file.name, run.config, *parts, run.fingerprint)
+
+
+def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
+    config_name, config, progress, results, launch, fingerprint = packed
+    run = Run(
+        folder.name,
+        folder,
+        config,
+        folder / config_name,
+        Progress(*progress),
+        Results(*results),
+        Launch(*launch),
+    )
+    run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed when read
+    return run
+
+
+class RunCache:
+    """Parsed run folders by absolute path; `save()` writes what changed (atomically)."""
+
+    def __init__(self, path: Path | None = None, within: Sequence[Path] = ()):
+        self.path = path
+        self.within = tuple(within)  # folders a run's files must resolve into (the project's)
+        self._entries: dict[str, tuple[Stamp, dict[str, Any]]] = {}
+        self._seen: dict[str, dict[str, Any] | None] = {}  # folders stamped by this command
+        self._dirty = False
+        if path is not None and path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    version, entries = pickle.load(fh)
+                if version == VERSION and isinstance(entries, dict):
+                    self._entries = entries
+            except Exception:  # a damaged or foreign cache is ignored and rewritten
+                self._entries = {}
+
+    @classmethod
+    def for_project(cls, root: Path, within: Sequence[Path] = ()) -> RunCache:
+        return cls(root / CACHE_FILE, within)
+
+    def _slot(self, folder: Path) -> dict[str, Any] | None:
+        """The folder's cached values (stamped once per command), or None: do not cache."""
+        key = str(folder if folder.is_absolute() else folder.absolute())
+        if key in self._seen:
+            return self._seen[key]
+        now = stamp(folder)
+        held = self._entries.get(key)
+        slot: dict[str, Any] | None = None
+        if now is not None and held is not None and held[0] == now:
+            slot = held[1]
+        elif now is not None:
+            fresh = time.time_ns() - RECENT_NS
+            if all(mtime <= fresh for _, mtime, _ in now):  # else too new to trust its mtime
+                slot = {}
+                self._entries[key] = (now, slot)
+                self._dirty = True
+            else:
+                self._entries.pop(key, None)
+        self._seen[key] = slot
+        return slot
+
+    def run(self, folder: Path) -> Run:
+        """`read_run(folder)`, from the cache while its files are unchanged."""
+        slot = self._slot(folder)
+        if slot is None:
+            return read_run(folder, self.within)
+        if "run" in slot:
+            return _unpack(folder, slot["run"])
+        run = read_run(folder, self.within)
+        slot["run"] = _pack(run)
+        self._dirty = True
+        return run
+
+    def evals(self, folder: Path) -> RawEvals:
+        """`read_raw(folder)`, from the cache while its files are unchanged."""
+        slot = self._slot(folder)
+        if slot is None:
+            return read_raw(folder)
+        if "evals" not in slot:
+            slot["evals"] = read_raw(folder)
+            self._dirty = True
+        return slot["evals"]
+
+    def memo(self, folder: Path, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, kept with the folder under `key` while its files are unchanged. The key
+        must name every other input of `compute`; the value must be plain data (it is
+        pickled)."""
+        slot = self._slot(folder)
+        if slot is None:
+            return compute()
+        memo = slot.setdefault("memo", {})
+        if key not in memo:
+            memo[key] = compute()
+            self._dirty = True
+        return memo[key]
+
+    def save(self) -> None:
+        """Write the cache if anything was read anew; a failure to write is not an error."""
+        if self.path is None or not self._dirty:
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                pickle.dump((VERSION, self._entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+            self._dirty = False
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()

@@ -1,0 +1,30 @@
+"""A workbook read fast and written by patching, so what a person added by hand (drawings,
+rich text, data bars, charts, custom properties, macros) survives a sync.
+
+`read_grids` reads cell values with python-calamine. `patch_cells` splices changed cells into
+the worksheet XML as bytes and copies every other zip member verbatim. `can_patch` says
+whether a file has a shape the patcher can prove it handles; `openpyxl_losses` names what an
+openpyxl save of it would drop, for the fallback.
+"""
+
+from sheetsync.sheet.backends.xlsx.a1 import MAX_COL, MAX_ROW, Refusal, Unpatchable, cell_name
+from sheetsync.sheet.backends.xlsx.guard import Guard
+from sheetsync.sheet.backends.xlsx.losses import openpyxl_losses
+from sheetsync.sheet.backends.xlsx.patch import atomic_replace, can_patch, patch_bytes, patch_cells
+from sheetsync.sheet.backends.xlsx.reader import read_grids, read_sheets
+
+__all__ = [
+    "Guard",
+    "MAX_COL",
+    "MAX_ROW",
+    "Refusal",
+    "Unpatchable",
+    "atomic_replace",
+    "can_patch",
+    "cell_name",
+    "openpyxl_losses",
+    "patch_bytes",
+    "patch_cells",
+    "read_grids",
+    "read_sheets",
+]

@@ -1,0 +1,142 @@
+"""The run-folder cache: a folder is parsed again whenever one of its files changes (mtime or
+size), files too new to trust are never kept, and a damaged or deleted cache costs nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from sheetsync.records import runcache
+from sheetsync.records.runcache import RunCache
+from tests.helpers import cli, write_run
+
+HOUR_AGO = time.time() - 3600
+
+
+def _age(folder: Path, when: float = HOUR_AGO) -> None:
+    """Make every file in the folder look written `when` (older than RECENT_NS)."""
+    for path in folder.rglob("*"):
+        os.utime(path, (when, when))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every folder the cache actually parses (runs and evals)."""
+    seen: list[str] = []
+    real_run, real_raw = runcache.read_run, runcache.read_raw
+
+    def read_run(folder: Path):
+        seen.append(f"run {folder.name}")
+        return real_run(folder)
+
+    def read_raw(folder: Path):
+        seen.append(f"evals {folder.name}")
+        return real_raw(folder)
+
+    monkeypatch.setattr(runcache, "read_run", read_run)
+    monkeypatch.setattr(runcache, "read_raw", read_raw)
+    return seen
+
+
+def test_an_unchanged_folder_is_read_once_across_commands(project, reads, tmp_path):
+    folder = write_run(project, "r1", loss=2.5)
+    _age(folder)
+    store = tmp_path / "runs.cache"
+    first = RunCache(store)
+    assert first.run(folder).results.final_loss == 2.5
+    first.evals(folder)
+    first.save()
+    second = RunCache(store)
+    assert second.run(folder).results.final_loss == 2.5
+    second.evals(folder)
+    assert reads == ["run r1", "evals r1"]
+
+
+@pytest.mark.parametrize("change", ["rewrite", "same size, new time", "eval file", "config"])
+def test_a_changed_file_makes_the_folder_read_again(project, reads, tmp_path, change):
+    folder = write_run(project, "r1", loss=2.5)
+    _age(folder)
+    store = tmp_path / "runs.cache"
+    cache = RunCache(store)
+    cache.run(folder)
+    cache.evals(folder)
+    cache.save()
+    if change == "rewrite":
+        (folder / "results.json").write_text(json.dumps({"final_loss": 1.75, "flops": 6e18}))
+    elif change == "same size, new time":
+        (folder / "results.json").write_text(json.dumps({"final_loss": 2.4, "flops": 6e18}))
+    elif change == "eval file":
+        (folder / "lm_eval").mkdir()
+        (folder / "lm_eval" / "results.json").write_text("{}")
+    else:
+        (folder / "config.json").write_text("{}")  # config.yaml still wins: read, same run
+    _age(folder, HOUR_AGO + 60)
+    again = RunCache(store)
+    loss = again.run(folder).results.final_loss
+    again.evals(folder)
+    assert reads == ["run r1", "evals r1", "run r1", "evals r1"]
+    assert loss == {"rewrite": 1.75, "same size, new time": 2.4}.get(change, 2.5)
+
+
+def test_files_written_just_now_are_never_kept(project, reads, tmp_path):
+    folder = write_run(project, "r1")  # mtimes of now: a second write may share the tick
+    store = tmp_path / "runs.cache"
+    cache = RunCache(store)
+    cache.run(folder)
+    cache.save()
+    RunCache(store).run(folder)
+    assert reads == ["run r1", "run r1"]
+
+
+def test_a_damaged_cache_is_ignored_and_rewritten(project, tmp_path):
+    folder = write_run(project, "r1", loss=2.5)
+    _age(folder)
+    store = tmp_path / "runs.cache"
+    store.write_bytes(b"not a pickle")
+    cache = RunCache(store)
+    assert cache.run(folder).results.final_loss == 2.5
+    cache.save()
+    assert RunCache(store).run(folder).results.final_loss == 2.5
+
+
+def test_sync_with_a_warm_cache_still_sees_new_results(project):
+    folder = write_run(project, "r1", loss=2.5)
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    assert (project.root / runcache.CACHE_FILE).is_file()
+    (folder / "results.json").write_text(json.dumps({"final_loss": 1.5, "flops": 6e18}))
+    _age(folder, HOUR_AGO + 60)
+    synced = cli(project, "sync")
+    assert synced.exit_code == 0, synced.output
+    assert "2.5 -> 1.5" in synced.output
+    (project.root / runcache.CACHE_FILE).unlink()  # safe to delete
+    assert "up to date" in cli(project, "sync").output
+
+
+def _checks_cell(project) -> str:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(project.sheet_target)["Runs"]
+    header = [c.value for c in ws[1]]
+    return ws.cell(2, header.index("checks") + 1).value
+
+
+def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
+    import yaml
+
+    from tests.helpers import BASE
+
+    folder = write_run(project, "r1", {"model.prores": True})
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    assert "stale" not in _checks_cell(project)
+    newer = dict(BASE, optim={"lr": 1e-4, "warmup_steps": 1000})
+    (project.baselines_dir / "b@2026-07-01.yaml").write_text(yaml.safe_dump(newer))
+    assert cli(project, "sync").exit_code == 0
+    assert "stale" in _checks_cell(project)  # the run folder is unchanged: the baseline is not
