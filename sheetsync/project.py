@@ -13,6 +13,7 @@ from sheetsync.errors import ConfigError
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
     from sheetsync.records.baselines import Registry
+    from sheetsync.records.sources import RunSource, SourceSpec
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
@@ -32,6 +33,7 @@ class Project:
     guarded: tuple[str, ...] = ()
     credentials: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    runs_source: SourceSpec | None = None  # None: native folders in runs_dir
 
     @property
     def root(self) -> Path:
@@ -49,6 +51,13 @@ class Project:
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id
+
+    def run_source(self) -> RunSource:
+        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`."""
+        from sheetsync.records.sources import SourceSpec, open_source
+
+        spec = self.runs_source or SourceSpec("folder", str(self.runs_dir))
+        return open_source(spec, self.runs_dir)
 
 
 def find_project_file(
@@ -115,17 +124,30 @@ def load_project(path: Path) -> Project:
         if not layout_path.is_file():
             raise ConfigError(f"{path}: layout file {layout_path} not found")
     credentials = sheet.get("credentials")
+    runs_dir, runs_source = _runs(path, data)
     return Project(
         path=path,
         sheet_kind=kind,
         sheet_target=target,
-        runs_dir=_folder(path, data, "runs"),
+        runs_dir=runs_dir,
         baselines_dir=_folder(path, data, "baselines"),
         layout_path=layout_path,
         guarded=tuple(guarded),
         credentials=str(credentials) if credentials else None,
         raw=data,
+        runs_source=runs_source,
     )
+
+
+def _runs(path: Path, data: Mapping[str, Any]) -> tuple[Path, SourceSpec]:
+    """`runs:` names a folder, an s3:// / gs:// URL or a tracker; runs that are not native
+    folders on this disk are kept, as sheetsync read them, under .sheetsync/runs/."""
+    from sheetsync.records.sources import parse_runs_setting
+
+    spec = parse_runs_setting(data.get("runs"), path)
+    if spec.local:
+        return Path(spec.location), spec
+    return (path.parent / ".sheetsync" / "runs").resolve(), spec
 
 
 def _folder(path: Path, data: Mapping[str, Any], key: str) -> Path:

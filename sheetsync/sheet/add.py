@@ -11,7 +11,7 @@ from sheetsync.project import Project
 from sheetsync.records.baselines import Baseline
 from sheetsync.records.configs import Change, diff
 from sheetsync.records.launches import read_launch_record, save_launch_record
-from sheetsync.records.runs import Run, read_run, save_launch_copy
+from sheetsync.records.runs import Run, save_launch_copy
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cells import launch_cells
 from sheetsync.sheet.cycle import append_rows
@@ -39,7 +39,7 @@ def prepare_add(
     """Read the run, resolve its dated baseline, and compute the row; writes nothing."""
     if not question or not question.strip():
         raise UsageError("--question is empty: say what this run is meant to find out")
-    run = read_run(Path(run_dir))
+    run = project.run_source().read(run_dir)
     registry = project.registry()
     if baseline_ref is None:
         names = registry.names()

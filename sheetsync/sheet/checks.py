@@ -76,6 +76,8 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
     rows = parse_rows(grid, read_header(grid, layout.runs)) if grid else {}
     context = CheckContext(project, rows)
     wanted = list(run_ids) or list(context.rows)
+    ids = [rid.rstrip("/").rsplit("/", 1)[-1] for rid in wanted]
+    project.run_source().refresh([rid for rid in ids if rid in context.rows])
     findings: list[Finding] = []
     for rid in wanted:
         rid = rid.rstrip("/").rsplit("/", 1)[-1]

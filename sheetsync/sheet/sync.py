@@ -10,7 +10,7 @@ from pathlib import Path
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
 from sheetsync.sheet.grid import Snapshot
@@ -35,10 +35,11 @@ class SyncResult:
 def _runs_to_sync(
     project: Project, rows: Mapping[str, Row], run_dirs: Sequence[Path] | None, table_tab: str
 ) -> tuple[list[Run], list[str]]:
+    source = project.run_source()
     if run_dirs:
         runs = []
         for path in run_dirs:
-            run = read_run(Path(path))
+            run = source.read(path)
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -46,14 +47,7 @@ def _runs_to_sync(
                 )
             runs.append(run)
         return runs, []
-    runs, missing = [], []
-    for run_id in rows:  # in sheet order
-        folder = project.run_dir(run_id)
-        if not folder.exists():
-            missing.append(run_id)
-            continue
-        runs.append(read_run(folder))
-    return runs, missing
+    return source.read_runs(list(rows))  # in sheet order
 
 
 def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:

@@ -1,0 +1,71 @@
+"""Where a project's runs come from: native folders (local or on object storage) or a tracker
+(W&B, MLflow, TensorBoard). Every source yields the same `records.runs.Run`.
+
+The source is chosen by `runs:` in sheetsync.yaml (see `spec.py`); the readers of optional
+libraries are imported only when a project uses them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from sheetsync.errors import ConfigError
+from sheetsync.records.runs import Run
+from sheetsync.records.sources.spec import SourceSpec, parse_runs_setting
+
+__all__ = ["RunSource", "SourceSpec", "open_source", "parse_runs_setting", "require"]
+
+
+class RunSource(Protocol):
+    kind: str
+
+    def describe(self) -> str: ...
+
+    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+        """The runs with these ids, in this order, and the ids the source does not have."""
+        ...
+
+    def read(self, ref: str | Path) -> Run:
+        """One run by its id (a path's last part), for `add` and `sync RUN`."""
+        ...
+
+    def refresh(self, run_ids: Sequence[str]) -> None:
+        """Bring these runs' folders under `Project.runs_dir` up to date."""
+        ...
+
+
+def require(module: str, extra: str, what: str) -> ModuleType:
+    """Import an optional library; its absence is one line naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"{what} needs the {module!r} package: pip install 'sheetsync[{extra}]'"
+        ) from None
+
+
+def open_source(spec: SourceSpec, home: Path) -> RunSource:
+    """The reader for a project's `runs:` setting; `home` holds the runs' native folders."""
+    if spec.kind == "folder":
+        from sheetsync.records.sources.folder import FolderSource
+
+        return FolderSource(Path(spec.location))
+    if spec.kind == "wandb":
+        from sheetsync.records.sources.wandb import WandbSource
+
+        return WandbSource(spec, home)
+    if spec.kind == "mlflow":
+        from sheetsync.records.sources.mlflow import MlflowSource
+
+        return MlflowSource(spec, home)
+    if spec.kind == "tensorboard":
+        from sheetsync.records.sources.tensorboard import TensorboardSource
+
+        return TensorboardSource(spec, home)
+    from sheetsync.records.sources.objectstore import ObjectStoreSource
+
+    return ObjectStoreSource(spec, home)
