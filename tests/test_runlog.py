@@ -84,7 +84,9 @@ def test_a_reader_never_sees_half_a_file(tmp_path):
     def reader() -> None:
         while not done.is_set():
             try:
-                seen.append(json.loads((tmp_path / "r" / "progress.json").read_text()).get("step", 0))
+                seen.append(
+                    json.loads((tmp_path / "r" / "progress.json").read_text()).get("step", 0)
+                )
             except (ValueError, KeyError) as exc:
                 bad.append(exc)
 

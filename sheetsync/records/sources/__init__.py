@@ -44,7 +44,7 @@ def require(module: str, extra: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         raise ConfigError(
-            f"{what} needs the {module!r} package: pip install 'sheetsync[{extra}]'"
+            f"{what} needs the {module.split('.')[0]!r} package: pip install 'sheetsync[{extra}]'"
         ) from None
 
 

@@ -103,7 +103,7 @@ def to_native(found: Found, mapping: Mapping[str, tuple[str, ...]]) -> Native:
             else:
                 values[name] = str(raw)
         except RunError as exc:
-            raise RunError(f"{label}: {str(exc).removeprefix('value ')}") from None
+            raise RunError(f"{label} {str(exc).removeprefix('value ')}") from None
     state = values.get("state", found.state)
     if state is not None and state not in STATES:
         raise RunError(f"{found.origin}: state must be one of {', '.join(STATES)}, not {state!r}")
