@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -19,7 +20,7 @@ from tests.sources_helpers import source_project
 pytest.importorskip("s3fs", reason="object-storage tests need `pip install 'sheetsync[s3]'`")
 pytest.importorskip("moto", reason="object-storage tests need `pip install 'moto[server]'`")
 
-from tests.s3_server import (  # noqa: E402
+from tests.s3_server import (
     CREDENTIALS,
     client,
     limited_user,
@@ -124,13 +125,13 @@ def test_a_changed_file_on_s3_is_read_again_and_an_unchanged_one_is_not(tmp_path
 
 
 def _nothing_written(project, book_before):
-    assert open(project.sheet_target, "rb").read() == book_before
+    assert Path(project.sheet_target).read_bytes() == book_before
     assert not project.runs_dir.exists() or not any(project.runs_dir.iterdir())
 
 
 def test_a_missing_bucket_is_one_line_and_nothing_is_written(tmp_path, endpoint):
     project = _s3_project(tmp_path / "proj", endpoint, "s3://no-such-bucket/team")
-    before = open(project.sheet_target, "rb").read()
+    before = Path(project.sheet_target).read_bytes()
     result = cli(project, "add", "r1", "-q", "q?", "-b", "b", "--yes")
     assert result.exit_code == 1
     assert result.output == "Error: s3://no-such-bucket/team: bucket 'no-such-bucket' not found\n"
@@ -146,7 +147,7 @@ def test_a_refused_permission_is_one_line_and_nothing_is_written(tmp_path, bucke
         try:
             runs = {"path": f"s3://{bucket}/team", "storage_options": {"endpoint_url": own, **keys}}
             project = source_project(tmp_path / "proj2", runs)
-            before = open(project.sheet_target, "rb").read()
+            before = Path(project.sheet_target).read_bytes()
             result = cli(project, "add", "r1", "-q", "q?", "-b", "b", "--yes")
         finally:
             set_auth(own, False)
@@ -167,7 +168,7 @@ def test_a_listing_that_does_not_answer_in_time_is_one_line_and_nothing_is_writt
     with slow_listings(endpoint, delay=4) as proxy:
         runs = {"path": f"s3://{bucket}/team", "storage_options": {"endpoint_url": proxy}}
         slow = source_project(tmp_path / "slow", {**runs, "timeout": 1})
-        before = open(slow.sheet_target, "rb").read()
+        before = Path(slow.sheet_target).read_bytes()
         with pytest.raises(RunError) as caught:
             sync_runs(slow)
     assert str(caught.value) == (
