@@ -4,15 +4,15 @@ through fsspec, many at once.
 Each sync lists the prefix once, lists the wanted runs' folders concurrently, downloads the
 files that changed since the last sync (by ETag or size) and keeps them under the project
 (`.sheetsync/runs/<id>/`), where they are read as any run folder. Everything on the network
-happens first, under one deadline: a missing bucket, a refused permission or a store that
-does not answer is one line, and nothing is written.
+happens first, each request given `timeout` seconds: a missing bucket, a refused permission or
+a store that does not answer is one line, and nothing is written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ class ObjectStoreSource:
         wanted = [rid for rid in dict.fromkeys(run_ids) if usable_id(rid) is None]
         kept = {rid: read_manifest(self.home / rid).get("files", {}) for rid in wanted}
         try:
-            fetched = sync(self.fs.loop, self._fetch, wanted, kept, timeout=self.timeout)
+            fetched = sync(self.fs.loop, self._fetch, wanted, kept)
         except TimeoutError:
             raise RunError(
                 f"{self.url}: no answer within {self.timeout:g} s while listing and reading "
@@ -121,7 +121,7 @@ class ObjectStoreSource:
             contents = {}
             for rel in changed:
                 async with limit:
-                    contents[rel] = await self.fs._cat_file(f"{self.root}/{rid}/{rel}")
+                    contents[rel] = await self._ask(self.fs._cat_file(f"{self.root}/{rid}/{rel}"))
             return listing, contents
 
         found = [rid for rid in run_ids if rid in existing]
@@ -131,11 +131,11 @@ class ObjectStoreSource:
     async def _run_folders(self) -> set[str]:
         """The run ids under the prefix: one delimited listing (paged by the store)."""
         try:
-            entries = await self.fs._ls(self.root, detail=True)
+            entries = await self._ask(self.fs._ls(self.root, detail=True))
         except FileNotFoundError:
             bucket = self.root.split("/", 1)[0]
             try:
-                await self.fs._ls(bucket, detail=False)
+                await self._ask(self.fs._ls(bucket, detail=False))
             except FileNotFoundError:
                 raise RunError(f"{self.url}: bucket {bucket!r} not found") from None
             return set()  # the bucket is there; no run folder under the prefix yet
@@ -149,12 +149,12 @@ class ObjectStoreSource:
         """The run's own files and its eval folders' JSON; never its checkpoints."""
         base = f"{self.root}/{rid}"
         listing: Listing = {}
-        for entry in await self.fs._ls(base, detail=True):
+        for entry in await self._ask(self.fs._ls(base, detail=True)):
             name = posixpath.basename(entry["name"].rstrip("/"))
             if entry.get("type") == "file" and name in RUN_FILES:
                 listing[name] = entry
             elif entry.get("type") == "directory" and name in EVAL_DIRS:
-                found = await self.fs._find(f"{base}/{name}", detail=True)
+                found = await self._ask(self.fs._find(f"{base}/{name}", detail=True))
                 for path, info in found.items():
                     if path.endswith(".json"):
                         listing[posixpath.relpath(path, base)] = info
@@ -163,6 +163,10 @@ class ObjectStoreSource:
             if size > MAX_BYTES:
                 raise RunError(f"{self.url}/{rid}/{rel}: {size:,} bytes is too large to read")
         return listing
+
+    async def _ask(self, request: Awaitable[Any]) -> Any:
+        """One request to the store, given `timeout` seconds to answer (a TimeoutError)."""
+        return await asyncio.wait_for(request, self.timeout)
 
     def _explain(self, exc: BaseException) -> str:
         """One line for a store's error: what, where, what to do."""
