@@ -9,7 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from sheetsync.errors import ConfigError, RunError
-from sheetsync.records.sources.mlflow import nest, parse_param
+from sheetsync.records.sources.fields import nest
+from sheetsync.records.sources.mlflow import parse_param
 from sheetsync.sheet.sync import sync_runs
 from tests.helpers import cli
 from tests.sources_helpers import BASE_WITH_PLAN, git_repo, run_script, source_project
@@ -114,7 +115,9 @@ def test_a_missing_store_is_one_line_and_is_not_created(tmp_path):
     project = source_project(tmp_path / "proj", {"source": "mlflow", "path": "mlruns"})
     with pytest.raises(RunError) as caught:
         project.run_source()
-    assert str(caught.value).endswith("mlruns: MLflow folder not found (runs.path in sheetsync.yaml)")
+    assert str(caught.value).endswith(
+        "mlruns: MLflow folder not found (runs.path in sheetsync.yaml)"
+    )
     assert not (tmp_path / "proj" / "mlruns").exists()
 
 

@@ -76,6 +76,26 @@ def dotted(config: Mapping[str, Any], key: str) -> Any:
     return node
 
 
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"optim.lr": 1}` -> `{"optim": {"lr": 1}}`; a name that is both a value and a section
+    keeps its dotted form."""
+    out: dict[str, Any] = {}
+    for key in sorted(flat, key=lambda k: k.count(".")):
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                node = None
+                break
+            node = child
+        if node is None or last in node and isinstance(node[last], dict):
+            out[key] = flat[key]
+        else:
+            node[last] = flat[key]
+    return out
+
+
 def lookup(found: Found, names: tuple[str, ...]) -> tuple[str | None, Any]:
     for name in names:
         value = found.metrics.get(name)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.sources import require
-from sheetsync.records.sources.fields import DEFAULT_NAMES, Found
+from sheetsync.records.sources.fields import DEFAULT_NAMES, Found, nest
 from sheetsync.records.sources.home import TrackerSource
 
 STATES = {
@@ -39,26 +39,6 @@ def parse_param(text: str) -> Any:
     except yaml.YAMLError:
         return text
     return value if isinstance(value, int | float | bool | list | dict) else text
-
-
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """`{"optim.lr": 1}` -> `{"optim": {"lr": 1}}`; a name that is both a value and a section
-    keeps its dotted form."""
-    out: dict[str, Any] = {}
-    for key in sorted(flat, key=lambda k: k.count(".")):
-        *parents, last = key.split(".")
-        node = out
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                node = None
-                break
-            node = child
-        if node is None or last in node and isinstance(node[last], dict):
-            out[key] = flat[key]
-        else:
-            node[last] = flat[key]
-    return out
 
 
 class MlflowSource(TrackerSource):
