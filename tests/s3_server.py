@@ -92,15 +92,17 @@ def set_auth(endpoint: str, on: bool) -> None:
 
 
 @contextmanager
-def slow_listings(endpoint: str, delay: float) -> Iterator[str]:
-    """A proxy to `endpoint` that holds every listing request for `delay` seconds."""
+def slow_listings(endpoint: str, delay: float, every_request: bool = False) -> Iterator[str]:
+    """A proxy to `endpoint` that holds every listing request (or every request) for `delay`
+    seconds: a slow store, or a store's round trip."""
     target = endpoint.removeprefix("http://")
 
     class Forward(http.server.BaseHTTPRequestHandler):
         def _forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            if self.command == "GET" and ("list-type" in self.path or "delimiter" in self.path):
+            listing = "list-type" in self.path or "delimiter" in self.path
+            if every_request or (self.command == "GET" and listing):
                 time.sleep(delay)
             conn = http.client.HTTPConnection(target, timeout=30)
             conn.request(self.command, self.path, body=body, headers=dict(self.headers))
@@ -121,6 +123,7 @@ def slow_listings(endpoint: str, delay: float) -> Iterator[str]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    server.request_queue_size = 128
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

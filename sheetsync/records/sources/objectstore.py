@@ -59,6 +59,7 @@ class ObjectStoreSource:
                 "connect_timeout": self.timeout,
                 "read_timeout": self.timeout,
                 "retries": {"max_attempts": 3, "mode": "standard"},
+                "max_pool_connections": self.concurrency,  # botocore's default pool is 10
             }
         options.update(spec.options.get("storage_options") or {})
         self.fs = fsspec.filesystem(protocol, asynchronous=False, **options)
@@ -118,11 +119,13 @@ class ObjectStoreSource:
                 for rel, info in listing.items()
                 if kept[rid].get(rel) != _stamp(info) or not (self.home / rid / rel).is_file()
             ]
-            contents = {}
-            for rel in changed:
+
+            async def get(rel: str) -> bytes:
                 async with limit:
-                    contents[rel] = await self._ask(self.fs._cat_file(f"{self.root}/{rid}/{rel}"))
-            return listing, contents
+                    return await self._ask(self.fs._cat_file(f"{self.root}/{rid}/{rel}"))
+
+            data = await asyncio.gather(*(get(rel) for rel in changed))
+            return listing, dict(zip(changed, data, strict=True))
 
         found = [rid for rid in run_ids if rid in existing]
         results = await asyncio.gather(*(one(rid) for rid in found))
