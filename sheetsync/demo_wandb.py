@@ -27,7 +27,10 @@ def use_wandb(folder: Path) -> None:
     """Point the demo project's sheetsync.yaml at the W&B folder."""
     config = folder / "sheetsync.yaml"
     text = config.read_text()
-    config.write_text(text.replace("\nruns: runs\n", f"\nruns: {json.dumps(SOURCE)}\n", 1))
+    if "\nruns: runs\n" in text:  # keep the template's comments
+        config.write_text(text.replace("\nruns: runs\n", f"\nruns: {json.dumps(SOURCE)}\n", 1))
+    else:
+        config.write_text(yaml.safe_dump({**yaml.safe_load(text), "runs": SOURCE}, sort_keys=False))
 
 
 def log_runs(
