@@ -38,6 +38,12 @@ train("base-600m")
 train("prores-600m", {{"model.prores": True}})
 train("diverged-600m", {{"optim.lr": 0.003}}, stop_at=40, crash=True)
 train("renamed-600m", keys=("val/loss", "seen_tokens"))
+long_config = {{**BASE, "train": {{"max_steps": 3000}}}}
+run = wandb.init(project="ladder", name="long-600m", config=long_config)
+for step in range(1, 3001):  # a log of many 32 KiB blocks, records split across them
+    note = "x" * (step % 300)
+    run.log({{"loss": 4.0 - step / 1000, "tokens": step * 4096, "note": note}}, step=step)
+run.finish()
 """
 WANDB_ENV = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_CODE": "true"}
 
@@ -115,7 +121,7 @@ def test_a_run_not_in_the_wandb_folder_is_one_line_naming_the_runs_there(tmp_pat
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error: W&B runs in {repo / 'wandb'}: no run named 'nope' "
-        "(runs: base-600m, diverged-600m, prores-600m, renamed-600m)"
+        "(runs: base-600m, diverged-600m, long-600m, prores-600m, renamed-600m)"
     )
 
 
@@ -142,6 +148,18 @@ def test_a_missing_wandb_is_one_line_naming_the_extra(tmp_path, monkeypatch):
     assert str(caught.value) == (
         "a W&B run source needs the 'wandb' package: pip install 'sheetsync[wandb]'"
     )
+
+
+def test_a_long_log_is_read_across_its_blocks_to_the_last_value(tmp_path, wandb_runs):
+    repo, _ = wandb_runs
+    long_log = max(
+        (repo / "wandb").glob("offline-run-*/run-*.wandb"), key=lambda p: p.stat().st_size
+    )
+    assert long_log.stat().st_size > 4 * 32 * 1024
+    project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(repo)})
+    run = project.run_source().read("long-600m")
+    assert run.progress.step == 3000 and run.progress.tokens == 3000 * 4096
+    assert run.results.final_loss == pytest.approx(1.0)
 
 
 def test_a_torn_log_tail_is_read_up_to_the_last_whole_record(tmp_path, wandb_runs):

@@ -9,7 +9,6 @@ reads one format. A run is read again only when its tracker stamp changed.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,7 +157,3 @@ class TrackerSource:
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
             write_native(folder, native, record)
         return read_run(folder)
-
-    def forget(self, run_id: str) -> None:
-        """Drop a run's kept copy (its launch records from `add` go with it)."""
-        shutil.rmtree(self.home / run_id, ignore_errors=True)

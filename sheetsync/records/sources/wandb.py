@@ -40,33 +40,35 @@ class LogFile:
 
 
 def records(path: Path) -> Iterator[bytes]:
-    """The log's records in order; a torn tail (the process died mid-write) ends the log."""
-    data = path.read_bytes()
-    if data[:4] != MAGIC or len(data) < 7:
-        raise RunError(f"{path}: not a W&B transaction log")
-    version = data[6]
-    if version != 0:
-        raise RunError(f"{path}: W&B log version {version} is not one sheetsync reads")
-    pos, pending = 7, b""
-    while pos + CHUNK_HEADER <= len(data):
-        room = BLOCK - pos % BLOCK
-        if room < CHUNK_HEADER:  # a block's tail too short for a header is padding
-            pos += room
-            continue
-        crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        chunk = data[pos + CHUNK_HEADER : pos + CHUNK_HEADER + length]
-        if kind == 0 or len(chunk) < length or zlib.crc32(bytes([kind]) + chunk) != crc:
-            return
-        pos += CHUNK_HEADER + length
-        if kind == FULL:
-            yield chunk
-        elif kind == FIRST:
-            pending = chunk
-        elif kind == MIDDLE:
-            pending += chunk
-        elif kind == LAST:
-            yield pending + chunk
-            pending = b""
+    """The log's records in order, read a block at a time; a torn tail (the process died
+    mid-write) ends the log. A fragment never crosses a block; a block's last bytes, too few
+    for a fragment header, are padding."""
+    with path.open("rb") as fh:
+        data = fh.read(BLOCK)
+        if data[:4] != MAGIC or len(data) < 7:
+            raise RunError(f"{path}: not a W&B transaction log")
+        if data[6] != 0:
+            raise RunError(f"{path}: W&B log version {data[6]} is not one sheetsync reads")
+        pos, pending = 7, b""
+        while data:
+            while pos + CHUNK_HEADER <= len(data):
+                crc, length, kind = struct.unpack_from("<IHB", data, pos)
+                chunk = data[pos + CHUNK_HEADER : pos + CHUNK_HEADER + length]
+                if kind == 0 or len(chunk) < length or zlib.crc32(bytes([kind]) + chunk) != crc:
+                    return
+                pos += CHUNK_HEADER + length
+                if kind == FULL:
+                    yield chunk
+                elif kind == FIRST:
+                    pending = chunk
+                elif kind == MIDDLE:
+                    pending += chunk
+                elif kind == LAST:
+                    yield pending + chunk
+                    pending = b""
+            if len(data) < BLOCK:
+                return
+            data, pos = fh.read(BLOCK), 0
 
 
 def _value(text: str) -> Any:
@@ -127,7 +129,8 @@ class WandbSource(TrackerSource):
     def pick(self, run_id: str, handles: list[LogFile]) -> LogFile:
         """A resumed run has one folder per resumption: the newest holds its latest state."""
         if len({h.wandb_id for h in handles}) == 1:
-            return max(handles, key=lambda h: h.path.parent.name)
+            # folders are named [offline-]run-YYYYMMDD_HHMMSS-<id>
+            return max(handles, key=lambda h: h.path.parent.name.removeprefix("offline-"))
         return super().pick(run_id, handles)
 
     def found(self, handle: LogFile) -> Found:
