@@ -22,12 +22,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sheetsync.records.runs import read_run
+from sheetsync.records.sources import Access
 from sheetsync.records.sources.folder import FolderSource
 from sheetsync.records.sources.spec import SourceSpec
 from tests.s3_server import slow_listings
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 ROUND_TRIP = 0.03  # seconds: a store's round trip, simulated by a delaying proxy
+
+
+def _access(root: Path) -> Access:
+    """Run folders under `root`, read as a project reads them (confined to `root`)."""
+    return Access(root, lambda rid: root / rid, Path, lambda p: read_run(p, (root,)))
 
 
 def _free_port() -> int:
@@ -92,7 +99,7 @@ def main(runs: int = 1000) -> dict[str, float]:
         try:
             _upload(endpoint, root, "bench")
             start = time.perf_counter()
-            local, _ = FolderSource(root).read_runs(ids)
+            local, _ = FolderSource(_access(root)).read_runs(ids)
             disk_s = time.perf_counter() - start
             spec = SourceSpec(
                 "objectstore",
@@ -102,16 +109,16 @@ def main(runs: int = 1000) -> dict[str, float]:
             )
             home = Path(tmp) / "home"
             start = time.perf_counter()
-            remote, missing = ObjectStoreSource(spec, home).read_runs(ids)
+            remote, missing = ObjectStoreSource(spec, _access(home)).read_runs(ids)
             cold_s = time.perf_counter() - start
             start = time.perf_counter()
-            ObjectStoreSource(spec, home).read_runs(ids)
+            ObjectStoreSource(spec, _access(home)).read_runs(ids)
             warm_s = time.perf_counter() - start
             with slow_listings(endpoint, ROUND_TRIP, every_request=True) as far:
                 options = {"storage_options": {"endpoint_url": far}}
                 spec = SourceSpec("objectstore", "s3://bench/runs", {}, options)
                 start = time.perf_counter()
-                ObjectStoreSource(spec, Path(tmp) / "far").read_runs(ids)
+                ObjectStoreSource(spec, _access(Path(tmp) / "far")).read_runs(ids)
                 far_s = time.perf_counter() - start
         finally:
             proc.terminate()

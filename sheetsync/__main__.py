@@ -1,3 +1,3 @@
 from sheetsync.cli import main
 
-main()
+main(prog_name="sheetsync")

@@ -16,6 +16,7 @@ import click
 from sheetsync.errors import SheetsyncError
 
 if TYPE_CHECKING:
+    from sheetsync.science.scaling import Fit
     from sheetsync.sheet.plan import Plan
 
 
@@ -23,12 +24,45 @@ class _OneLineUsage(click.ClickException):
     exit_code = 2
 
 
+def _one_line_usage(exc: click.UsageError, ctx: click.Context | None = None) -> _OneLineUsage:
+    """click prints a usage error in three lines (usage, a hint, the error): one line here,
+    with where to find help."""
+    message = exc.format_message().rstrip(".")
+    where = "sheetsync"
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    elif ctx is not None:  # a parse error of a subcommand's options carries no context
+        where = ctx.meta.get(_RESOLVED, ctx.command_path)
+    return _OneLineUsage(f"{message} (see `{where} --help`)")
+
+
+_RESOLVED = "sheetsync.resolved"
+
+
 class _Group(click.Group):
     """Turns library errors into one-line CLI errors: never a traceback for a user mistake."""
+
+    group_class = type  # subgroups (`baseline`, `auth`) are _Group too
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            ctx.meta[_RESOLVED] = f"{ctx.command_path} {command.name}"
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc, ctx) from None
         except SheetsyncError as exc:
             error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
             raise error(" ".join(str(exc).split())) from None  # always one line
@@ -47,7 +81,7 @@ class _Obj:
 pass_obj = click.make_pass_decorator(_Obj)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="sheetsync", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     envvar="SHEETSYNC_CONFIG",
@@ -66,15 +100,27 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild the hidden state tab from the sheet (after it was deleted or emptied).",
+)
 @pass_obj
-def init(obj: _Obj, folder: Path | None) -> None:
+def init(obj: _Obj, folder: Path | None, repair: bool) -> None:
     """Create sheetsync.yaml, layout.yaml and the sheet's tabs (or attach to an existing sheet).
 
     Adds only missing owned columns, at the right end; never deletes, renames or reorders.
     """
     from sheetsync.project import find_project_file, load_project
-    from sheetsync.sheet.init import init_sheet, write_project_files
+    from sheetsync.sheet.init import init_sheet, repair_state, write_project_files
 
+    if repair:
+        repaired = repair_state(obj.project())
+        click.echo(
+            f"rebuilt the state tab of {repaired.sheet} from {repaired.rows} rows; "
+            "`sheetsync sync --dry-run` shows what the run folders would now change"
+        )
+        return
     if obj.config is None:
         try:
             found = find_project_file(folder or Path.cwd())
@@ -129,15 +175,16 @@ def add(
         click.echo(f"restored {restored.run_id} as row {restored.row} of {restored.sheet}")
         return
     pending = prepare_add(project, run_dir, question or "", baseline, role)
-    click.echo(f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}")
-    if pending.changes:
-        for change in pending.changes:
-            click.echo(f"  {change}")
-    else:
-        click.echo("  (no changes: identical to the baseline)")
-    if not yes:
+    shown = [f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}"]
+    shown += [f"  {change}" for change in pending.changes] or [
+        "  (no changes: identical to the baseline)"
+    ]
+    if not yes:  # a person reads the diff before confirming
+        click.echo("\n".join(shown))
         click.confirm("Add this row?", abort=True)
     plan = commit_add(project, pending, force)
+    if yes:  # a launch script: the diff only once the row is there, never before an error
+        click.echo("\n".join(shown))
     row = plan.changes[0].row if plan.changes else "?"
     click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
@@ -166,8 +213,7 @@ def sync(
             f"`sheetsync add --restore {folder}` puts it back",
             err=True,
         )
-    for notice in result.notices:
-        click.echo(f"note: {notice}", err=True)
+    _notes(result.notices)
     cells = len(result.plan.changes)
     runs = len(result.plan.by_key())
     verb = "would write" if dry_run else ("wrote" if result.applied else "nothing to write:")
@@ -202,6 +248,11 @@ def _progress(label: str):
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def _notes(notices: list[str]) -> None:
+    for notice in notices:
+        click.echo(f"note: {notice}", err=True)
 
 
 def _print_plan(plan: Plan) -> None:
@@ -300,8 +351,9 @@ def baseline_list(obj: _Obj, as_json: bool) -> None:
 def baseline_show(obj: _Obj, ref: str) -> None:
     """A baseline's file, fingerprint and config."""
     found = obj.project().registry().resolve(ref)
+    text = found.text()
     click.echo(f"{found.ref}  {found.fingerprint}  {found.path}")
-    click.echo(found.path.read_text().rstrip())
+    click.echo(text.rstrip())
 
 
 @baseline.command("diff")
@@ -334,6 +386,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
     from sheetsync.sheet.checks import check_runs
 
     report = check_runs(obj.project(), runs, strict)
+    _notes(report.notices)
     if as_json:
         click.echo(report.to_json())
     else:
@@ -392,7 +445,7 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
     from sheetsync.sheet.evals import eval_specs, explain
 
     project = obj.project()
-    records = explain(run_dir, eval_specs(project.layout()))
+    records = explain(project.run_folder(run_dir), eval_specs(project.layout()))
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
@@ -470,12 +523,13 @@ def fit(
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
 
+    from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder, read_ladder_csv
     from sheetsync.sheet.gains import fit_baseline, record_fit
 
     name = ""
     if ladder_csv is not None:
-        result_fit = fit_ladder(read_ladder_csv(ladder_csv), form)
+        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form))
         if baseline_ref:
             ref = obj.project().registry().resolve(baseline_ref).ref
             name = record_fit(obj.project(), ref, result_fit).fit_name
@@ -500,8 +554,27 @@ def fit(
         f"{result_fit.n_runs} ladder runs, compute {result_fit.compute_min:.3g} - "
         f"{result_fit.compute_max:.3g} FLOPs, RMS log residual {result_fit.residual_rms:.5f}"
     )
+    _print_quality(result_fit)
     if name:
         click.echo(f"recorded in the Scaling tab as {name!r}; `sheetsync sync` fills the gains")
+
+
+def _print_quality(fit: Fit) -> None:
+    """Each rung: observed, fitted, and predicted when left out; then the fit's flags."""
+    rungs = (fit.quality or {}).get("rungs") or []
+    if rungs:
+        click.echo(
+            f"{'rung':<20} {'compute':>9} {'loss':>7} {'fitted':>7} {'left out':>8} {'error':>7}"
+        )
+    for r in rungs:
+        held = f"{r['held_out']:.4f}" if r["held_out"] is not None else "-"
+        err = f"{r['held_out_error']:+.2%}" if r["held_out_error"] is not None else "-"
+        click.echo(
+            f"{r['run'][:20]:<20} {r['compute']:>9.2e} {r['loss']:>7.4f} {r['fitted']:>7.4f} "
+            f"{held:>8} {err:>7}"
+        )
+    for flag in fit.flags:
+        click.echo(f"flag: {flag}")
 
 
 @main.command()
@@ -629,6 +702,7 @@ def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
 
     date = parse_date(since, "--since") if since else None
     written = write_report(obj.project(), date, out_dir)
+    _notes(written.notices)
     r = written.report
     click.echo(
         f"{sum(len(v) for v in r.groups.values())} finished runs in {len(r.groups)} "
@@ -658,8 +732,9 @@ def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001
     from sheetsync.sheet.read import read_rows
     from sheetsync.views.rows import select
 
-    rows = read_rows(obj.project())
     date = parse_date(since, "--since") if since else None
+    rows = read_rows(obj.project())
+    _notes(rows.notices)
     return rows, select(rows.records, date, baseline_ref, status, question)
 
 

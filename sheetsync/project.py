@@ -13,11 +13,12 @@ from sheetsync.errors import ConfigError
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
     from sheetsync.records.baselines import Registry
+    from sheetsync.records.runs import Run
     from sheetsync.records.sources import RunSource, SourceSpec
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
-KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded"}
+KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class Project:
     layout_path: Path | None
     guarded: tuple[str, ...] = ()
     credentials: str | None = None
+    timeout: tuple[float, float] | None = None  # Google: connect and read seconds
     raw: Mapping[str, Any] = field(default_factory=dict)
+    trusted_folders: tuple[Path, ...] = ()
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
 
     @property
@@ -44,20 +47,58 @@ class Project:
 
         return load_layout(self.layout_path)
 
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Where sheetsync may read and write once symlinks are followed: the project's
+        folder, its runs and baselines folders, and the `trusted_folders` it lists."""
+        return (self.root.resolve(), self.runs_dir, self.baselines_dir, *self.trusted_folders)
+
     def registry(self) -> Registry:
         from sheetsync.records.baselines import Registry
 
-        return Registry(self.baselines_dir)
+        return Registry(self.baselines_dir, self.folders)
 
     def run_dir(self, run_id: str) -> Path:
-        return self.runs_dir / run_id
+        """The folder of a run id: `runs/<run id>`. A run id is a name, never a path."""
+        from sheetsync.errors import RunError
+        from sheetsync.records.names import check_run_id
+
+        return self.runs_dir / check_run_id(run_id, f"run {run_id[:60]!r}", RunError)
+
+    def run_folder(self, given: str | os.PathLike[str]) -> Path:
+        """A run folder named on the command line: a folder of the runs folder (named by its
+        run id), or a bare run id. Anything else is a one-line usage error; a folder that is a
+        symlink out of the project's folders is refused."""
+        from sheetsync.errors import UsageError
+        from sheetsync.records.files import confine
+        from sheetsync.records.names import check_run_id
+
+        path = Path(given)
+        check_run_id(path.name, str(given), UsageError)
+        bare_id = path.parent == Path(".") and not path.exists()
+        if not bare_id and path.parent.resolve() != self.runs_dir:
+            raise UsageError(
+                f"{given}: not in the runs folder {self.runs_dir}; a run folder lives there, "
+                "named by its run id"
+            )
+        folder = self.runs_dir / path.name
+        confine(folder, self.folders)
+        return folder
+
+    def read_run(self, folder: Path) -> Run:
+        """A run folder read with every path kept inside the project's folders."""
+        from sheetsync.records.runs import read_run
+
+        return read_run(folder, self.folders)
 
     def run_source(self) -> RunSource:
         """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`."""
-        from sheetsync.records.sources import SourceSpec, open_source
+        from sheetsync.records.sources import Access, SourceSpec, open_source
 
         spec = self.runs_source or SourceSpec("folder", str(self.runs_dir))
-        return open_source(spec, self.runs_dir)
+        return open_source(
+            spec, Access(self.runs_dir, self.run_dir, self.run_folder, self.read_run)
+        )
 
 
 def find_project_file(
@@ -99,7 +140,7 @@ def load_project(path: Path) -> Project:
     if not isinstance(sheet, Mapping):
         raise ConfigError(f"{path}: 'sheet' must be a mapping with 'local: FILE' or 'google: URL'")
     kinds = [k for k in ("local", "google") if k in sheet]
-    extra = set(sheet) - {"local", "google", "credentials"}
+    extra = set(sheet) - {"local", "google", "credentials", "timeout"}
     if extra:
         raise ConfigError(
             f"{path}: unknown sheet backend {sorted(extra)[0]!r} (use 'local' or 'google')"
@@ -125,6 +166,10 @@ def load_project(path: Path) -> Project:
             raise ConfigError(f"{path}: layout file {layout_path} not found")
     credentials = sheet.get("credentials")
     runs_dir, runs_source = _runs(path, data)
+    timeout = _timeout(path, sheet.get("timeout"))
+    trusted = data.get("trusted_folders") or []
+    if not isinstance(trusted, list) or not all(isinstance(t, str) and t for t in trusted):
+        raise ConfigError(f"{path}: 'trusted_folders' must be a list of folders")
     return Project(
         path=path,
         sheet_kind=kind,
@@ -135,6 +180,8 @@ def load_project(path: Path) -> Project:
         guarded=tuple(guarded),
         credentials=str(credentials) if credentials else None,
         raw=data,
+        timeout=timeout,
+        trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
         runs_source=runs_source,
     )
 
@@ -146,15 +193,37 @@ def _runs(path: Path, data: Mapping[str, Any]) -> tuple[Path, SourceSpec]:
 
     spec = parse_runs_setting(data.get("runs"), path)
     if spec.local:
-        return Path(spec.location), spec
+        folder = Path(spec.location)
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{path}: 'runs' names {folder}, which is not a folder")
+        return folder, spec
     return (path.parent / ".sheetsync" / "runs").resolve(), spec
+
+
+def _timeout(path: Path, value: Any) -> tuple[float, float] | None:
+    """sheet.timeout: read seconds, or [connect, read] seconds, for every Sheets request."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    ok = 1 <= len(items) <= 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600 for v in items
+    )
+    if not ok:
+        raise ConfigError(
+            f"{path}: sheet.timeout must be seconds (read) or [connect, read], each 0-3600"
+        )
+    seconds = [float(v) for v in items]
+    return (seconds[0], seconds[-1]) if len(seconds) == 2 else (min(10.0, seconds[0]), seconds[0])
 
 
 def _folder(path: Path, data: Mapping[str, Any], key: str) -> Path:
     value = data.get(key, key)
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{path}: '{key}' must be a folder name")
-    return (path.parent / Path(value).expanduser()).resolve()
+    folder = (path.parent / Path(value).expanduser()).resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{path}: '{key}' names {folder}, which is not a folder")
+    return folder
 
 
 def open_project(

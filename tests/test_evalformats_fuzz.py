@@ -79,3 +79,13 @@ def test_readers_never_raise_on_arbitrary_json_in_each_formats_outline(
         read_scores(run, SPECS)
     except SheetsyncError:
         pass
+
+
+def test_a_fifo_among_eval_files_is_reported_not_waited_on(tmp_path):
+    import os
+
+    run = tmp_path / "r1"
+    (run / "lm_eval").mkdir(parents=True)
+    os.mkfifo(run / "lm_eval" / "results_2026-01-01.json")
+    raw = read_raw(run)  # returns: nothing opened the FIFO for reading
+    assert any("not a file" in m for m in raw.errors.values())

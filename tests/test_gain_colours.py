@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from sheetsync.science.gain import interval_of, tone
-from sheetsync.sheet.backends.local_format import gain_rules
+from sheetsync.sheet.colours import gain_rules
 from sheetsync.views.report import _tone
 
 # (gain cell, interval cell, expected colour): green, red or none

@@ -80,4 +80,4 @@ def test_a_tracker_name_that_cannot_be_a_run_id_is_refused(name):
 
 
 def test_an_ordinary_tracker_name_is_a_run_id():
-    assert usable_id("prores-600m lr=3e-4") is None
+    assert usable_id("prores-600m_lr=3e-4") is None

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import BaselineError
-from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping
+from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping, parse_mapping
+from sheetsync.records.files import MAX_CONFIG_BYTES, commit, confine, read_bytes, read_text, staged
 from sheetsync.records.git import who
+from sheetsync.records.names import one_line, shown
 
 _FILE = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)@(?P<date>\d{4}-\d{2}-\d{2})\.(ya?ml|json)$"
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(ya?ml|json)"
 )
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Baseline:
     name: str
     date: dt.date
     path: Path
+    within: tuple[Path, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -34,11 +37,17 @@ class Baseline:
 
     def config(self) -> dict[str, Any]:
         """The baseline's config (read once per file version; callers must not mutate it)."""
+        confine(self.path, self.within, BaselineError)
         try:
             st = self.path.stat()
         except OSError:
             return load_mapping(self.path, BaselineError)
         return _cached_config(self.path, st.st_mtime_ns, st.st_size)
+
+    def text(self) -> str:
+        """The baseline file as written (bounded, inside the project's folders)."""
+        confine(self.path, self.within, BaselineError)
+        return read_text(self.path, BaselineError, MAX_CONFIG_BYTES, "a config")
 
     @property
     def fingerprint(self) -> str:
@@ -61,9 +70,10 @@ def parse_date(text: str, what: str = "date") -> dt.date:
 def split_ref(ref: str) -> tuple[str, dt.date | None]:
     """'NAME' or 'NAME@YYYY-MM-DD' -> (name, date or None)."""
     name, _, date = ref.strip().partition("@")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise BaselineError(
-            f"baseline name {name!r} must be letters, digits, '.', '_' or '-' (e.g. 4b-moe)"
+            f"baseline name {shown(name)} must be letters, digits, '.', '_' or '-', starting "
+            "with a letter or digit, at most 128 characters (e.g. 4b-moe)"
         )
     return name, parse_date(date, f"baseline {ref!r}: date") if date else None
 
@@ -71,15 +81,16 @@ def split_ref(ref: str) -> tuple[str, dt.date | None]:
 class Registry:
     """The baselines folder: every dated config, grouped by name."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, within: Sequence[Path] = ()):
         self.folder = folder
+        self.within = tuple(within)
 
     def all(self) -> list[Baseline]:
         if not self.folder.is_dir():
             return []
         found: dict[tuple[str, dt.date], Baseline] = {}
         for path in sorted(self.folder.iterdir()):
-            m = _FILE.match(path.name)
+            m = _FILE.fullmatch(path.name)
             if not m:
                 continue
             date = parse_date(m["date"], f"{path}: date")
@@ -89,7 +100,7 @@ class Registry:
                     f"{path}: {m['name']}@{m['date']} also exists as {found[key].path.name}; "
                     "keep one file"
                 )
-            found[key] = Baseline(m["name"], date, path)
+            found[key] = Baseline(m["name"], date, path, self.within)
         return sorted(found.values(), key=lambda b: (b.name, b.date))
 
     def history(self, name: str) -> list[Baseline]:
@@ -129,19 +140,24 @@ class Registry:
 
 @dataclass(frozen=True)
 class NewBaseline:
-    """A dated baseline about to be registered: its file to copy and its Baselines-tab row."""
+    """A dated baseline about to be registered: its file's content and its Baselines-tab row."""
 
     baseline: Baseline
-    source: Path
+    content: bytes
     row: dict[str, str]
 
-    def save(self) -> None:
-        """Copy the config into the baselines folder (atomically: temp file, then rename)."""
-        target = self.baseline.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(self.source, tmp)
-        tmp.replace(target)
+    def stage(self) -> Path:
+        """Write the file under a temp name in the baselines folder (proving it can be
+        written) before the tab row; `commit` renames it into place."""
+        folder = self.baseline.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BaselineError(f"{folder}: cannot create the baselines folder ({exc})") from None
+        return staged(self.baseline.path, self.content, BaselineError)
+
+    def commit(self, tmp: Path) -> None:
+        commit(tmp, self.baseline.path)
 
 
 def new_baseline(
@@ -153,14 +169,32 @@ def new_baseline(
     backfill: bool = False,
     person: str | None = None,
 ) -> NewBaseline:
-    """Validate a new dated baseline and compute its row; writes nothing.
+    """Validate a new dated baseline and compute its row and file; writes nothing.
 
-    Refuses a date that exists, a date older than the newest (unless `backfill`), and a config
-    whose fingerprint equals the previous date's (nothing changed).
+    Refuses a name holding a date (`b@2026-01-01`: the date goes in --date), a date that
+    exists, a date older than the newest (unless `backfill`), and a config whose fingerprint
+    equals the previous date's (nothing changed).
     """
+    if "@" in name:
+        bare, _, when = name.partition("@")
+        raise BaselineError(
+            f"baseline name {shown(name)} holds '@': give the name alone and the date as "
+            f"--date (`{bare[:60]} --date {when[:20]}`)"
+        )
     split_ref(name)  # validates the name
+    if registry.folder.exists() and not registry.folder.is_dir():
+        raise BaselineError(f"{registry.folder}: the baselines folder is a file, not a folder")
     date = date or dt.date.today()
-    config = load_mapping(Path(config_file), BaselineError)
+    config_file = Path(config_file)
+    suffix = ".json" if config_file.suffix == ".json" else ".yaml"
+    content = read_bytes(config_file, MAX_CONFIG_BYTES, "a config", BaselineError)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BaselineError(
+            f"{config_file}: not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
+    config = parse_mapping(text, config_file, BaselineError)
     history = registry.history(name)
     ref = f"{name}@{date.isoformat()}"
     if any(b.date == date for b in history):
@@ -177,7 +211,6 @@ def new_baseline(
             f"{fingerprint(config)}); nothing changed, so no new date"
         )
     changes = format_changes(diff(previous.config(), config)) if previous else "(first date)"
-    suffix = ".json" if Path(config_file).suffix == ".json" else ".yaml"
     target = registry.folder / f"{ref}{suffix}"
     model = config.get("model") if isinstance(config.get("model"), dict) else {}
     tier = config.get("tier") or model.get("name") or model.get("size") or ""
@@ -186,9 +219,9 @@ def new_baseline(
         "name": name,
         "date": date.isoformat(),
         "fingerprint": fingerprint(config),
-        "tier": str(tier),
+        "tier": one_line(str(tier)),
         "changes": changes or "(none)",
-        "added_by": person or who(),
-        "note": note or "",
+        "added_by": one_line(person or who()),
+        "note": one_line(note or ""),
     }
-    return NewBaseline(Baseline(name, date, target), Path(config_file), row)
+    return NewBaseline(Baseline(name, date, target, registry.within), content, row)

@@ -228,16 +228,8 @@ RULES: dict[str, Callable[[Subject], list[Finding]]] = {
 }
 
 
-def check_run(
-    run: Run,
-    row: Mapping[str, Value],
-    registry: Registry,
-    guarded: Sequence[str] = (),
-    strict: bool = False,
-    peers: Sequence[Peer] = (),
-) -> list[Finding]:
-    """Every rule for one run. `peers` are the sheet's baseline runs (for the quality rule)."""
-    s = subject(run, row, registry, guarded, strict, peers)
+def check_run(s: Subject) -> list[Finding]:
+    """Every rule, in order, for one run (see `subject` for what they share)."""
     return [f for rule in RULES.values() for f in rule(s)]
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import RunError
+from sheetsync.records.files import MAX_CONFIG_BYTES, read_text
+from sheetsync.records.plain import MAX_DEPTH, MAX_INT_DIGITS, check_plain, loads_json
 
 CONFIG_NAMES = ("config.yaml", "config.yml", "config.json")
-MAX_CONFIG_BYTES = 5_000_000
 
 
 class _Absent:
@@ -27,39 +28,26 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-def read_text(path: Path, error: type[Exception] = RunError) -> str:
-    """A file's UTF-8 text, or a one-line error naming the file."""
-    try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
+def load_mapping(
+    path: Path,
+    error: type[Exception] = RunError,
+    limit: int = MAX_CONFIG_BYTES,
+    what: str = "a config",
+) -> dict[str, Any]:
+    """Read a YAML or JSON file that must hold a plain mapping; one-line errors name the file
+    and line. Bounded: size, nesting, YAML aliases, integers (`sheetsync.records.plain`)."""
+    return parse_mapping(read_text(path, error, limit, what), path, error)
 
 
-def load_mapping(path: Path, error: type[Exception] = RunError) -> dict[str, Any]:
-    """Read a YAML or JSON file that must hold a mapping; one-line errors name file and line."""
+def parse_mapping(text: str, path: Path, error: type[Exception] = RunError) -> dict[str, Any]:
+    """The text of a YAML or JSON file (by `path`'s suffix) as a plain mapping."""
     import yaml
 
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    if size > MAX_CONFIG_BYTES:
-        raise error(
-            f"{path}: {size:,} bytes is too large for a config (limit {MAX_CONFIG_BYTES:,})"
-        )
-    text = read_text(path, error)
     if path.suffix == ".json":
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_pairs(path, error))
-        except json.JSONDecodeError as exc:
-            raise error(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        data = loads_json(text, str(path), error, object_pairs_hook=_unique_pairs(path, error))
     else:
         try:
-            data = yaml.load(text, Loader=_unique_key_loader(path, error))
+            data = yaml.load(text, Loader=_plain_loader(path, error))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = f":{mark.line + 1}" if mark is not None else ""
@@ -67,6 +55,9 @@ def load_mapping(path: Path, error: type[Exception] = RunError) -> dict[str, Any
             raise error(f"{path}{line}: invalid YAML ({reason})") from None
         except yaml.YAMLError as exc:
             raise error(f"{path}: invalid YAML ({' '.join(str(exc).split())})") from None
+        except RecursionError:
+            raise error(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
+        check_plain(data, str(path), error)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -86,7 +77,17 @@ def _unique_pairs(path: Path, error: type[Exception]):
     return hook
 
 
-def _unique_key_loader(path: Path, error: type[Exception]):
+_NOT_PLAIN = {
+    "tag:yaml.org,2002:set": "a set's order changes from one process to the next; write a list",
+    "tag:yaml.org,2002:omap": "write a mapping",
+    "tag:yaml.org,2002:pairs": "write a mapping",
+    "tag:yaml.org,2002:binary": "write text",
+}
+
+
+def _plain_loader(path: Path, error: type[Exception]):
+    """A safe YAML loader that refuses duplicate and non-text keys and non-plain tags (sets,
+    binary), reads timestamps as text, and names the line of each refusal."""
     import yaml
 
     # libyaml's parser when the installed PyYAML has it: several times faster on big folders
@@ -95,26 +96,72 @@ def _unique_key_loader(path: Path, error: type[Exception]):
     class Loader(base):  # type: ignore[valid-type,misc]
         pass
 
+    def line(node: yaml.Node) -> str:
+        return f"{path}:{node.start_mark.line + 1}"
+
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        own = sum(k.tag != "tag:yaml.org,2002:merge" for k, _ in node.value)
         loader.flatten_mapping(node)
+        merged = len(node.value) - own  # pairs from `<<: *anchor` come first; own keys win
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        mine: set[str] = set()
+        for i, (key_node, value_node) in enumerate(node.value):
             key = loader.construct_object(key_node, deep=True)
-            if key in out:
-                raise error(f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+            if not isinstance(key, str) or key_node.tag == "tag:yaml.org,2002:timestamp":
+                raw = key_node.value if isinstance(key_node, yaml.ScalarNode) else "(a collection)"
+                kind = "a date" if isinstance(key, str) else _kind(key)
+                raise error(
+                    f"{line(key_node)}: key {raw!r} is {kind}, not text; quote it "
+                    "(sheetsync reads only text keys)"
+                )
+            if i >= merged:
+                if key in mine:
+                    raise error(f"{line(key_node)}: duplicate key {key!r}")
+                mine.add(key)
             out[key] = loader.construct_object(value_node, deep=True)
         return out
 
+    def construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        return str(value)  # as fingerprints always saw it: 2026-06-01, 2026-06-01 10:00:00
+
+    def construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+        try:
+            return yaml.SafeLoader.construct_yaml_int(loader, node)
+        except ValueError:  # Python's 4,300-digit limit for int("...")
+            raise error(f"{line(node)}: an integer of more than {MAX_INT_DIGITS} digits") from None
+
+    def refuse(tag: str):
+        def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+            short = "!!" + tag.rsplit(":", 1)[-1]
+            raise error(f"{line(node)}: {short} is not plain YAML; {_NOT_PLAIN[tag]}")
+
+        return construct
+
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    for tag in _NOT_PLAIN:
+        Loader.add_constructor(tag, refuse(tag))
     return Loader
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
 def find_config(run_dir: Path) -> Path:
     """The resolved config a trainer wrote into its run folder."""
     for name in CONFIG_NAMES:
         candidate = run_dir / name
-        if candidate.is_file():
-            return candidate
+        if candidate.is_file() or (candidate.exists() and not candidate.is_dir()):
+            return candidate  # a FIFO or device is refused by the reader, not waited on
         if candidate.is_symlink():
             try:
                 candidate.stat()

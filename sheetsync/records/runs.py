@@ -14,13 +14,16 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import RunError
-from sheetsync.records.configs import find_config, fingerprint, load_mapping
+from sheetsync.records.configs import find_config, fingerprint, load_mapping, parse_mapping
+from sheetsync.records.files import MAX_CONFIG_BYTES, MAX_RECORD_BYTES, confine, read_text
+from sheetsync.records.names import check_run_id, shown
 from sheetsync.vocab import STATES
 
 LAUNCH_COPY = ".sheetsync-launch-config.json"  # the config as `add` saw it, for drift diffs
@@ -124,27 +127,50 @@ class Run:
         return f"unfinished: {why}{where}"
 
 
-def read_run(path: Path) -> Run:
-    """Read a run folder; every problem is a one-line RunError naming the file and field."""
-    if not path.exists():
-        raise RunError(f"{path}: run folder not found")
-    if not path.is_dir():
-        raise RunError(f"{path}: not a folder")
+def read_run(path: Path, within: Sequence[Path] = ()) -> Run:
+    """Read a run folder; every problem is a one-line RunError naming the file and field.
+
+    The folder's name is the run id and must be one. With `within` (the project's folders),
+    the folder and every file read in it must lie inside them once symlinks are followed.
+    """
+    path = Path(path)
+    check_run_id(path.name, str(path), RunError)
+    try:
+        if not path.exists():
+            raise RunError(f"{path}: run folder not found")
+        if not path.is_dir():
+            raise RunError(f"{path}: not a folder")
+    except OSError as exc:
+        raise RunError(f"{path}: cannot read ({exc.strerror})") from None
+    confine(path, within)
     config_file = find_config(path)
-    config = load_mapping(config_file)
-    progress = _progress(path / "progress.json")
-    results = _results(path / "results.json")
-    launch = _launch(path / "launch.json")
+    config = load_mapping(confine_file(config_file, within))
+    progress = _progress(path / "progress.json", within)
+    results = _results(path / "results.json", within)
+    launch = _launch(path / "launch.json", within)
     if progress.tokens is None and results.tokens is not None:
         progress = Progress(**{**progress.__dict__, "tokens": results.tokens})
     return Run(path.name, path, config, config_file, progress, results, launch)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
+def confine_file(path: Path, within: Sequence[Path]) -> Path:
+    """`path` itself (for messages), after checking it does not lead out of `within`."""
+    confine(path, within)
+    return path
+
+
+def _read_json(path: Path, within: Sequence[Path] = ()) -> dict[str, Any] | None:
+    if not os.path.lexists(path):
         return None
-    data = load_mapping(path)
-    return data
+    confine(path, within)
+    return load_mapping(path, RunError, MAX_RECORD_BYTES, path.name)
+
+
+def _repr(value: Any) -> str:
+    return shown(value) if isinstance(value, str) else shown(repr(value))[1:-1]
+
+
+MAX_INT = 2**63 - 1  # a count (steps, tokens) beyond this is a corrupt file, not a run
 
 
 def _number(path: Path, data: Mapping[str, Any], key: str, integer: bool = False) -> Any:
@@ -152,25 +178,31 @@ def _number(path: Path, data: Mapping[str, Any], key: str, integer: bool = False
         return None
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RunError(f"{path}: {key} must be a number, not {value!r}")
-    if not math.isfinite(value):
+        raise RunError(f"{path}: {key} must be a number, not {_repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        raise RunError(f"{path}: {key} is too large ({len(str(value)):,} digits)") from None
+    if not math.isfinite(number):
         raise RunError(f"{path}: {key} is {value} (not a finite number)")
     if value < 0:
         raise RunError(f"{path}: {key} is negative ({value})")
     if integer:
-        if float(value) != int(value):
+        if number != int(number):
             raise RunError(f"{path}: {key} must be a whole number, not {value!r}")
+        if value > MAX_INT:
+            raise RunError(f"{path}: {key} is too large ({number:.3g}; at most {MAX_INT:.3g})")
         return int(value)
-    return float(value)
+    return number
 
 
-def _progress(path: Path) -> Progress:
-    data = _read_json(path)
+def _progress(path: Path, within: Sequence[Path] = ()) -> Progress:
+    data = _read_json(path, within)
     if data is None:
         return Progress()
     state = data.get("state")
     if state is not None and state not in STATES:
-        raise RunError(f"{path}: state must be one of {', '.join(STATES)}, not {state!r}")
+        raise RunError(f"{path}: state must be one of {', '.join(STATES)}, not {_repr(state)}")
     schedule = data.get("lr_schedule") or {}
     if not isinstance(schedule, Mapping):
         raise RunError(f"{path}: lr_schedule must be a mapping")
@@ -189,13 +221,13 @@ def _progress(path: Path) -> Progress:
     return p
 
 
-def _results(path: Path) -> Results:
-    data = _read_json(path)
+def _results(path: Path, within: Sequence[Path] = ()) -> Results:
+    data = _read_json(path, within)
     if data is None:
         return Results()
     loss = data.get("final_loss")
     if isinstance(loss, str):
-        raise RunError(f"{path}: final_loss must be a number, not {loss!r}")
+        raise RunError(f"{path}: final_loss must be a number, not {_repr(loss)}")
     return Results(
         final_loss=_number(path, data, "final_loss"),
         flops=_number(path, data, "flops"),
@@ -205,20 +237,20 @@ def _results(path: Path) -> Results:
     )
 
 
-def _launch(path: Path) -> Launch:
-    data = _read_json(path)
+def _launch(path: Path, within: Sequence[Path] = ()) -> Launch:
+    data = _read_json(path, within)
     if data is None:
         return Launch()
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise RunError(f"{path}: seed must be an integer, not {seed!r}")
+        raise RunError(f"{path}: seed must be an integer, not {_repr(seed)}")
     dirty = data.get("git_dirty")
     if dirty is not None and not isinstance(dirty, bool):
-        raise RunError(f"{path}: git_dirty must be true or false, not {dirty!r}")
+        raise RunError(f"{path}: git_dirty must be true or false, not {_repr(dirty)}")
     text = {k: data.get(k) for k in ("git_commit", "launched_by", "launched_at")}
     for key, value in text.items():
         if value is not None and not isinstance(value, str):
-            raise RunError(f"{path}: {key} must be text, not {value!r}")
+            raise RunError(f"{path}: {key} must be text, not {_repr(value)}")
     return Launch(seed=seed, git_dirty=dirty, **text)
 
 
@@ -227,23 +259,22 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def save_launch_copy(run: Run) -> None:
-    """Keep the config as launched beside it, so a later drift can be shown key by key."""
-    tmp = run.path / f"{LAUNCH_COPY}.tmp"
-    tmp.write_text(json.dumps(run.config, indent=1, sort_keys=True, default=str) + "\n")
-    tmp.replace(run.path / LAUNCH_COPY)
+def launch_copy_text(run: Run) -> bytes:
+    """The launch copy's content: the config as `add` saw it, canonical JSON."""
+    return (json.dumps(run.config, indent=1, sort_keys=True) + "\n").encode()
 
 
 def launch_copy(run: Run) -> dict[str, Any] | None:
-    """The config `add` saw, if it kept a copy and the copy is readable."""
+    """The config `add` saw, if it kept a copy and the copy is readable (never a symlink:
+    sheetsync writes it itself)."""
     path = run.path / LAUNCH_COPY
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = parse_mapping(read_text(path, RunError, MAX_CONFIG_BYTES), path)
+    except RunError:
         return None
-    return data if isinstance(data, dict) else None
+    return data
 
 
 def same_size(a: Run, b: Run) -> bool:

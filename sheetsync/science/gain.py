@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
-from sheetsync.science.scaling import Fit, theta_of
+from sheetsync.errors import FitError
+from sheetsync.science.scaling import Fit
 
 RESAMPLES = 1000
 LEVEL = 0.90
@@ -69,26 +69,9 @@ def compute_for_loss(
 ) -> float | None:
     """The compute at which the law reaches `loss`; None when `loss` is at or below its floor
     (within a relative `FLOOR_TOLERANCE` of E: a fitted E can land a hair below a true floor)."""
-    excess = loss - params["E"]
-    if excess <= FLOOR_TOLERANCE * abs(params["E"]):
-        return None
-    if form == "compute":
-        return (params["A"] / excess) ** (1.0 / params["alpha"])
-    r = tokens_per_param or 20.0
+    from sheetsync.science.law import predicted_compute
 
-    def gap(log_n: float) -> float:
-        n = math.exp(log_n)
-        return (
-            params["A"] * n ** -params["alpha"] + params["B"] * (r * n) ** -params["beta"] - excess
-        )
-
-    lo, hi = math.log(1e3), math.log(1e16)
-    if gap(hi) > 0:
-        return None
-    if gap(lo) < 0:
-        lo = math.log(1.0)
-    n = math.exp(brentq(gap, lo, hi, xtol=1e-12))
-    return 6.0 * n * r * n
+    return predicted_compute(params, form, loss, tokens_per_param or 20.0)
 
 
 @dataclass(frozen=True)
@@ -102,62 +85,26 @@ class Bootstrap:
 
 def bootstrap(fit: Fit, resamples: int = RESAMPLES, seed: int = 0) -> Bootstrap:
     """Refit on `resamples` ladders resampled with replacement (multinomial weights on the
-    ladder's runs), each a single L-BFGS-B run warm-started from the main fit."""
-    from scipy.optimize import minimize
-
-    from sheetsync.errors import FitError
-    from sheetsync.science.scaling import _objective
+    ladder's runs, seeded), all in one batch warm-started from the fit; resamples whose runs
+    sit at fewer than 3 sizes cannot identify a law and are dropped."""
+    from sheetsync.science.fitting import fit_many
+    from sheetsync.science.law import bootstrap_weights
+    from sheetsync.science.scaling import ladder_sizes
 
     ladder = fit.ladder
     if ladder is None:
         raise FitError("this fit does not carry its ladder, so it cannot be bootstrapped")
-    rng = np.random.default_rng(seed)
-    n = len(ladder)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
-    sizes = np.asarray(ladder.compute)
-    # a resample with fewer than 3 distinct sizes cannot identify the law: drop it
-    weights = weights[[len(set(sizes[w > 0])) >= 3 for w in weights]]
-    if fit.form == "compute":
-        logs = np.log(sizes)[None, :]
-    else:
-        logs = np.log(np.vstack([ladder.params, ladder.tokens]))
-    log_l = np.log(np.asarray(ladder.loss))
-    k = logs.shape[0]
-    start = theta_of(fit)
-    bounds = [(None, None)] * (1 + k) + [(1e-4, 5.0)] * k
-    thetas = np.empty((len(weights), 1 + 2 * k))
-    for i, w in enumerate(weights):
-        res = minimize(
-            _objective,
-            start,
-            args=(logs, log_l, w),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-10},
-        )
-        thetas[i] = res.x
-    params = {"E": np.exp(thetas[:, 0]), "A": np.exp(thetas[:, 1]), "alpha": thetas[:, 1 + k]}
-    if fit.form == "parametric":
-        params |= {"B": np.exp(thetas[:, 2]), "beta": thetas[:, 2 + k]}
-    return Bootstrap(fit.form, params, fit.tokens_per_param)
+    weights = bootstrap_weights(len(ladder), resamples, seed, sizes=ladder.compute)
+    params = fit_many(ladder_sizes(ladder, fit.form), ladder.loss, weights, fit.form, fit.params)
+    ok = np.isfinite(params["E"])
+    return Bootstrap(fit.form, {k: v[ok] for k, v in params.items()}, fit.tokens_per_param)
 
 
 def _gains(boot: Bootstrap, compute: float, loss: float) -> np.ndarray:
-    p = boot.params
-    if boot.form == "compute":
-        excess = loss - p["E"]
-        above = excess > FLOOR_TOLERANCE * np.abs(p["E"])
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            safe = np.where(above, excess, 1.0)
-            pred = np.where(above, (p["A"] / safe) ** (1 / p["alpha"]), np.inf)
-        return pred / compute
-    out = []
-    for i in range(len(p["E"])):
-        one = {k: float(v[i]) for k, v in p.items()}
-        c = compute_for_loss(one, "parametric", loss, boot.tokens_per_param)
-        out.append(np.inf if c is None else c / compute)
-    return np.array(out)
+    from sheetsync.science.law import predicted_compute_many
+
+    ratio = boot.tokens_per_param or 20.0
+    return predicted_compute_many(boot.params, boot.form, loss, ratio) / compute
 
 
 def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -> Gain:

@@ -3,10 +3,10 @@
 compute form     L(C)    = E + A * C^-alpha
 parametric form  L(N, D) = E + A / N^alpha + B / D^beta     (Hoffmann et al. 2022, approach 3)
 
-Both minimise a Huber loss (delta 1e-3) of log-space residuals, with the prediction written
-as a log-sum-exp of (e, a - alpha log C, ...) so every parameter stays positive, using
-L-BFGS-B with analytic gradients from a small grid of starts whose linear parts (A, B) are
-solved exactly for each (E, alpha, beta) guess.
+Both minimise a Huber loss (delta 1e-3) of log-space residuals (`sheetsync.science.fitting`:
+a grid of exponents with the linear part solved exactly, then a batched Levenberg-Marquardt).
+This module holds the ladder and the fit as records, and refuses ladders that cannot
+support a form.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import csv
 import hashlib
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize, nnls
 
 from sheetsync.errors import FitError
 
@@ -118,6 +116,13 @@ class Fit:
     residual_rms: float
     tokens_per_param: float | None = None
     ladder: Ladder | None = field(default=None, compare=False)
+    quality: dict[str, Any] | None = field(default=None, compare=False)  # science.quality
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """What a reviewer would raise about this fit (see `sheetsync.science.quality`)."""
+        flags = (self.quality or {}).get("flags") or ()
+        return tuple(str(f) for f in flags)
 
     @property
     def fit_id(self) -> str:
@@ -145,6 +150,7 @@ class Fit:
             "residual_rms": self.residual_rms,
             "tokens_per_param": self.tokens_per_param,
             "ladder": self.ladder.to_dict() if self.ladder else None,
+            "quality": self.quality,
         }
 
     @classmethod
@@ -160,72 +166,8 @@ class Fit:
             float(data["residual_rms"]),
             data.get("tokens_per_param"),
             ladder,
+            data["quality"] if isinstance(data.get("quality"), dict) else None,
         )
-
-
-def _huber(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    small = np.abs(r) <= HUBER_DELTA
-    value = np.where(small, 0.5 * r * r, HUBER_DELTA * (np.abs(r) - 0.5 * HUBER_DELTA))
-    grad = np.where(small, r, HUBER_DELTA * np.sign(r))
-    return value, grad
-
-
-def _objective(
-    theta: np.ndarray, logs: np.ndarray, log_l: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
-    """theta = (e, a_1.., alpha_1..): log L = LSE(e, a_i - alpha_i * logs_i); Huber of residuals."""
-    k = logs.shape[0]
-    e, a, al = theta[0], theta[1 : 1 + k], theta[1 + k :]
-    terms = np.vstack([np.full(logs.shape[1], e), a[:, None] - al[:, None] * logs])
-    top = terms.max(axis=0)
-    w = np.exp(terms - top)
-    total = w.sum(axis=0)
-    pred = top + np.log(total)
-    w /= total
-    value, g = _huber(pred - log_l)
-    if weights is not None:  # a bootstrap resample: each run counted as often as drawn
-        value, g = value * weights, g * weights
-    grad = np.empty_like(theta)
-    grad[0] = (g * w[0]).sum()
-    grad[1 : 1 + k] = (g * w[1:]).sum(axis=1)
-    grad[1 + k :] = -(g * w[1:] * logs).sum(axis=1)
-    return float(value.sum()), grad
-
-
-def _solve(logs: np.ndarray, loss: np.ndarray, starts: Sequence[np.ndarray]) -> np.ndarray:
-    log_l = np.log(loss)
-    k = logs.shape[0]
-    bounds = [(None, None)] * (1 + k) + [(1e-4, 5.0)] * k
-    best, best_value = None, math.inf
-    for x0 in starts:
-        res = minimize(
-            _objective,
-            x0,
-            args=(logs, log_l),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12},
-        )
-        if res.fun < best_value:
-            best, best_value = res.x, res.fun
-    assert best is not None
-    return best
-
-
-def _starts(
-    logs: np.ndarray, loss: np.ndarray, exps: Sequence[Sequence[float]]
-) -> list[np.ndarray]:
-    """Starts from a grid of (E, exponents), with the linear coefficients solved by NNLS."""
-    starts = []
-    for frac in (0.2, 0.5, 0.8, 0.95):
-        e_guess = frac * loss.min()
-        for al in exps:
-            design = np.exp(-np.asarray(al)[:, None] * logs).T
-            coef, _ = nnls(design, loss - e_guess)
-            a = np.log(np.maximum(coef, 1e-12))
-            starts.append(np.concatenate([[math.log(e_guess)], a, al]))
-    return starts
 
 
 def _check(ladder: Ladder, form: str) -> None:
@@ -261,41 +203,23 @@ def _check(ladder: Ladder, form: str) -> None:
             )
 
 
-def fit_ladder(ladder: Ladder, form: str = "compute", start: np.ndarray | None = None) -> Fit:
-    """Fit the ladder; `start` (a previous solution) replaces the grid: one warm start."""
-    _check(ladder, form)
-    loss = np.asarray(ladder.loss)
+def ladder_sizes(ladder: Ladder, form: str) -> object:
+    """What the fitting code takes as sizes: compute (compute form) or (params, tokens)."""
     if form == "compute":
-        logs = np.log(np.asarray(ladder.compute))[None, :]
-        exps = [[0.05], [0.1], [0.2], [0.35], [0.5]]
-    else:
-        logs = np.log(np.vstack([ladder.params, ladder.tokens]))
-        exps = [[a, b] for a in (0.2, 0.35, 0.5, 0.7) for b in (0.2, 0.35, 0.5, 0.7)]
-    theta = _solve(logs, loss, [start] if start is not None else _starts(logs, loss, exps))
-    return _fit_from(theta, form, ladder, logs, loss)
+        return np.asarray(ladder.compute, dtype=float)
+    return np.vstack([ladder.params, ladder.tokens]).astype(float)
 
 
-def _fit_from(
-    theta: np.ndarray, form: str, ladder: Ladder, logs: np.ndarray, loss: np.ndarray
-) -> Fit:
-    k = logs.shape[0]
-    e, a, al = theta[0], theta[1 : 1 + k], theta[1 + k :]
-    pred = np.log(np.exp(e) + np.exp(a[:, None] - al[:, None] * logs).sum(axis=0))
-    rms = float(np.sqrt(np.mean((pred - np.log(loss)) ** 2)))
-    params = {"E": math.exp(e), "A": math.exp(a[0]), "alpha": float(al[0])}
-    tpp = None
-    if form == "parametric":
-        params |= {"B": math.exp(a[1]), "beta": float(al[1])}
-        ratios = np.asarray(ladder.tokens) / np.asarray(ladder.params)
-        tpp = float(np.exp(np.median(np.log(ratios))))
+def fit_ladder(ladder: Ladder, form: str = "compute", start: dict[str, float] | None = None) -> Fit:
+    """Fit the ladder; `start` (a previous fit's parameters) replaces the grid of starts."""
+    from sheetsync.science.fitting import fit
+    from sheetsync.science.law import residuals, tokens_per_param
+
+    _check(ladder, form)
+    x = ladder_sizes(ladder, form)
+    params = fit(x, ladder.loss, form, start=start)
+    rms = float(np.sqrt(np.mean(residuals(params, x, ladder.loss, form) ** 2)))
+    tpp = tokens_per_param(ladder.params, ladder.tokens) if form == "parametric" else None
     return Fit(
         form, params, len(ladder), min(ladder.compute), max(ladder.compute), rms, tpp, ladder
     )
-
-
-def theta_of(fit: Fit) -> np.ndarray:
-    """The optimiser's coordinates of a fit (for warm starts)."""
-    p = fit.params
-    if fit.form == "compute":
-        return np.array([math.log(p["E"]), math.log(p["A"]), p["alpha"]])
-    return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p["beta"]])

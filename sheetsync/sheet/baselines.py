@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sheetsync.project import Project
 from sheetsync.records.baselines import Baseline, new_baseline
+from sheetsync.records.files import discard
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import append_rows
 
@@ -20,9 +21,15 @@ def add_baseline(
     backfill: bool = False,
     person: str | None = None,
 ) -> Baseline:
-    """Register a new dated baseline: validated first, then the tab row, then the file."""
+    """Register a new dated baseline: everything validated and the file staged (written under
+    a temp name) first, then the tab row, then the file renamed into place. A failure before
+    the row leaves the sheet and the baselines folder as they were."""
     new = new_baseline(project.registry(), name, config_file, date, note, backfill, person)
     layout = project.layout()
-    append_rows(open_backend(project), layout, layout.baselines, [new.row])
-    new.save()
+    tmp = new.stage()
+    try:
+        append_rows(open_backend(project), layout, layout.baselines, [new.row])
+        new.commit(tmp)
+    finally:
+        discard(tmp)
     return new.baseline

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,8 +33,16 @@ def cache_key(fit: Fit, resamples: int, seed: int) -> str:
     return f"{fit.fit_id}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def cache_path(project: Project, fit: Fit, resamples: int, seed: int) -> Path:
-    return project.root / CACHE_DIR / f"{cache_key(fit, resamples, seed)}.npz"
+def cache_path(project: Project, fit: Fit, resamples: int, seed: int) -> Path | None:
+    """The cache file of a fit's bootstrap; None when the fit's name (from the sheet) could
+    not be a plain file name in the cache folder, so nothing is read or written for it."""
+    name = f"{cache_key(fit, resamples, seed)}.npz"
+    if not _FILE_NAME.fullmatch(name):
+        return None
+    return project.root / CACHE_DIR / name
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,100}\.npz")
 
 
 def bootstrap_for(

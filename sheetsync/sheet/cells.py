@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from sheetsync.records.baselines import Baseline
 from sheetsync.records.configs import diff, format_changes
 from sheetsync.records.git import git_commit, who
+from sheetsync.records.names import one_line
 from sheetsync.records.runs import Run
 from sheetsync.sheet.rows import Row
 from sheetsync.vocab import UNFINISHED, Value, is_unfinished
@@ -39,15 +40,15 @@ def launch_cells(
 ) -> dict[str, Value]:
     """Everything `add` records once: the question, the dated baseline, the fingerprint."""
     now = now or dt.datetime.now(dt.UTC)
-    launched = run.launch.launched_at or now.strftime("%Y-%m-%d %H:%M")
-    commit = run.launch.git_commit
+    launched = one_line(run.launch.launched_at or "") or now.strftime("%Y-%m-%d %H:%M")
+    commit = one_line(run.launch.git_commit or "")
     if commit and run.launch.git_dirty:
         commit += "-dirty"
     return {
         "run": run.run_id,
         "launched": launched,
-        "launched_by": run.launch.launched_by or person or who(),
-        "question": question,
+        "launched_by": one_line(run.launch.launched_by or person or who()),
+        "question": one_line(question),
         "role": role,
         "baseline": baseline.name,
         "baseline_date": baseline.date.isoformat(),

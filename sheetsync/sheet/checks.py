@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
-from sheetsync.records.checks import Finding, Peer, check_run, summary
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.checks import Finding, Peer, check_run, subject, summary
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
 from sheetsync.sheet.header import read_header
@@ -34,14 +34,15 @@ class CheckContext:
             for rid, row in self.rows.items():
                 if row.role in BASELINE_ROLES and self.project.run_dir(rid).is_dir():
                     try:
-                        run = read_run(self.project.run_dir(rid))
+                        run = self.project.read_run(self.project.run_dir(rid))
                     except RunError:
                         continue
                     self._peers.append((run, row.baseline_ref))
         return self._peers
 
     def check(self, run: Run, row: Mapping[str, Value], strict: bool = False) -> list[Finding]:
-        return check_run(run, row, self.registry, self.project.guarded, strict, self.peers())
+        guarded = self.project.guarded
+        return check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
 
 
 class CheckSource:
@@ -57,6 +58,7 @@ class CheckSource:
 @dataclass
 class CheckReport:
     findings: list[Finding]
+    notices: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -73,19 +75,19 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
     with backend.session():
         snapshot = backend.read(all_tabs(layout))
     grid = snapshot.grid(layout.runs.tab)
-    rows = parse_rows(grid, read_header(grid, layout.runs)) if grid else {}
+    notices: list[str] = []
+    rows = parse_rows(grid, read_header(grid, layout.runs), notices) if grid else {}
     context = CheckContext(project, rows)
-    wanted = list(run_ids) or list(context.rows)
-    ids = [rid.rstrip("/").rsplit("/", 1)[-1] for rid in wanted]
-    project.run_source().refresh([rid for rid in ids if rid in context.rows])
+    named = [project.run_folder(r) for r in run_ids]  # as typed: ids or run folders
+    wanted = named or [project.run_dir(r) for r in context.rows]
+    project.run_source().refresh([f.name for f in wanted if f.name in context.rows])
     findings: list[Finding] = []
-    for rid in wanted:
-        rid = rid.rstrip("/").rsplit("/", 1)[-1]
+    for folder in wanted:
+        rid = folder.name
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
-        folder = project.run_dir(rid)
         if not folder.is_dir():
             findings.append(Finding(rid, "drift", "fail", f"run folder {folder} not found"))
             continue
-        findings += context.check(read_run(folder), context.rows[rid], strict)
-    return CheckReport(findings)
+        findings += context.check(project.read_run(folder), context.rows[rid], strict)
+    return CheckReport(findings, notices)

@@ -14,7 +14,7 @@ from sheetsync.layout import Layout, Table
 from sheetsync.sheet.backends.base import Backend
 from sheetsync.sheet.grid import Grid, Snapshot
 from sheetsync.sheet.header import index_rows, read_header
-from sheetsync.sheet.plan import Plan, State, finish, plan_append
+from sheetsync.sheet.plan import STATE_KEYS, Plan, State, finish, plan_append
 from sheetsync.vocab import Value
 
 ATTEMPTS = 4
@@ -29,8 +29,13 @@ def cycle(
     tabs: Sequence[str],
     make_plan: Callable[[Snapshot], Plan],
     dry_run: bool = False,
+    append: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[Plan, bool]:
-    """Read, plan, write; re-read and re-plan when the sheet changed underneath."""
+    """Read, plan, write; re-read and re-plan when the sheet changed underneath.
+
+    With `append` (tab -> its key columns), new rows of those tabs are appended where the
+    backend places them (no concurrent writer can claim the same row), and `plan.landed`
+    says where each key landed."""
     with backend.session():
         for _ in range(ATTEMPTS):
             snapshot = backend.read(tabs)
@@ -38,7 +43,11 @@ def cycle(
             if dry_run or plan.empty:
                 return plan, False
             try:
-                backend.write(snapshot, plan.writes())
+                if append is None:
+                    backend.write(snapshot, plan.writes())
+                else:
+                    landed = backend.append_rows(snapshot, plan.writes(), append)
+                    plan.landed = {k[0]: r for rows in landed.values() for k, r in rows.items()}
             except StaleSheet:
                 continue
             return plan, True
@@ -78,7 +87,10 @@ def append_rows(
             if not todo:
                 return Plan()
         state = State(layout.state_tab, snapshot.grid(layout.state_tab))
-        return finish(Plan(plan_append(grid, header, todo, state)), state, [header])
+        plan = finish(Plan(plan_append(grid, header, todo, state)), state, [header])
+        keys[table.tab] = (plan.key_cols[table.tab],)
+        return plan
 
-    plan, _ = cycle(backend, [table.tab, layout.state_tab], make_plan)
+    keys: dict[str, Sequence[int]] = {layout.state_tab: STATE_KEYS}
+    plan, _ = cycle(backend, [table.tab, layout.state_tab], make_plan, append=keys)
     return plan

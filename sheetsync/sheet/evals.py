@@ -11,7 +11,7 @@ from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
 from sheetsync.records.evals import RawEvals, read_raw
-from sheetsync.records.runs import Run, read_run, same_size
+from sheetsync.records.runs import Run, same_size
 from sheetsync.science.evals import (
     MARKS,
     EvalSpec,
@@ -156,7 +156,7 @@ class EvalSource:
             folder = self.project.run_dir(other.run_id)
             if not folder.is_dir():
                 continue
-            base = read_run(folder)
+            base = self.project.read_run(folder)
             if base.finished and same_size(base, run):
                 theirs = complete_average(self.cells_for(base))
                 if theirs is not None:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import FitError
 from sheetsync.project import Project
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.plain import plain_or_none
+from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
@@ -46,7 +47,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
         folder = project.run_dir(str(row.get("run")))
         n = d = None
         if folder.is_dir():
-            run = read_run(folder)
+            run = project.read_run(folder)
             n = run.results.active_params or run.results.params
             d = run.progress.tokens
         compute.append(c)
@@ -101,11 +102,12 @@ def fit_baseline(
     project: Project, ref: str, form: str = "compute", record: bool = True
 ) -> Recorded:
     """Fit the ladder of a dated baseline from the sheet and record it."""
+    from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)
-    fit = fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form)
+    fit = judged(fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form))
     if not record:
         return Recorded(fit, "", False)
     recorded = record_fit(project, baseline.ref, fit)
@@ -115,14 +117,17 @@ def fit_baseline(
 
 def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]]:
     """The newest recorded fit of each baseline ref (compute form preferred on the same day)."""
-    from sheetsync.science.scaling import Fit
+    from sheetsync.science.scaling import FORMS, Fit
 
     best: dict[str, tuple[tuple[str, int], str, Fit]] = {}
     for r in records:
+        data = plain_or_none(str(r.get("params")))
         try:
-            fit = Fit.from_dict(json.loads(str(r.get("params"))))
-        except (ValueError, KeyError, TypeError):
+            fit = Fit.from_dict(data)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             continue  # a person's row, or a mangled one: not a fit sheetsync can use
+        if fit.form not in FORMS:  # the form names the fit's cache file: never a path
+            continue
         key = (str(r.get("fitted") or ""), 1 if fit.form == "compute" else 0)
         ref = str(r.get("baseline"))
         if ref not in best or key > best[ref][0]:
@@ -130,16 +135,19 @@ def fits_in(records: Sequence[Mapping[str, Value]]) -> dict[str, tuple[str, Fit]
     return {ref: (name, fit) for ref, (_, name, fit) in best.items()}
 
 
-def gain_cells(result: Gain | None, fit_name: str) -> dict[str, Value]:
+def gain_cells(result: Gain | None, fit_name: str, flags: Sequence[str] = ()) -> dict[str, Value]:
+    """The gain, its interval text (with notes, and the fit's flags) and the fit's name."""
     if result is None:
         return {"gain": None, "gain_interval": None, "fit": None}
+    flagged = "fit flagged: " + "; ".join(f.split(":")[0] for f in flags) if flags else ""
     if result.gain is None:
-        return {"gain": result.note.split(";")[0], "gain_interval": result.note, "fit": fit_name}
+        note = "; ".join(filter(None, [result.note, flagged]))
+        return {"gain": result.note.split(";")[0], "gain_interval": note, "fit": fit_name}
     interval = ""
     if result.low is not None:
         high = f"{result.high:.3f}" if result.high is not None else "inf"
         interval = f"{result.low:.3f}-{high}x"
-    text = "; ".join(filter(None, [interval, result.note]))
+    text = "; ".join(filter(None, [interval, result.note, flagged]))
     return {"gain": round(result.gain, 4), "gain_interval": text, "fit": fit_name}
 
 
@@ -170,4 +178,4 @@ class GainSource:
         if found is None or compute is None or loss is None:
             return dict.fromkeys(GAIN_KEYS)
         name, fit = found
-        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name)
+        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name, fit.flags)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
+from sheetsync.records.names import RUN_ID_RULE, run_id_problem, shown
 from sheetsync.sheet.grid import Grid, cell, column_letter, is_empty
 from sheetsync.vocab import Value
 
@@ -53,8 +54,12 @@ def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header
     return Header(table, positions, len(row))
 
 
-def index_rows(grid: Grid, header: Header) -> dict[str, int]:
-    """Row number of each key (run id); blank keys are people's rows and are skipped."""
+def index_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> dict[str, int]:
+    """Row number of each key (run id); blank keys are people's rows and are skipped.
+
+    In the Runs tab a key that is not a run id (a path, spaces, `..`) is never used to find
+    a folder: its row is ignored, with a note in `notes` when given.
+    """
     table = header.table
     key_col = header.col(table.key.key)
     rows: dict[str, int] = {}
@@ -65,15 +70,22 @@ def index_rows(grid: Grid, header: Header) -> dict[str, int]:
         if is_empty(value):
             continue
         key = key_text(value)
+        if table.kind == "runs" and (problem := run_id_problem(key)) is not None:
+            if notes is not None:
+                notes.append(
+                    f"{table.tab} tab row {r}, column {table.key.header!r}: {shown(key)} is "
+                    f"not a run id (it {problem}; a run id is {RUN_ID_RULE}); row ignored"
+                )
+            continue
         if key != key.strip():
             raise SheetError(
-                f"{table.tab} tab row {r}, column {table.key.header!r}: {key!r} has leading or "
-                "trailing spaces; remove them"
+                f"{table.tab} tab row {r}, column {table.key.header!r}: {shown(key)} has "
+                "leading or trailing spaces; remove them"
             )
         if key in rows:
             raise SheetError(
-                f"{table.tab} tab: {table.key.header} {key!r} appears in rows {rows[key]} and {r}; "
-                "each must be unique (delete or rename one)"
+                f"{table.tab} tab: {table.key.header} {shown(key)} appears in rows {rows[key]} "
+                f"and {r}; each must be unique (delete or rename one)"
             )
         rows[key] = r
     return rows
@@ -85,7 +97,9 @@ def key_text(value: Value) -> str:
     return str(value)
 
 
-def records_of(grid: Grid | None, table: Table) -> tuple[list[dict[str, Value]], list[str]]:
+def records_of(
+    grid: Grid | None, table: Table, notes: list[str] | None = None
+) -> tuple[list[dict[str, Value]], list[str]]:
     """A tab's keyed rows as records by column key, and people's extra column headers."""
     if not grid:
         return [], []
@@ -95,7 +109,7 @@ def records_of(grid: Grid | None, table: Table) -> tuple[list[dict[str, Value]],
         c: str(v).strip() for c, v in enumerate(grid[0], 1) if c not in known and not is_empty(v)
     }
     out = []
-    for _, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1]):
+    for _, r in sorted(index_rows(grid, header, notes).items(), key=lambda kv: kv[1]):
         record = {key: cell(grid, r, c) for key, c in header.positions.items()}
         record.update({name: cell(grid, r, c) for c, name in extras.items()})
         out.append(record)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.layout import TEMPLATES
+from sheetsync.errors import SheetError
+from sheetsync.layout import TEMPLATES, Layout
 from sheetsync.project import CONFIG_NAME, Project
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle
-from sheetsync.sheet.grid import Snapshot
+from sheetsync.sheet.grid import Snapshot, is_empty
+from sheetsync.sheet.header import read_header
 from sheetsync.sheet.plan import Plan, State, plan_header
+from sheetsync.sheet.rows import Row, parse_rows
 
 
 def write_project_files(folder: Path) -> list[Path]:
@@ -66,3 +70,56 @@ def format_sheet(project: Project) -> str:
     with backend.session():
         backend.format(project.layout())
     return backend.describe()
+
+
+@dataclass(frozen=True)
+class Repaired:
+    sheet: str
+    rows: int  # keyed rows whose owned cells are now recorded as sheetsync's
+
+
+def repair_state(project: Project) -> Repaired:
+    """Rebuild the hidden state tab from the sheet: every owned cell's current value is taken
+    as what sheetsync last wrote. Run `sync --dry-run` next: cells whose run folders now say
+    otherwise are listed, and `sync` updates them."""
+    layout = project.layout()
+    backend = open_backend(project)
+    with backend.session():
+        backend.create_tabs([layout.state_tab], hidden=[layout.state_tab])
+    count = 0
+
+    def make_plan(snapshot: Snapshot) -> Plan:
+        nonlocal count
+        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        count = 0
+        for table in layout.tables():
+            grid = snapshot.grid(table.tab)
+            if not grid:
+                continue
+            header = read_header(grid, table)
+            owned = [c.key for c in table.columns if c.owned and header.col(c.key)]
+            for key, row in parse_rows(grid, header).items():
+                values = {k: row.get(k) for k in owned if not is_empty(row.get(k))}
+                if values:
+                    state.record(table.tab, key, values)
+                    count += 1
+        return Plan(state_writes=state.writes())
+
+    cycle(backend, all_tabs(layout), make_plan)
+    return Repaired(backend.describe(), count)
+
+
+def check_state(snapshot: Snapshot, layout: Layout, rows: Mapping[str, Row], where: str) -> None:
+    """Refuse to plan when the state tab is gone or empty while the sheet holds results:
+    every value sheetsync wrote would otherwise look like a person's edit."""
+    grid = snapshot.grid(layout.state_tab)
+    if grid is not None and any(not is_empty(v) for line in grid[1:] for v in line):
+        return
+    results = [c.key for c in layout.runs.owned("result")]
+    if any(not is_empty(row.get(k)) for row in rows.values() for k in results):
+        what = "is gone" if grid is None else "is empty"
+        raise SheetError(
+            f"{where}: the hidden {layout.state_tab!r} tab, where sheetsync keeps what it wrote, "
+            f"{what} while the {layout.runs.tab} tab has results; run `sheetsync init --repair` "
+            "to rebuild it from the sheet"
+        )

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
+from sheetsync.records.plain import plain_or_none
 from sheetsync.sheet.grid import CellWrite, Grid, cell, column_letter, is_empty, last_used_row, same
 from sheetsync.sheet.header import Header, index_rows, key_text, read_header
 from sheetsync.vocab import Value
 
 STATE_HEADER = ("tab", "key", "written")
+STATE_KEYS = (1, 2)  # the state tab's row identity: its tab and key columns
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,8 @@ class State:
                 continue
             ident = (str(t), key_text(k))
             self.rows[ident] = r
-            try:
-                data = json.loads(str(text)) if not is_empty(text) else {}
-            except ValueError:
-                data = {}
+            # a mangled cell (a person's edit, a paste) counts as nothing recorded
+            data = plain_or_none(str(text), max_depth=1) if not is_empty(text) else {}
             self.values[ident] = data if isinstance(data, dict) else {}
         self._next = max(last_used_row(self.grid) + 1, 2)
         self._updates: dict[tuple[str, str], dict[str, Value]] = {}
@@ -138,6 +138,7 @@ class Plan:
     conflicts: list[Conflict] = field(default_factory=list)
     state_writes: list[CellWrite] = field(default_factory=list)
     key_cols: dict[str, int] = field(default_factory=dict)
+    landed: dict[str, int] = field(default_factory=dict)  # appended key -> its row, as written
 
     @property
     def empty(self) -> bool:
@@ -199,10 +200,7 @@ def plan_append(
     changes: list[CellChange] = []
     for values in rows:
         key = str(values[table.key.key])
-        if key in existing:
-            raise SheetError(
-                f"{table.tab} tab: {table.key.header} {key!r} is already in row {existing[key]}"
-            )
+        refuse_present(header, existing, key)
         existing[key] = row
         recorded: dict[str, Value] = {}
         for col in table.columns:
@@ -218,6 +216,15 @@ def plan_append(
         state.record(table.tab, key, recorded)
         row += 1
     return changes
+
+
+def refuse_present(header: Header, existing: Mapping[str, int], key: str) -> None:
+    """A key already in the tab is refused: rows are appended once, never redefined."""
+    if key in existing:
+        table = header.table
+        raise SheetError(
+            f"{table.tab} tab: {table.key.header} {key!r} is already in row {existing[key]}"
+        )
 
 
 def plan_update(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sheetsync.errors import SheetError
 from sheetsync.layout import Layout
@@ -22,6 +22,7 @@ class SheetRows:
     extra_columns: list[str]
     fits: list[dict[str, Value]]
     baselines: list[dict[str, Value]]
+    notices: list[str] = field(default_factory=list)
 
 
 def read_rows(project: Project) -> SheetRows:
@@ -33,7 +34,8 @@ def read_rows(project: Project) -> SheetRows:
     grid = snapshot.grid(layout.runs.tab)
     if grid is None:
         raise SheetError(f"{backend.describe()}: no {layout.runs.tab!r} tab; run `sheetsync init`")
-    records, extras = records_of(grid, layout.runs)
+    notices: list[str] = []
+    records, extras = records_of(grid, layout.runs, notices)
     fits, _ = records_of(snapshot.grid(layout.scaling.tab), layout.scaling)
     baselines, _ = records_of(snapshot.grid(layout.baselines.tab), layout.baselines)
-    return SheetRows(layout, records, extras, fits, baselines)
+    return SheetRows(layout, records, extras, fits, baselines, notices)

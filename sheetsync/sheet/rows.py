@@ -38,9 +38,10 @@ class Row(Mapping[str, Value]):
         return str(self.get("role") or "feature")
 
 
-def parse_rows(grid: Grid, header: Header) -> dict[str, Row]:
-    """Every keyed row of a tab, in sheet order (blank-key rows are people's and skipped)."""
+def parse_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> dict[str, Row]:
+    """Every keyed row of a tab, in sheet order. Blank-key rows are people's and skipped; in
+    the Runs tab a key that is not a run id is skipped with a note in `notes`."""
     return {
         key: Row(key, r, {k: cell(grid, r, c) for k, c in header.positions.items()})
-        for key, r in sorted(index_rows(grid, header).items(), key=lambda kv: kv[1])
+        for key, r in sorted(index_rows(grid, header, notes).items(), key=lambda kv: kv[1])
     }

@@ -10,11 +10,13 @@ from pathlib import Path
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
+from sheetsync.records.names import run_id_problem
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
+from sheetsync.sheet.init import check_state
 from sheetsync.sheet.plan import Plan, State, finish, plan_update
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
@@ -33,7 +35,10 @@ class SyncResult:
 
 
 def _runs_to_sync(
-    project: Project, rows: Mapping[str, Row], run_dirs: Sequence[Path] | None, table_tab: str
+    project: Project,
+    rows: Mapping[str, Row],
+    run_dirs: Sequence[str | Path] | None,
+    table_tab: str,
 ) -> tuple[list[Run], list[str]]:
     source = project.run_source()
     if run_dirs:
@@ -57,13 +62,18 @@ def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(
-        d for d in root.iterdir() if d.name not in rows and d.is_dir() and has_launch_record(d)
+        d
+        for d in root.iterdir()
+        if d.name not in rows
+        and run_id_problem(d.name) is None
+        and d.is_dir()
+        and has_launch_record(d)
     )
 
 
 def sync_runs(
     project: Project,
-    run_dirs: Sequence[Path] | None = None,
+    run_dirs: Sequence[str | Path] | None = None,
     dry_run: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -81,13 +91,14 @@ def sync_runs(
     def make_plan(snapshot: Snapshot) -> Plan:
         grid = grid_or_error(snapshot, table.tab, backend)
         header = read_header(grid, table)
-        rows = parse_rows(grid, header)
+        result.notices = []
+        rows = parse_rows(grid, header, result.notices)
+        check_state(snapshot, layout, rows, backend.describe())
         runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab)
         result.synced = [r.run_id for r in runs]
         result.rowless = [] if run_dirs else rowless_runs(project, rows)
         sources = result_sources(project, layout, rows, snapshot.grid(layout.scaling.tab))
         desired: dict[str, dict[str, Value]] = {}
-        result.notices = []
         for done, run in enumerate(runs, 1):
             if progress is not None:
                 progress(done, len(runs))

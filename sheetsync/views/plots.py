@@ -8,6 +8,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.records.names import one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.read import SheetRows
@@ -132,8 +133,9 @@ def ladder_plots(project: Project | None, rows: SheetRows, report: Report) -> No
 
 
 def _label(text: str, width: int = 48) -> str:
-    """Plain text for a matplotlib label: `$` would start math mode; long methods shortened."""
-    text = text.replace("$", r"\$")
+    """Plain text for a matplotlib label: one line, `$` shown as itself (it would start math
+    mode); long methods shortened."""
+    text = one_line(text).replace("$", r"\$")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

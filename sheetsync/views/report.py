@@ -7,11 +7,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.errors import UsageError
+from sheetsync.records.files import output_folder, output_path, write_file
+from sheetsync.records.names import one_line
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.views.plots import draw
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
@@ -50,16 +54,28 @@ def _eval_columns(rows: SheetRows) -> list[tuple[str, str]]:
     return [(c.key, c.header) for c in rows.layout.eval_columns()]
 
 
+def md(value: object) -> str:
+    """Text made inert in Markdown: one line (a newline cannot start a heading), no HTML tag
+    (most renderers show raw HTML live), emphasis and table marks backslash-escaped, and link
+    syntax broken (`](` and `][`; a line-start link definition cannot occur)."""
+    text = one_line(str(value)).replace("&", "&amp;").replace("<", "&lt;")  # `>` is inert
+    text = _MD_MARKS.sub(r"\\\g<0>", text)
+    return text.replace("](", "]\\(").replace("][", "]\\[")
+
+
+_MD_MARKS = re.compile(r"[\\`*_|~]")
+
+
 def to_markdown(rows: SheetRows, report: Report) -> str:
     evals = _eval_columns(rows)
     since = report.since.isoformat() if report.since else "the start"
     out = [f"# Experiment review: runs finished since {since}", ""]
     for question, runs in report.groups.items():
         out += [
-            f"## {question}",
+            f"## {md(question)}",
             "",
             "| run | baseline | changes | loss | eval avg | "
-            + " | ".join(h for _, h in evals)
+            + " | ".join(md(h) for _, h in evals)
             + " | gain | checks |",
             "|" + "---|" * (7 + len(evals)),
         ]
@@ -74,7 +90,7 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
                 _gain(r),
                 _fmt(r.get("checks")),
             ]
-            out.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+            out.append("| " + " | ".join(md(c) for c in cells) + " |")
         out.append("")
     out += ["## Does it scale?", ""]
     if report.trends:
@@ -85,14 +101,42 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
         for t in report.trends:
             pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
             slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
-            out.append(f"| {t.baseline} | {t.method} | {pts} | {slope} | **{t.verdict}** |")
+            out.append(
+                f"| {md(t.baseline)} | {md(t.method)} | {md(pts)} | {md(slope)} | "
+                f"**{md(t.verdict)}** |"
+            )
     else:
         out.append("No method has gains at two or more compute budgets yet.")
     out += ["", "## Needs attention", ""]
-    out += [f"- **{run}**: {what} ({detail})" for run, what, detail in report.attention] or [
-        "Nothing."
-    ]
+    out += [
+        f"- **{md(run)}**: {md(what)} ({md(detail)})" for run, what, detail in report.attention
+    ] or ["Nothing."]
+    fits = fit_checks(rows)
+    if fits:
+        out += ["", "## How good are the fits?", ""]
+        out += ["| fit | rungs | largest rung left out | flags |", "|---|---|---|---|"]
+        out += [f"| {md(a)} | {md(b)} | {md(c)} | {md(d)} |" for a, b, c, d in fits]
     return "\n".join(out) + "\n"
+
+
+def fit_checks(rows: SheetRows) -> list[tuple[str, str, str, str]]:
+    """Per baseline's newest fit: its name, rung count, how it predicts its largest rung when
+    that rung is left out, and its flags (from the quality recorded with the fit)."""
+    from sheetsync.sheet.gains import fits_in
+
+    out = []
+    for _, (name, fit) in sorted(fits_in(rows.fits).items()):
+        rungs = (fit.quality or {}).get("rungs") or []
+        largest = ""
+        if rungs:
+            top = rungs[(fit.quality or {}).get("largest", -1)]
+            if top.get("held_out") is not None:
+                largest = (
+                    f"{top['run']}: predicts {top['held_out']:.4f}, observed {top['loss']:.4f} "
+                    f"({top['held_out_error']:+.2%})"
+                )
+        out.append((name, str(len(rungs) or fit.n_runs), largest, "; ".join(fit.flags) or "none"))
+    return out
 
 
 CSS = "".join(
@@ -186,6 +230,17 @@ def to_html(rows: SheetRows, report: Report) -> str:
         )
     if not report.plots and not report.plot_note:
         out.append("<p class='muted'>No baseline ladder in the sheet yet.</p>")
+    fits = fit_checks(rows)
+    if fits:
+        out.append(
+            "<h3>How good are the fits?</h3><table><tr><th>fit</th><th>rungs</th>"
+            "<th>largest rung left out</th><th>flags</th></tr>"
+        )
+        out += [
+            f"<tr><td>{e(a)}</td><td class='num'>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>"
+            for a, b, c, d in fits
+        ]
+        out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -195,29 +250,34 @@ class Written:
     html: Path
     markdown: Path
     report: Report
+    notices: list[str] = field(default_factory=list)
 
 
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
 ) -> Written:
-    """Read the sheet once and write report.html and report.md into `out_dir`."""
+    """Read the sheet once and write report.html and report.md into `out_dir` (it may be new;
+    its parent folder must exist)."""
+    out_dir = output_folder(Path(out_dir or project.root / "report"))
     rows = read_rows(project)
     report = build(rows, since)
     draw(project, rows, report)
-    out_dir = Path(out_dir or project.root / "report")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
-    html_path.write_text(to_html(rows, report))
-    md_path.write_text(to_markdown(rows, report))
-    return Written(html_path, md_path, report)
+    write_file(html_path, to_html(rows, report))
+    write_file(md_path, to_markdown(rows, report))
+    return Written(html_path, md_path, report, rows.notices)
 
 
 def scaling_for(
     project: Project, runs: Sequence[str], plot_file: Path | None = None
 ) -> list[MethodTrend]:
     """The does-it-scale table of the methods of the named runs (or method texts)."""
-    from sheetsync.errors import UsageError
-
+    if plot_file is not None:
+        output_path(Path(plot_file), "--plot")
     rows = read_rows(project)
     by_id = {str(r["run"]): r for r in rows.records}
     wanted = set()
@@ -237,5 +297,5 @@ def scaling_for(
         png = report.plots.get(found[0].baseline)
         if png is None:
             raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
-        Path(plot_file).write_bytes(base64.b64decode(png))
+        write_file(Path(plot_file), base64.b64decode(png))
     return found

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import UsageError
+from sheetsync.records.files import output_path, write_file
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.vocab import Value
 
@@ -91,12 +93,38 @@ def load_runs(config: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return frame(read_rows(open_project(config)))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def inert(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
+    leading `'`, as OWASP advises against CSV injection; plain numbers and non-text pass."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _inert_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for name in out.columns:
+        if out[name].dtype == object or str(out[name].dtype) == "string":
+            out[name] = out[name].map(inert, na_action="ignore")
+    return out
+
+
 def export(df: pd.DataFrame, fmt: str, out: Path | None) -> str | None:
-    """Write (or return, without `out`) the runs as csv, json or parquet."""
+    """Write (or return, without `out`) the runs as csv, json or parquet. In CSV and JSON,
+    text that a spreadsheet would run as a formula is made inert (see `inert`)."""
+    if out is not None:
+        output_path(Path(out))
     if fmt == "csv":
-        text = df.to_csv(index=False, date_format="%Y-%m-%d %H:%M")
+        text = _inert_frame(df).to_csv(index=False, date_format="%Y-%m-%d %H:%M")
     elif fmt == "json":
-        text = df.to_json(orient="records", date_format="iso", date_unit="s", indent=1) + "\n"
+        text = (
+            _inert_frame(df).to_json(orient="records", date_format="iso", date_unit="s", indent=1)
+            + "\n"
+        )
     elif fmt == "parquet":
         if out is None:
             raise UsageError("--format parquet needs --out FILE")
@@ -104,17 +132,20 @@ def export(df: pd.DataFrame, fmt: str, out: Path | None) -> str | None:
             df.to_parquet(out, index=False)
         except ImportError:
             raise UsageError("parquet needs pyarrow: pip install 'sheetsync[parquet]'") from None
+        except OSError as exc:
+            raise UsageError(f"{out}: cannot write ({exc.strerror or exc})") from None
         return None
     else:
         raise UsageError(f"unknown format {fmt!r} (csv, json or parquet)")
     if out is None:
         return text
-    Path(out).write_text(text)
+    write_file(Path(out), text)
     return None
 
 
 def records_text(records: Sequence[dict[str, Value]], keys: Sequence[str], fmt: str) -> str:
-    """Records exactly as the sheet holds them (partial averages keep their k/n marker)."""
+    """Records exactly as the sheet holds them (partial averages keep their k/n marker); in
+    CSV, formula-like text is made inert (see `inert`)."""
     import csv
     import io
     import json
@@ -125,5 +156,5 @@ def records_text(records: Sequence[dict[str, Value]], keys: Sequence[str], fmt: 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(keys)
     for r in records:
-        writer.writerow(["" if r.get(k) is None else r.get(k) for k in keys])
+        writer.writerow(["" if r.get(k) is None else inert(r.get(k)) for k in keys])
     return buffer.getvalue()

@@ -1,24 +1,63 @@
-"""A small Google Sheets API v4 emulator for tests: an HTTP server on 127.0.0.1 that the real
-gspread client talks to (through `redirect_session`), with an in-memory spreadsheet model.
+"""A Google Sheets API v4 emulator for tests, as strict as Google documents itself: an HTTP
+server on 127.0.0.1 that the real gspread client talks to (through `redirect_session`, or
+sheetsync's own $SHEETSYNC_SHEETS_API), over an in-memory spreadsheet model.
 
-Emulated: spreadsheets.get (properties, sheets with gridProperties, hidden, conditionalFormats,
-protectedRanges; grid data with userEnteredValue, effectiveValue, note, userEnteredFormat when
-includeGridData=true or `ranges` are given), spreadsheets.batchUpdate (addSheet,
-updateSheetProperties, appendDimension, updateCells, repeatCell, updateDimensionProperties,
-setDataValidation, addConditionalFormatRule, addProtectedRange; all-or-nothing),
-values.get / batchGet (UNFORMATTED_VALUE or FORMATTED_VALUE, ROWS, trailing empty rows and
-cells trimmed, empty cells inside a row as ""), values.update / batchUpdate / append / clear /
-batchClear (RAW keeps text as text; USER_ENTERED parses numbers and stores `=...` as a
-formula), A1 ranges (quoted titles, whole tabs, columns, rows), grid limits (writing past
-rowCount/columnCount is a 400), and errors in the API's JSON shape.
+Each behaviour and what it follows ("ref" = the method's page in the Sheets API v4 reference;
+"cassette" = a response recorded from the real API in gspread's tests/cassettes):
 
-Not emulated: formula evaluation (a formula's effective value is its text), number-format
-rendering (FORMATTED_VALUE renders numbers with Python's repr), dates as serial numbers,
-the `fields` mask (whole objects are returned), developer metadata, filters, charts,
-named ranges, Drive, and authentication (any bearer token is accepted).
+- Requests are checked against the discovery document google-api-python-client ships
+  (sheets.v4.json): unknown routes 404; unknown query parameters, unknown body fields, wrong
+  JSON types, bad enum values, two kinds in one `Request` are 400 in the wording of Google's
+  JSON parser (cassette test_add_validation: "Invalid value at 'data.values' (...), "X"").
+- `fields` masks (field-masks guide): only the selected fields are returned, names are
+  checked against the response schema; byte counts are therefore what Google would send.
+  Grid data is returned only for includeGridData=true or a mask that selects `data`
+  (ref spreadsheets.get: "If a field mask is set, the includeGridData parameter is ignored").
+- Grid data (ref CellData, GridData): userEnteredValue, effectiveValue, formattedValue,
+  userEnteredFormat and effectiveFormat per cell; a formatted empty cell is present (rows and
+  cells run to the last one holding a value, note, format or validation, so a formatted
+  column returns every row); rowMetadata and columnMetadata for every row and column asked.
+- Values (ref values.get, ValueRange; cassette test_get_all_values): trailing empty rows and
+  cells left out, empty cells inside a row as "", the response `range` is the asked range
+  clipped to the grid, titles quoted only when needed ('D3'!A1:D1, Sheet1!A1:D4).
+- Dates are serial numbers with a DATE / DATE_TIME number format; values come back per
+  valueRenderOption and dateTimeRenderOption (cassette
+  test_get_all_values_date_time_render_options: 43831 with SERIAL_NUMBER, "2020-01-01" with
+  FORMATTED_STRING). USER_ENTERED "2020-01-01" becomes such a date.
+- Error values: a formula's error is `effectiveValue.errorValue` {type, message} with
+  formattedValue "#DIV/0!" in grid data, and "#DIV/0!" in values in every render option but
+  FORMULA (ref ErrorValue, ValueRenderOption). Formulas are not evaluated: a test says what
+  one evaluates to (`Sheet.put(..., formula=)`, `Sheet.put_error`).
+- Titles are unique without regard to case: addSheet or a rename to "runs" beside "Runs" is a
+  400 (the Sheets UI's rule); A1 references find a tab ignoring case, as formulas do.
+- A1 notation (A1-notation guide): `Sheet1` is a whole sheet, `A1:B2` without a sheet is on
+  the first visible sheet, so an unquoted `Q3` is a cell, and `'Q3'` the tab.
+- Request size: a body over 10 MB is a 400 "Request payload size exceeds the limit:
+  10485760 bytes." (the usage-limits page recommends 2 MB; `largest_request` shows it).
+- Permissions: a sheet not shared with the caller is 403 "The caller does not have
+  permission" (PERMISSION_DENIED; a missing sheet stays 404, cassette
+  test_access_non_existing_spreadsheet); a reader may read but not write; an edit inside a
+  protected range that is not warningOnly and whose editors exclude the caller is 403 "You
+  are trying to edit a protected cell or object..." and the whole batch fails (ref
+  ProtectedRange.requestingUserCanEdit; the message as reported by API users).
+- batchUpdate is all or nothing (ref batchUpdate: "if any request is not valid, the entire
+  request will fail and nothing will be applied"); appendCells lands after the last row with
+  data and grows the grid (ref AppendCellsRequest); updateCells needs `fields` (reported
+  message "At least one field must be listed in 'fields'..."); proto3 JSON leaves out false
+  and zero properties (cassettes: no hidden: false, no frozenRowCount: 0).
+- Responses are pretty-printed unless prettyPrint=false, and gzipped only when the client
+  sends Accept-Encoding: gzip and a User-Agent containing "gzip" (Performance tips).
+- Faults (`fail_next`): any status (429 carries no Retry-After unless asked: the usage-limits
+  page says to back off exponentially), a dropped connection before or after the request is
+  applied, a reply late by `stall` seconds (for read timeouts).
 
-Test helpers: request counts by kind (`counts`, `requests`), bytes received, faults on demand
-(`fail_next`), and `on_request` hooks that act as a person editing the sheet between calls.
+Not emulated: formula evaluation, locales other than en_US, filters, charts, named ranges,
+merges, insert/delete of rows by the API, Drive, OAuth (any bearer token is accepted);
+a request kind the discovery document knows but the emulator does not is a 501.
+
+Test helpers: counts by kind (`counts`, `reads()`, `writes()`), `log` of exchanges with bytes
+sent and received (`sent`, `received`, `received_wire`, `largest_request`), `fail_next`, and
+`on_request` hooks that act as a person editing the sheet between two calls.
 """
 
 from tests.sheets_emulator.model import Sheet, Spreadsheet

@@ -54,16 +54,9 @@ SHAPES: tuple[tuple[str, Callable[[Any], bool], Reader], ...] = (
 def load_json(path: Path) -> Any:
     """A JSON file's data, or a one-line error naming the file (size, encoding, syntax, an
     integer too long or nesting too deep for Python's parser)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise RunError(
-                f"{path}: {size:,} bytes is too large for an eval results file "
-                f"(limit {MAX_BYTES:,})"
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RunError(f"{path}: cannot read ({exc.strerror})") from None
+    from sheetsync.records.files import read_bytes
+
+    raw = read_bytes(path, MAX_BYTES, "an eval results file")  # regular files only: no FIFO
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

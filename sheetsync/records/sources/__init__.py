@@ -8,7 +8,8 @@ libraries are imported only when a project uses them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -17,7 +18,19 @@ from sheetsync.errors import ConfigError
 from sheetsync.records.runs import Run
 from sheetsync.records.sources.spec import SourceSpec, parse_runs_setting
 
-__all__ = ["RunSource", "SourceSpec", "open_source", "parse_runs_setting", "require"]
+__all__ = ["Access", "RunSource", "SourceSpec", "open_source", "parse_runs_setting", "require"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """How the project lets a source reach run folders: where they are kept, how a run id or
+    a folder named on the command line becomes a folder, and how a folder is read (confined
+    to the project's folders)."""
+
+    home: Path
+    run_dir: Callable[[str], Path]
+    run_folder: Callable[[str | Path], Path]
+    read: Callable[[Path], Run]
 
 
 class RunSource(Protocol):
@@ -48,24 +61,24 @@ def require(module: str, extra: str, what: str) -> ModuleType:
         ) from None
 
 
-def open_source(spec: SourceSpec, home: Path) -> RunSource:
-    """The reader for a project's `runs:` setting; `home` holds the runs' native folders."""
+def open_source(spec: SourceSpec, access: Access) -> RunSource:
+    """The reader for a project's `runs:` setting; `access.home` holds the native folders."""
     if spec.kind == "folder":
         from sheetsync.records.sources.folder import FolderSource
 
-        return FolderSource(Path(spec.location))
+        return FolderSource(access)
     if spec.kind == "wandb":
         from sheetsync.records.sources.wandb import WandbSource
 
-        return WandbSource(spec, home)
+        return WandbSource(spec, access)
     if spec.kind == "mlflow":
         from sheetsync.records.sources.mlflow import MlflowSource
 
-        return MlflowSource(spec, home)
+        return MlflowSource(spec, access)
     if spec.kind == "tensorboard":
         from sheetsync.records.sources.tensorboard import TensorboardSource
 
-        return TensorboardSource(spec, home)
+        return TensorboardSource(spec, access)
     from sheetsync.records.sources.objectstore import ObjectStoreSource
 
-    return ObjectStoreSource(spec, home)
+    return ObjectStoreSource(spec, access)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runs import Run
+
+if TYPE_CHECKING:
+    from sheetsync.records.sources import Access
 
 
 class FolderSource:
@@ -13,24 +17,24 @@ class FolderSource:
 
     kind = "folder"
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, access: Access) -> None:
+        self.access = access
 
     def describe(self) -> str:
-        return str(self.root)
+        return str(self.access.home)
 
     def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
         runs, missing = [], []
         for run_id in run_ids:
-            folder = self.root / run_id
+            folder = self.access.run_dir(run_id)
             if not folder.exists():
                 missing.append(run_id)
                 continue
-            runs.append(read_run(folder))
+            runs.append(self.access.read(folder))
         return runs, missing
 
     def read(self, ref: str | Path) -> Run:
-        return read_run(Path(ref))
+        return self.access.read(self.access.run_folder(ref))
 
     def refresh(self, run_ids: Sequence[str]) -> None:
         """Nothing to bring in: the folders are read where they are."""

@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import RunError
+from sheetsync.records.names import run_id_problem
 from sheetsync.records.runlog import write_atomic, write_json_atomic
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runs import Run
 from sheetsync.records.sources.fields import Found, Native, to_native
 from sheetsync.records.sources.spec import SourceSpec
+
+if TYPE_CHECKING:
+    from sheetsync.records.sources import Access
 
 MANIFEST = ".sheetsync-source.json"
 RECORD_FILES = ("config.yaml", "progress.json", "results.json", "launch.json")
@@ -25,15 +29,7 @@ RECORD_FILES = ("config.yaml", "progress.json", "results.json", "launch.json")
 
 def usable_id(name: str) -> str | None:
     """Why a tracker's run name cannot be a run id (a folder name and a sheet key), or None."""
-    if not name or name.strip() != name:
-        return "empty, or starts or ends with a space"
-    if name in (".", "..") or name.startswith("."):
-        return "starts with a dot"
-    if any(c in name for c in "/\\") or any(ord(c) < 32 for c in name):
-        return "holds a slash or a control character"
-    if len(name) > 200:
-        return "longer than 200 characters"
-    return None
+    return run_id_problem(name)
 
 
 def write_native(folder: Path, native: Native, manifest: Mapping[str, Any]) -> None:
@@ -70,9 +66,10 @@ class TrackerSource:
     kind = "tracker"
     extra = ""
 
-    def __init__(self, spec: SourceSpec, home: Path) -> None:
+    def __init__(self, spec: SourceSpec, access: Access) -> None:
         self.spec = spec
-        self.home = home
+        self.access = access
+        self.home = access.home
         self.skipped: dict[str, str] = {}  # tracker run -> why it has no run id
         self._handles: dict[str, list[Any]] | None = None
 
@@ -156,4 +153,4 @@ class TrackerSource:
             native = to_native(self.found(handle), self.spec.fields)
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
             write_native(folder, native, record)
-        return read_run(folder)
+        return self.access.read(folder)

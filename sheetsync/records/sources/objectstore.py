@@ -14,15 +14,18 @@ import asyncio
 import posixpath
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.evalformats.detect import EVAL_DIRS, MAX_BYTES
 from sheetsync.records.runlog import write_json_atomic
-from sheetsync.records.runs import Run, read_run
+from sheetsync.records.runs import Run
 from sheetsync.records.sources import require
 from sheetsync.records.sources.home import MANIFEST, read_manifest, usable_id
 from sheetsync.records.sources.spec import SCHEMES, SourceSpec
+
+if TYPE_CHECKING:
+    from sheetsync.records.sources import Access
 
 RUN_FILES = (
     "config.yaml",
@@ -42,7 +45,7 @@ Listing = dict[str, dict[str, Any]]  # relative path -> object info (size, ETag)
 class ObjectStoreSource:
     kind = "objectstore"
 
-    def __init__(self, spec: SourceSpec, home: Path) -> None:
+    def __init__(self, spec: SourceSpec, access: Access) -> None:
         self.url = spec.location
         scheme, _, self.root = self.url.partition("://")
         self.root = self.root.strip("/")
@@ -50,7 +53,8 @@ class ObjectStoreSource:
         protocol = PROTOCOLS[scheme.lower()]
         require(LIBRARIES[protocol], extra, f"runs on {scheme}://")
         fsspec = require("fsspec", extra, f"runs on {scheme}://")
-        self.home = home
+        self.home = access.home
+        self.access = access
         self.timeout = float(spec.options.get("timeout", 60))
         self.concurrency = int(spec.options.get("concurrency", 32))
         options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
@@ -71,7 +75,7 @@ class ObjectStoreSource:
 
     def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
         present = self.refresh(run_ids)
-        runs = [read_run(self.home / rid) for rid in run_ids if rid in present]
+        runs = [self.access.read(self.home / rid) for rid in run_ids if rid in present]
         return runs, [rid for rid in run_ids if rid not in present]
 
     def read(self, ref: str | Path) -> Run:

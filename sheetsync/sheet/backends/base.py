@@ -6,7 +6,7 @@ to write and snapshots are the plain data of `sheetsync.sheet.grid`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -37,6 +37,14 @@ class Backend(Protocol):
         (a row moved, a header moved, an expected value changed); the engine then re-reads
         and re-plans. Writes nothing when `writes` is empty.
         """
+        ...
+
+    def append_rows(
+        self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
+    ) -> dict[str, dict[tuple[str, ...], int]]:
+        """Write a plan whose new rows (below row 1 in the tabs of `keys`) go where the backend
+        places them, so two writers never claim one row; returns, per tab, each new row's
+        key (the values of its `keys[tab]` columns) -> the row it landed in."""
         ...
 
     def create_tabs(self, tabs: Sequence[str], hidden: Sequence[str] = ()) -> None:

@@ -1,21 +1,27 @@
 """The Google Sheets backend, through gspread's HTTP client.
 
-A sync costs two reads and one write, whatever the number of runs: one values.batchGet of
-the tabs; one spreadsheets.get of the tabs' cells just before writing (to prove that no
-person sorted, inserted or edited them in between); and one spreadsheets.batchUpdate that
-grows the grid if needed and writes exactly the planned cells as typed values (text is
-stored as text, never parsed as a formula), all or nothing. 429, 500, 503 and dropped
-connections are retried with exponential backoff and jitter, within a time budget.
+A read costs two requests, whatever the number of runs: spreadsheets.get of the tabs'
+properties (masked with `fields`: ids, sizes, protected ranges, sheetsync's tab markers) and
+values.batchGet of the tabs. A write costs one more read and one batchUpdate per 2 MB: a
+values.batchGetByDataFilter (a POST, so any number of ranges) of exactly what must still
+hold (the header row, the cells about to be written and their rows' run ids), with the
+read's render options so that dates, errors and empty cells compare equal; then
+updateCells blocks of contiguous cells, each batch all or nothing, the state tab's cells
+last. New rows go in with appendCells (the server places them, so two writers cannot claim
+one row) and are re-read to prove each landed once.
+
+Every request has connect and read timeouts ($SHEETSYNC_GOOGLE_TIMEOUT, "connect,read" in
+seconds). 429, 5xx, timeouts and dropped connections are retried with exponential backoff
+and jitter within a time budget; a request that may have been applied is rebuilt from a
+fresh read before it is sent again, so a retry never adds a second tab, protected range,
+rule or row.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import random
-import re
-import time
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, StaleSheet
@@ -23,271 +29,362 @@ from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
 from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
-    import requests
-
     from sheetsync.layout import Layout
 
-ENDPOINT_ENV = "SHEETSYNC_SHEETS_API"  # another endpoint (a proxy, or the test emulator)
-RETRY_STATUS = (429, 500, 502, 503, 504)
-_KEY = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+from sheetsync.sheet.backends.google_api import (
+    FORMAT_FIELDS,
+    MARKER,
+    MAX_RANGES,
+    META_FIELDS,
+    VALUES,
+    ReadToken,
+    SheetInfo,
+    Tab,
+    _blank,
+    _boxes,
+    _cell,
+    _has_growth,
+    _key_text,
+    _marker,
+    _new_sheet_id,
+    _normal,
+    _ordered,
+    _pack,
+    _rows,
+    _same,
+    _spans,
+    _trim,
+    column_letters,
+    quote_tab,
+)
+from sheetsync.sheet.backends.google_append import Appends
+from sheetsync.sheet.backends.google_http import SheetsHttp
 
 
-def sheet_key(target: str) -> str:
-    """The spreadsheet key from a URL or a bare key."""
-    m = _KEY.search(target)
-    return m[1] if m else target.strip()
-
-
-def quote_tab(tab: str) -> str:
-    return "'" + tab.replace("'", "''") + "'"
-
-
-class GoogleBackend:
+class GoogleBackend(Appends, SheetsHttp):
     """A Google Sheet, by URL or key."""
 
-    def __init__(
-        self,
-        target: str,
-        credentials: str | None = None,
-        session: requests.Session | None = None,
-        retry_budget: float = 60.0,
-        sleep: Callable[[float], None] | None = None,
-    ):
-        self.key = sheet_key(target)
-        self.target = target
-        self._credentials = credentials
-        self._session = session
-        self.retry_budget = retry_budget
-        self.sleep = sleep if sleep is not None else time.sleep
-        self._http: Any = None
-        self.notices: list[str] = []
-        self.retries = 0
-
-    def describe(self) -> str:
-        return f"Google Sheet {self.key}"
-
-    # --- HTTP, through gspread's client --------------------------------------------------
-
-    def http(self) -> Any:
-        """gspread's HTTP client, authorised (or pointed at $SHEETSYNC_SHEETS_API)."""
-        if self._http is None:
-            import gspread
-
-            from sheetsync.sheet.backends.google_auth import authorized_session, redirected_session
-
-            endpoint = os.environ.get(ENDPOINT_ENV)
-            if self._session is None:
-                self._session = (
-                    redirected_session(endpoint)
-                    if endpoint
-                    else authorized_session(self._credentials)
-                )
-            self._http = gspread.Client(None, session=self._session).http_client
-        return self._http
-
-    def request(self, call: str, *args: Any) -> Any:
-        """One API call by gspread, retried on quota and server faults with backoff and
-        jitter (Retry-After honoured), within the time budget."""
-        import requests
-        from gspread.exceptions import APIError
-
-        deadline = time.monotonic() + self.retry_budget
-        delay = 1.0
-        while True:
-            wait = None
-            try:
-                return getattr(self.http(), call)(*args)
-            except requests.ConnectionError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
-            except APIError as exc:
-                status = exc.response.status_code
-                if status not in RETRY_STATUS:
-                    raise BackendError(f"{self.describe()}: {_api_message(exc.response)}") from None
-                problem = f"HTTP {status}"
-                wait = _retry_after(exc.response)
-            pause = wait if wait is not None else delay * (0.5 + random.random())
-            if time.monotonic() + pause > deadline:
-                raise BackendError(
-                    f"{self.describe()}: {problem}, still failing after retrying for "
-                    f"{self.retry_budget:.0f}s; nothing was written, run the command again"
-                )
-            self.retries += 1
-            self.sleep(pause)
-            delay = min(delay * 2, 32.0)
-
-    # --- the protocol ----------------------------------------------------------------------
+    # --- reading -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         yield
 
-    def _metadata(self, ranges: Sequence[str] = (), grid: bool = False) -> dict[str, Any]:
-        params: dict[str, Any] = {"includeGridData": "true" if grid else "false"}
-        if ranges:
-            params["ranges"] = list(ranges)
-        return self.request("fetch_sheet_metadata", self.key, params)
+    def info(self) -> SheetInfo:
+        """The spreadsheet's tabs and sheetsync's tab markers (one small masked request)."""
+        meta = self.request("get", "", {"fields": META_FIELDS})
+        tabs = []
+        for sheet in meta.get("sheets", []):
+            props = sheet.get("properties", {})
+            grid = props.get("gridProperties", {})
+            tabs.append(
+                Tab(
+                    props.get("title", ""),
+                    props.get("sheetId", 0),
+                    grid.get("rowCount", 0),
+                    grid.get("columnCount", 0),
+                    props.get("hidden", False),
+                    tuple(sheet.get("protectedRanges", [])),
+                )
+            )
+        markers = {}
+        for item in meta.get("developerMetadata", []):
+            if item.get("metadataKey") == MARKER:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    mark = json.loads(item["metadataValue"])
+                    markers[str(mark["title"])] = int(mark["sheetId"])
+        return SheetInfo(tuple(tabs), markers)
+
+    def _resolve(self, info: SheetInfo, tabs: Sequence[str]) -> dict[str, Tab]:
+        found = {}
+        for name in tabs:
+            tab = info.find(name)
+            if tab is None:
+                moved = info.renamed(name)
+                if moved is not None:
+                    raise BackendError(
+                        f"{self.describe()}: the {name!r} tab sheetsync made is now called "
+                        f"{moved!r}; rename it back to {name!r} (sheetsync finds tabs by name)"
+                    )
+                continue
+            if tab.title != name:
+                note = f"tab {tab.title!r} is used as {name!r} (same name, other case)"
+                if note not in self.notices:
+                    self.notices.append(note)
+            found[name] = tab
+        return found
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
-        params = {
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "FORMATTED_STRING",
-            "majorDimension": "ROWS",
-        }
-        try:
-            data = self.request(
-                "values_batch_get", self.key, [quote_tab(t) for t in tabs], dict(params)
-            )
-        except BackendError as exc:
-            if "Unable to parse range" not in str(exc):
-                raise
-            present = {s["properties"]["title"] for s in self._metadata().get("sheets", [])}
-            tabs = [t for t in tabs if t in present]
-            if not tabs:
-                return Snapshot({})
-            data = self.request(
-                "values_batch_get", self.key, [quote_tab(t) for t in tabs], dict(params)
-            )
+        info = self.info()
+        found = self._resolve(info, tabs)
         grids: dict[str, Grid] = {}
-        for tab, vr in zip(tabs, data.get("valueRanges", []), strict=False):
-            grids[tab] = [[None if v == "" else v for v in row] for row in vr.get("values", [])]
-        return Snapshot(grids)
+        if found:
+            data = self._values([quote_tab(t.title) for t in found.values()])
+            for name, rows in zip(found, data, strict=True):
+                grids[name] = _normal(rows)
+        return Snapshot(grids, ReadToken(info, {n: t.title for n, t in found.items()}))
+
+    def _values(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
+        """The values of A1 ranges, as the read renders them (one values.batchGet)."""
+        params = {**VALUES, "ranges": list(ranges), "fields": "valueRanges.values"}
+        data = self.request("get", "/values:batchGet", params)
+        out = [vr.get("values", []) for vr in data.get("valueRanges", [])]
+        if len(out) != len(ranges):
+            raise BackendError(f"{self.describe()}: asked for {len(ranges)} ranges, got {len(out)}")
+        return out
+
+    def _filtered(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
+        """The values of many A1 ranges in one values.batchGetByDataFilter: a POST, so the
+        number of ranges is not limited by the URL's length; rendered as `_values`."""
+        body = {**VALUES, "dataFilters": [{"a1Range": r} for r in ranges]}
+        fields = "valueRanges(valueRange.values,dataFilters.a1Range)"
+        data = self.request("post", "/values:batchGetByDataFilter", {"fields": fields}, body)
+        by_range: dict[str, list[list[Any]]] = {}
+        for matched in data.get("valueRanges", []):
+            for data_filter in matched.get("dataFilters", []):
+                by_range[data_filter.get("a1Range", "")] = matched.get("valueRange", {}).get(
+                    "values", []
+                )
+        missing = [r for r in ranges if r not in by_range]
+        if missing:
+            raise BackendError(f"{self.describe()}: no values came back for {missing[0]}")
+        return [by_range[r] for r in ranges]
+
+    def read_boxes(
+        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
+    ) -> list[Grid]:
+        """Parts of a tab read with `snapshot` (r0, c0, r1, c1; 1-based, None = to the end),
+        rendered as `read` renders them: for a plan that needs only some rows or columns (the
+        state rows of the runs that change, a key column)."""
+        title = quote_tab(self._token(snapshot, [tab]).titles[tab])
+        ranges = [
+            f"{title}!{column_letters(c0)}{r0}:{column_letters(c1) if c1 else ''}{r1 or ''}"
+            for r0, c0, r1, c1 in boxes
+        ]
+        return [_normal(rows) for rows in self._values(ranges)] if ranges else []
+
+    def tab_status(self, snapshot: Snapshot, tab: str) -> str:
+        """'present', 'empty', 'deleted' (sheetsync made it; a person deleted it) or
+        'missing' (never made, or made before sheetsync marked its tabs)."""
+        grid = snapshot.grid(tab)
+        if grid is not None:
+            return "present" if any(any(v is not None for v in row) for row in grid) else "empty"
+        token = snapshot.token
+        if isinstance(token, ReadToken) and tab in token.info.markers:
+            return "deleted"
+        return "missing"
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _token(self, snapshot: Snapshot, tabs: Sequence[str]) -> ReadToken:
+        token = snapshot.token
+        if isinstance(token, ReadToken) and all(t in token.titles for t in tabs):
+            return token
+        info = self.info()
+        found = self._resolve(info, tabs)
+        missing = [t for t in tabs if t not in found]
+        if missing:
+            raise StaleSheet(f"tab {missing[0]!r} disappeared")
+        return ReadToken(info, {n: t.title for n, t in found.items()})
+
+    def _check(
+        self,
+        snapshot: Snapshot,
+        token: ReadToken,
+        writes: Sequence[CellWrite],
+        headers: Sequence[str] = (),
+    ) -> None:
+        """Prove, with one read sized to the job, that the sheet still holds what the plan
+        saw where it matters (the header row of every tab written below it or in `headers`,
+        each written cell, each written row's key); StaleSheet otherwise."""
+        ranges: list[str] = []
+        places: list[tuple[str, int, int]] = []  # (tab, first row, first col)
+        for tab in _ordered({w.tab for w in writes} | set(headers), writes, headers):
+            title = quote_tab(token.titles[tab])
+            cells: dict[int, set[int]] = {}
+            for w in (w for w in writes if w.tab == tab):
+                cells.setdefault(w.row, set()).add(w.col)
+                if w.row_key is not None and w.key_col is not None:
+                    cells[w.row].add(w.key_col)
+            if tab in headers or any(r > 1 for r in cells):
+                ranges.append(f"{title}!1:1")
+                places.append((tab, 1, 0))
+                cells.pop(1, None)
+            for r0, c0, r1, c1 in _spans(cells, MAX_RANGES):
+                ranges.append(f"{title}!{column_letters(c0)}{r0}:{column_letters(c1)}{r1}")
+                places.append((tab, r0, c0))
+        if not ranges:
+            return
+        now: dict[tuple[str, int, int], Value] = {}
+        for (tab, r0, c0), rows in zip(places, self._filtered(ranges), strict=True):
+            if c0 == 0:  # the header row
+                grid = snapshot.grid(tab) or []
+                if _trim([_blank(v) for v in (rows[0] if rows else [])]) != (
+                    _trim(grid[0]) if grid else []
+                ):
+                    raise StaleSheet(f"the header of {tab!r} changed")
+                c0 = 1
+            for i, row in enumerate(rows):
+                for j, v in enumerate(row):
+                    now[(tab, r0 + i, c0 + j)] = _blank(v)
+        for w in writes:
+            keyed = w.row_key is not None and w.key_col is not None
+            if keyed and _key_text(now.get((w.tab, w.row, w.key_col))) != w.row_key:
+                raise StaleSheet(f"row {w.row} of {w.tab!r} no longer holds {w.row_key}")
+            if not _same(now.get((w.tab, w.row, w.col)), w.expect):
+                raise StaleSheet(f"{w.tab!r} row {w.row} col {w.col} changed")
+
+    def _guard(self, token: ReadToken, writes: Sequence[CellWrite]) -> None:
+        """Refuse, before sending anything, cells inside a protected range the caller may not
+        edit (Google would refuse the whole batch with 403)."""
+        for w in writes:
+            tab = token.info.find(token.titles[w.tab])
+            for prot in tab.protected if tab else ():
+                if prot.get("warningOnly") or prot.get("requestingUserCanEdit"):
+                    continue
+                g = prot.get("range", {})
+                inside = g.get("startRowIndex", 0) < w.row <= g.get("endRowIndex", w.row) and g.get(
+                    "startColumnIndex", 0
+                ) < w.col <= g.get("endColumnIndex", w.col)
+                if inside:
+                    what = prot.get("description") or "(no description)"
+                    raise BackendError(
+                        f"{self.describe()}: {w.tab!r} {column_letters(w.col)}{w.row} is in "
+                        f"the protected range {what!r}, which {self._who()} may not edit; ask "
+                        "the sheet's owner to add it to the range's editors or make the range "
+                        "warning-only; nothing was written"
+                    )
 
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
         if not writes:
             return
-        tabs = sorted({w.tab for w in writes})
-        fresh = self._metadata([quote_tab(t) for t in tabs], grid=True)
-        sheets = {s["properties"]["title"]: s for s in fresh.get("sheets", [])}
-        requests_: list[dict[str, Any]] = []
-        for tab in tabs:
-            if tab not in sheets:
+        tabs = _ordered({w.tab for w in writes}, writes)
+        token = self._token(snapshot, tabs)
+        self._guard(token, writes)
+        self._check(snapshot, token, writes)
+        batches = self._batches(token, writes)
+        for i, batch in enumerate(batches):
+            growth = i == 0 and _has_growth(batch)
+
+            def rebuild(batch: list[dict[str, Any]] = batch, growth: bool = growth) -> Any:
+                if not growth:
+                    return {"requests": batch}  # updateCells only: safe to send again
+                fresh = ReadToken(self.info(), token.titles)
+                cells = [r for r in batch if "appendDimension" not in r]
+                return {"requests": self._growth(fresh, writes) + cells}
+
+            try:
+                self.request("post", ":batchUpdate", {}, {"requests": batch}, rebuild, "the write")
+            except BackendError as exc:
+                if i == 0:
+                    raise
+                raise BackendError(
+                    f"{exc} (wrote {i} of {len(batches)} parts, the state tab last, so running "
+                    "it again completes the rest)"
+                ) from None
+
+    def _growth(self, token: ReadToken, writes: Sequence[CellWrite]) -> list[dict[str, Any]]:
+        out = []
+        for tab in _ordered({w.tab for w in writes}, writes):
+            sheet = token.info.find(token.titles[tab])
+            if sheet is None:
                 raise StaleSheet(f"tab {tab!r} disappeared")
-            now = _grid_of(sheets[tab])
-            before = snapshot.grid(tab) or []
-            if (now[:1] or [[]])[0] != (before[:1] or [[]])[0] and any(
-                w.tab == tab and w.row > 1 for w in writes
-            ):
-                raise StaleSheet(f"the header of {tab!r} changed")
-            for w in (w for w in writes if w.tab == tab):
-                moved = (
-                    w.row_key is not None
-                    and w.key_col is not None
-                    and (str(_at(now, w.row, w.key_col)) != w.row_key)
-                )
-                if moved:
-                    raise StaleSheet(f"row {w.row} of {tab!r} no longer holds {w.row_key}")
-                if not _same(_at(now, w.row, w.col), w.expect):
-                    raise StaleSheet(f"{tab!r} row {w.row} col {w.col} changed")
-            props = sheets[tab]["properties"]
-            sid, gp = props["sheetId"], props.get("gridProperties", {})
-            need_rows = max(w.row for w in writes if w.tab == tab) - gp.get("rowCount", 1000)
-            need_cols = max(w.col for w in writes if w.tab == tab) - gp.get("columnCount", 26)
-            if need_rows > 0:
-                requests_.append(
-                    {
-                        "appendDimension": {
-                            "sheetId": sid,
-                            "dimension": "ROWS",
-                            "length": need_rows + 100,
+            need_rows = max(w.row for w in writes if w.tab == tab) - sheet.rows
+            need_cols = max(w.col for w in writes if w.tab == tab) - sheet.cols
+            for dimension, need, spare in (("ROWS", need_rows, 100), ("COLUMNS", need_cols, 0)):
+                if need > 0:
+                    out.append(
+                        {
+                            "appendDimension": {
+                                "sheetId": sheet.sheet_id,
+                                "dimension": dimension,
+                                "length": need + spare,
+                            }
                         }
-                    }
-                )
-            if need_cols > 0:
-                requests_.append(
-                    {
-                        "appendDimension": {
-                            "sheetId": sid,
-                            "dimension": "COLUMNS",
-                            "length": need_cols,
-                        }
-                    }
-                )
-            for w in (w for w in writes if w.tab == tab):
-                requests_.append(
-                    {
-                        "updateCells": {
-                            "start": {
-                                "sheetId": sid,
-                                "rowIndex": w.row - 1,
-                                "columnIndex": w.col - 1,
-                            },
-                            "rows": [{"values": [_cell(w.value)]}],
-                            "fields": "userEnteredValue",
-                        }
-                    }
-                )
-        self.request("batch_update", self.key, {"requests": requests_})
+                    )
+        return out
+
+    def _batches(self, token: ReadToken, writes: Sequence[CellWrite]) -> list[list[dict]]:
+        """The writes as updateCells blocks in the order given (the state tab last), packed
+        into batches under the request size limit."""
+        reqs = self._growth(token, writes)
+        for tab in _ordered({w.tab for w in writes}, writes):
+            sid = token.info.find(token.titles[tab]).sheet_id  # type: ignore[union-attr]
+            values = {(w.row, w.col): w.value for w in writes if w.tab == tab}
+            for r0, c0, r1, c1 in _boxes(_rows(values)):
+                rows = [
+                    {"values": [_cell(values[(r, c)]) for c in range(c0, c1 + 1)]}
+                    for r in range(r0, r1 + 1)
+                ]
+                reqs += self._split_cells(sid, r0, c0, rows)
+        return _pack(reqs, self.max_request_bytes)
+
+    def _split_cells(
+        self, sid: int, r0: int, c0: int, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """updateCells of a block, cut into pieces that each fit in one request."""
+        size = len(json.dumps(rows, separators=(",", ":")))
+        pieces = max(1, -(-size // (self.max_request_bytes // 2)))
+        step = max(1, -(-len(rows) // pieces))
+        return [
+            {
+                "updateCells": {
+                    "start": {"sheetId": sid, "rowIndex": r0 - 1 + i, "columnIndex": c0 - 1},
+                    "rows": rows[i : i + step],
+                    "fields": "userEnteredValue",
+                }
+            }
+            for i in range(0, len(rows), step)
+        ]
+
+    # --- tabs and formats ----------------------------------------------------------------
 
     def create_tabs(self, tabs: Sequence[str], hidden: Sequence[str] = ()) -> None:
-        present = {s["properties"]["title"] for s in self._metadata().get("sheets", [])}
-        missing = [t for t in tabs if t not in present]
-        if missing:
-            self.request(
-                "batch_update",
-                self.key,
-                {
-                    "requests": [
-                        {"addSheet": {"properties": {"title": t, "hidden": t in hidden}}}
-                        for t in missing
-                    ]
-                },
-            )
+        """Create missing tabs (a tab whose title differs only in case counts as present),
+        each with a marker (spreadsheet developer metadata) naming its sheet id, so that a
+        deleted or renamed tab is told from one never made. Marks existing unmarked tabs."""
+
+        def build() -> Any:
+            info = self.info()
+            self._resolve(info, tabs)  # refuses a renamed tab instead of making a second
+            used = {t.sheet_id for t in info.tabs}
+            reqs = []
+            for name in tabs:
+                tab = info.find(name)
+                if tab is not None and info.markers.get(name) == tab.sheet_id:
+                    continue
+                if tab is None:
+                    sid = _new_sheet_id(used)
+                    props = {"sheetId": sid, "title": name, "hidden": name in hidden}
+                    reqs.append({"addSheet": {"properties": props}})
+                else:
+                    sid = tab.sheet_id
+                reqs.append(_marker(name, sid))
+            return {"requests": reqs} if reqs else None
+
+        body = build()
+        if body is not None:
+            self.request("post", ":batchUpdate", {}, body, build, "creating tabs")
 
     def format(self, layout: Layout) -> None:
         from sheetsync.sheet.backends.google_format import format_requests
 
-        tabs = [t.tab for t in layout.tables()]
-        meta = self._metadata([f"{quote_tab(t)}!1:2" for t in tabs], grid=True)
-        reqs = format_requests(meta, layout)
-        if reqs:
-            self.request("batch_update", self.key, {"requests": reqs})
+        names = [t.tab for t in layout.tables()]
 
+        def build() -> Any:
+            found = self._resolve(self.info(), names)
+            if not found:
+                return None
+            ranges = [f"{quote_tab(t.title)}!1:2" for t in found.values()]
+            meta = self.request("get", "", {"ranges": ranges, "fields": FORMAT_FIELDS})
+            by_title = {t.title: name for name, t in found.items()}
+            for sheet in meta.get("sheets", []):
+                props = sheet.setdefault("properties", {})
+                props["title"] = by_title.get(props.get("title"), props.get("title"))
+            reqs = format_requests(meta, layout)
+            return {"requests": reqs} if reqs else None
 
-def _cell(value: Value) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, bool):
-        return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, int | float):
-        return {"userEnteredValue": {"numberValue": value}}
-    return {"userEnteredValue": {"stringValue": str(value)}}
-
-
-def _grid_of(sheet: dict[str, Any]) -> Grid:
-    grid: Grid = []
-    for block in sheet.get("data", []):
-        for row in block.get("rowData", []):
-            out = []
-            for cell in row.get("values", []):
-                ev = cell.get("effectiveValue", {})
-                out.append(next(iter(ev.values())) if ev else None)
-            grid.append(out)
-    return grid
-
-
-def _at(grid: Grid, row: int, col: int) -> Value:
-    if row - 1 >= len(grid) or col - 1 >= len(grid[row - 1]):
-        return None
-    return grid[row - 1][col - 1]
-
-
-def _same(a: Value, b: Value) -> bool:
-    from sheetsync.sheet.grid import same
-
-    return same(a, b)
-
-
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _api_message(response: Any) -> str:
-    try:
-        error = response.json()["error"]
-        return f"HTTP {error.get('code')}: {error.get('message')}"
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code}"
+        body = build()
+        if body is not None:
+            self.request("post", ":batchUpdate", {}, body, build, "formatting")

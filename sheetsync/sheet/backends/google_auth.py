@@ -57,9 +57,12 @@ def _loose(path: Path) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    from sheetsync.records.files import MAX_CREDENTIALS_BYTES, read_text
+
+    text = read_text(path, ConfigError, MAX_CREDENTIALS_BYTES, "a credentials file")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise ConfigError(
             f"{path}: not a readable credentials JSON ({type(exc).__name__})"
         ) from None
@@ -80,7 +83,8 @@ def find_identity(configured: str | None = None) -> Identity:
     for path in candidates:
         if not path.is_file():
             if configured and path == Path(configured).expanduser():
-                raise ConfigError(f"{path}: credentials file not found")
+                what = "not a file" if path.exists() else "credentials file not found"
+                raise ConfigError(f"{path}: {what}")
             continue
         data = _read(path)
         if data.get("type") == "service_account":
@@ -98,14 +102,19 @@ def authorized_session(configured: str | None = None) -> requests.Session:
     if identity.kind == "none":
         raise BackendError(identity.describe())
     path = Path(identity.source)
-    if identity.kind == "service account":
-        from google.oauth2.service_account import Credentials
+    info = _read(path)  # bounded, regular files only
+    try:
+        if identity.kind == "service account":
+            from google.oauth2.service_account import Credentials
 
-        creds = Credentials.from_service_account_file(str(path), scopes=SCOPES)
-    else:
-        from google.oauth2.credentials import Credentials as UserCredentials
+            creds = Credentials.from_service_account_info(info, scopes=SCOPES)
+        else:
+            from google.oauth2.credentials import Credentials as UserCredentials
 
-        creds = UserCredentials.from_authorized_user_file(str(path), SCOPES)
+            creds = UserCredentials.from_authorized_user_info(info, SCOPES)
+    except (ValueError, KeyError, TypeError) as exc:  # google-auth's word for a malformed file
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{path}: not usable {identity.kind} credentials ({reason})") from None
     return AuthorizedSession(creds)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.sheet.colours import gain_rules, obsolete, stale_rule
 from sheetsync.sheet.grid import column_letter
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ NUMBER_FORMATS = {
 GREEN = {"red": 0.78, "green": 0.94, "blue": 0.81}
 RED = {"red": 1.0, "green": 0.78, "blue": 0.81}
 GREY = {"red": 0.9, "green": 0.9, "blue": 0.9}
+AMBER = {"red": 1.0, "green": 0.9, "blue": 0.6}
 HEADER = {"red": 0.87, "green": 0.91, "blue": 0.96}
 PROTECTION = "sheetsync owns this column"
 
@@ -191,31 +193,39 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
 
 
 def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[str, Any]]:
-    existing = [
-        r.get("booleanRule", {}).get("condition") for r in sheet.get("conditionalFormats", [])
-    ]
+    """Conditional formats to add (and the obsolete ones of earlier versions to delete)."""
+    rules = sheet.get("conditionalFormats", [])
+    existing = [r.get("booleanRule", {}).get("condition") for r in rules]
+    out: list[dict[str, Any]] = []
+    for index in range(len(rules) - 1, -1, -1):  # highest first: indexes shift on delete
+        condition = rules[index].get("booleanRule", {}).get("condition") or {}
+        formula = ((condition.get("values") or [{}])[0]).get("userEnteredValue", "")
+        sign_only = condition.get("type") in ("NUMBER_GREATER", "NUMBER_LESS") and formula == "1"
+        if sign_only or obsolete(formula):
+            out.append({"deleteConditionalFormatRule": {"sheetId": sid, "index": index}})
+
+    def custom(formula: str) -> dict[str, Any]:
+        return {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=" + formula}]}
+
+    def column(c: int) -> dict[str, Any]:
+        return {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": c, "endColumnIndex": c + 1}
+
     wanted = []
-    if "gain" in cols:
-        g = cols["gain"]
-        rng = {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": g, "endColumnIndex": g + 1}
-        wanted.append(
-            (rng, {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "1"}]}, GREEN)
+    if "gain" in cols and "gain_interval" in cols:
+        better, worse = gain_rules(
+            column_letter(cols["gain"] + 1), column_letter(cols["gain_interval"] + 1)
         )
-        wanted.append((rng, {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "1"}]}, RED))
-    whole = {"sheetId": sid, "startRowIndex": 1}
+        wanted.append((column(cols["gain"]), custom(better), GREEN))
+        wanted.append((column(cols["gain"]), custom(worse), RED))
     if "status" in cols:
         s = column_letter(cols["status"] + 1)
-        formula = f'=AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'
-        wanted.append(
-            (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
-        )
+        whole = {"sheetId": sid, "startRowIndex": 1}
+        wanted.append((whole, custom(f'AND(${s}2<>"",LEFT(${s}2,8)<>"finished")'), GREY))
     if "checks" in cols:
-        k = column_letter(cols["checks"] + 1)
-        formula = f'=ISNUMBER(SEARCH("stale",${k}2))'
-        wanted.append(
-            (whole, {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}, GREY)
-        )
-    out = []
+        stale = custom(stale_rule(column_letter(cols["checks"] + 1)))
+        for key in ("baseline", "baseline_date"):
+            if key in cols:
+                wanted.append((column(cols[key]), stale, AMBER))
     for rng, condition, colour in wanted:
         if condition not in existing:
             out.append(

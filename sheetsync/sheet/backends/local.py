@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,6 +130,22 @@ class LocalBackend:
             if lock.exists():
                 return lock
         return None
+
+    def append_rows(
+        self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
+    ) -> dict[str, dict[tuple[str, ...], int]]:
+        """New rows land where planned: the lock held for the whole cycle, and the file's
+        signature checked before saving, already keep a second writer out."""
+        self.write(snapshot, writes)
+        rows: dict[tuple[str, int], dict[int, Value]] = {}
+        for w in writes:
+            if w.tab in keys and w.row > 1:
+                rows.setdefault((w.tab, w.row), {})[w.col] = w.value
+        out: dict[str, dict[tuple[str, ...], int]] = {}
+        for (tab, row), cells in rows.items():
+            key = tuple("" if cells.get(c) is None else str(cells.get(c)) for c in keys[tab])
+            out.setdefault(tab, {})[key] = row
+        return out
 
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
         if not writes:

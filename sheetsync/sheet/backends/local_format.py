@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sheetsync.sheet.colours import gain_rules, obsolete, stale_rule
 from sheetsync.sheet.grid import is_empty
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
     if "checks" in pos:
         # a stale baseline marks the baseline cells, not the row: the results stay readable
         k = get_column_letter(pos["checks"])
-        formula = f'ISNUMBER(SEARCH("stale baseline",${k}2))'
+        formula = stale_rule(k)
         for key in ("baseline", "baseline_date"):
             if key in pos:
                 b = get_column_letter(pos[key])
@@ -172,20 +173,6 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
             ws.conditional_formatting.add(rng, rule)
             changed = True
     return changed
-
-
-def gain_rules(gain: str, interval: str) -> tuple[str, str]:
-    """Conditional-format formulas (row 2, relative rows) that colour a gain only when its 90%
-    interval (`low-highx` text) lies entirely above 1 (first) or entirely below 1 (second).
-    Empty, text and interval-less gains get no colour; `inf` as a high never reads as < 1."""
-    g, i = f"${gain}2", f"${interval}2"
-    dash = f'FIND("-",{i})'
-    low = f"VALUE(LEFT({i},{dash}-1))"
-    high = f'VALUE(MID({i},{dash}+1,FIND("x",{i})-{dash}-1))'
-    return (
-        f"IFERROR(AND(ISNUMBER({g}),{low}>1),FALSE)",
-        f"IFERROR(AND(ISNUMBER({g}),{high}<1),FALSE)",
-    )
 
 
 def _drop_sign_only_gain_rules(ws: Worksheet) -> bool:
@@ -206,7 +193,7 @@ def _drop_sign_only_gain_rules(ws: Worksheet) -> bool:
 
 def _stale_row(rule: object) -> bool:
     formula = list(getattr(rule, "formula", None) or ())
-    return formula[:1] != [] and formula[0].startswith('ISNUMBER(SEARCH("stale",')
+    return bool(formula) and obsolete(str(formula[0]))
 
 
 def _page_setup(ws: Worksheet) -> bool:

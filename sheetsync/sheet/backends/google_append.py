@@ -1,0 +1,148 @@
+"""Appending rows to a Google Sheet so that no concurrent writer can claim them: appendCells
+(the server places the row), then a re-read proving each row landed exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sheetsync.errors import BackendError
+from sheetsync.sheet.grid import CellWrite, Snapshot
+from sheetsync.vocab import Value
+
+if TYPE_CHECKING:
+    pass
+
+
+from sheetsync.sheet.backends.google_api import (
+    ReadToken,
+    _blank,
+    _cell,
+    _ordered,
+    _row_key,
+    column_letters,
+    quote_tab,
+)
+
+
+class Appends:
+    """The append half of `GoogleBackend` (uses its reads and requests)."""
+
+    # --- appending -----------------------------------------------------------------------
+
+    def append_rows(
+        self,
+        snapshot: Snapshot,
+        writes: Sequence[CellWrite],
+        keys: Mapping[str, Sequence[int]],
+    ) -> dict[str, dict[tuple[str, ...], int]]:
+        """Append new rows that no concurrent writer can claim, and prove each landed once.
+
+        `writes` are a plan's cells; those in a tab of `keys` below row 1 are new rows
+        (grouped by their planned row, which only orders them: appendCells puts them after
+        the sheet's last row with data, wherever that is now). Others (a header) are written
+        in place, verified like `write`. `keys[tab]` are the 1-based columns whose values
+        identify a row (Runs: the run column; the state tab: its tab and key columns).
+        Returns, per tab, each new row's key -> the row it landed in.
+        Raises StaleSheet if a header moved since `snapshot`, and BackendError if a key is
+        now in the tab more than once (two adds of one run at the same moment).
+        """
+        if not writes:
+            return {}
+        tabs = _ordered({w.tab for w in writes}, writes)
+        token = self._token(snapshot, tabs)
+        new = [w for w in writes if w.tab in keys and w.row > 1]
+        fixed = [w for w in writes if not (w.tab in keys and w.row > 1)]
+        self._guard(token, fixed)
+        self._check(snapshot, token, fixed, headers=_ordered({w.tab for w in new}, new))
+        rows: dict[tuple[str, int], dict[int, Value]] = {}
+        for w in new:
+            rows.setdefault((w.tab, w.row), {})[w.col] = w.value
+        wanted = {(tab, _row_key(cells, keys[tab])) for (tab, _r), cells in rows.items()}
+        body = {"requests": self._appends(token, fixed, rows)}
+
+        def rebuild() -> Any:
+            landed = self._landed(token, keys, {t for t, _ in wanted})
+            if any(key in landed.get(tab, {}) for tab, key in wanted):
+                return None  # the batch is all or nothing: it was applied
+            return body
+
+        self.request("post", ":batchUpdate", {}, body, rebuild, "the new row")
+        landed = self._landed(token, keys, {t for t, _ in wanted})
+        out: dict[str, dict[tuple[str, ...], int]] = {}
+        for tab, key in sorted(wanted):
+            where = landed.get(tab, {}).get(key, [])
+            shown = "/".join(key)
+            if len(where) != 1:
+                raise BackendError(
+                    f"{self.describe()}: {tab!r} holds {shown!r} in "
+                    + (
+                        f"rows {' and '.join(map(str, where))}: it was added twice at the same "
+                        "moment; delete one of the rows"
+                        if where
+                        else "no row after appending it; run the command again"
+                    )
+                )
+            out.setdefault(tab, {})[key] = where[0]
+        return out
+
+    def _appends(
+        self,
+        token: ReadToken,
+        fixed: Sequence[CellWrite],
+        rows: Mapping[tuple[str, int], Mapping[int, Value]],
+    ) -> list[dict[str, Any]]:
+        reqs = self._growth(token, fixed) if fixed else []
+        for tab in _ordered({w.tab for w in fixed}, fixed):
+            sid = token.info.find(token.titles[tab]).sheet_id  # type: ignore[union-attr]
+            for w in (w for w in fixed if w.tab == tab):
+                reqs += self._split_cells(sid, w.row, w.col, [{"values": [_cell(w.value)]}])
+        for tab in _ordered({t for t, _ in rows}, [CellWrite(t, r, 1, None) for t, r in rows]):
+            sheet = token.info.find(token.titles[tab])
+            assert sheet is not None
+            mine = [rows[k] for k in sorted(k for k in rows if k[0] == tab)]
+            width = max(max(cells) for cells in mine)
+            if width > sheet.cols:
+                reqs.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": sheet.sheet_id,
+                            "dimension": "COLUMNS",
+                            "length": width - sheet.cols,
+                        }
+                    }
+                )
+            reqs.append(
+                {
+                    "appendCells": {
+                        "sheetId": sheet.sheet_id,
+                        "rows": [
+                            {"values": [_cell(cells.get(c)) for c in range(1, width + 1)]}
+                            for cells in mine
+                        ],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            )
+        return reqs
+
+    def _landed(
+        self, token: ReadToken, keys: Mapping[str, Sequence[int]], tabs: set[str]
+    ) -> dict[str, dict[tuple[str, ...], list[int]]]:
+        """Where each key is now, per tab: one read of the key columns only."""
+        order = sorted(tabs)
+        ranges = []
+        for tab in order:
+            lo, hi = min(keys[tab]), max(keys[tab])
+            title = quote_tab(token.titles[tab])
+            ranges.append(f"{title}!{column_letters(lo)}:{column_letters(hi)}")
+        out: dict[str, dict[tuple[str, ...], list[int]]] = {}
+        for tab, rows in zip(order, self._values(ranges), strict=True):
+            lo = min(keys[tab])
+            found = out.setdefault(tab, {})
+            for r, row in enumerate(rows, 1):
+                cells = {lo + j: _blank(v) for j, v in enumerate(row)}
+                key = _row_key(cells, keys[tab])
+                if any(key):
+                    found.setdefault(key, []).append(r)
+        return out
