@@ -6,7 +6,14 @@ import os
 import platform
 import sys
 
-from benchmarks import bench_fits, bench_google, bench_local, bench_startup, bench_wait
+from benchmarks import (
+    bench_fits,
+    bench_google,
+    bench_local,
+    bench_sources,
+    bench_startup,
+    bench_wait,
+)
 
 
 def machine() -> str:
@@ -29,6 +36,7 @@ def main() -> None:
     bench_local.main(sizes)
     bench_google.main()
     bench_fits.main()
+    bench_sources.main()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from sheetsync.errors import SheetsyncError
 
 __version__ = "0.1.0"
 
-__all__ = ["SheetsyncError", "__version__", "load_runs"]
+__all__ = ["RunLog", "SheetsyncError", "__version__", "load_runs"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,4 +16,8 @@ def __getattr__(name: str) -> Any:
         from sheetsync.views.rows import load_runs
 
         return load_runs
+    if name == "RunLog":  # the writer for training scripts
+        from sheetsync.records.runlog import RunLog
+
+        return RunLog
     raise AttributeError(f"module 'sheetsync' has no attribute {name!r}")

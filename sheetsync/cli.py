@@ -269,11 +269,18 @@ def _print_plan(plan: Plan) -> None:
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-def demo(folder: Path | None) -> None:
+@click.option(
+    "--source",
+    type=click.Choice(["folder", "wandb"]),
+    default="folder",
+    show_default=True,
+    help="Where the demo's runs come from: run folders, or W&B offline runs (needs wandb).",
+)
+def demo(folder: Path | None, source: str) -> None:
     """Build a demo project (baselines, runs, workbook) and run the whole loop on it."""
     from sheetsync.demo import build_demo
 
-    result = build_demo(folder or Path("sheetsync-demo"))
+    result = build_demo(folder or Path("sheetsync-demo"), source)
     for line in result.log:
         click.echo(line)
     click.echo(f"\nOpen the workbook: {result.workbook}")

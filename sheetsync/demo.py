@@ -215,8 +215,11 @@ class DemoResult:
     log: list[str] = field(default_factory=list)
 
 
-def build_demo(folder: Path) -> DemoResult:
-    """Write the demo project into `folder` (new or empty) and run init, add, sync on it."""
+def build_demo(folder: Path, source: str = "folder") -> DemoResult:
+    """Write the demo project into `folder` (new or empty) and run init, add, sync on it.
+
+    `source="wandb"`: the runs are logged to W&B (offline) and read from there.
+    """
     from sheetsync.project import load_project
     from sheetsync.sheet.add import commit_add, prepare_add
     from sheetsync.sheet.baselines import add_baseline
@@ -227,6 +230,10 @@ def build_demo(folder: Path) -> DemoResult:
     if folder.exists() and any(folder.iterdir()):
         raise UsageError(f"{folder}: already exists and is not empty; name a new folder")
     write_project_files(folder)
+    if source == "wandb":
+        from sheetsync.demo_wandb import log_runs, use_wandb
+
+        use_wandb(folder)
     project = load_project((folder / "sheetsync.yaml").resolve())
     result = DemoResult(folder.resolve(), Path(project.sheet_target))
     first = copy.deepcopy(BASE_CONFIG)
@@ -249,20 +256,27 @@ def build_demo(folder: Path) -> DemoResult:
         )
         result.log.append(f"baseline add: {made.ref} ({notes[date]})")
     rng = random.Random(7)
+
+    def write(run_dir: Path, spec: DemoRun) -> None:
+        _write_run(run_dir, spec, first if spec.baseline.endswith(FIRST) else second, rng)
+
+    if source == "wandb":
+        log_runs(folder, _runs(), write)
+        result.log.append(f"logged {len(_runs())} runs to W&B (offline) in {folder / 'wandb'}")
     for spec in _runs():
-        base = first if spec.baseline.endswith(FIRST) else second
-        _write_run(project.runs_dir / spec.run_id, spec, base, rng)
-        pending = prepare_add(
-            project, project.runs_dir / spec.run_id, spec.question, spec.baseline, spec.role
-        )
+        ref = spec.run_id  # a W&B run, by name
+        if source == "folder":
+            write(project.runs_dir / spec.run_id, spec)
+            ref = project.runs_dir / spec.run_id
+        pending = prepare_add(project, ref, spec.question, spec.baseline, spec.role)
         commit_add(project, pending)
         result.log.append(
             f"add: {spec.run_id} vs {pending.baseline.ref} ({len(pending.changes)} changes)"
         )
-    # A config edited after launch: `check` will report the drift.
-    drifted = project.runs_dir / "qk-norm-600m" / "config.yaml"
-    drifted.write_text(drifted.read_text().replace("lr: 0.0003", "lr: 0.0006"))
-    result.log.append("edited qk-norm-600m's config after launch (optim.lr 0.0003 -> 0.0006)")
+    if source == "folder":  # A config edited after launch: `check` will report the drift.
+        drifted = project.runs_dir / "qk-norm-600m" / "config.yaml"
+        drifted.write_text(drifted.read_text().replace("lr: 0.0003", "lr: 0.0006"))
+        result.log.append("edited qk-norm-600m's config after launch (optim.lr 0.0003 -> 0.0006)")
     synced = sync_runs(project)
     result.log.append(
         f"sync: wrote {len(synced.plan.changes)} cells in {len(synced.plan.by_key())} runs"

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sheetsync.layout import Layout
     from sheetsync.records.baselines import Registry
     from sheetsync.records.runs import Run
+    from sheetsync.records.sources import RunSource, SourceSpec
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
@@ -35,6 +36,7 @@ class Project:
     timeout: tuple[float, float] | None = None  # Google: connect and read seconds
     raw: Mapping[str, Any] = field(default_factory=dict)
     trusted_folders: tuple[Path, ...] = ()
+    runs_source: SourceSpec | None = None  # None: native folders in runs_dir
 
     @property
     def root(self) -> Path:
@@ -88,6 +90,15 @@ class Project:
         from sheetsync.records.runs import read_run
 
         return read_run(folder, self.folders)
+
+    def run_source(self) -> RunSource:
+        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`."""
+        from sheetsync.records.sources import Access, SourceSpec, open_source
+
+        spec = self.runs_source or SourceSpec("folder", str(self.runs_dir))
+        return open_source(
+            spec, Access(self.runs_dir, self.run_dir, self.run_folder, self.read_run)
+        )
 
 
 def find_project_file(
@@ -154,6 +165,7 @@ def load_project(path: Path) -> Project:
         if not layout_path.is_file():
             raise ConfigError(f"{path}: layout file {layout_path} not found")
     credentials = sheet.get("credentials")
+    runs_dir, runs_source = _runs(path, data)
     timeout = _timeout(path, sheet.get("timeout"))
     trusted = data.get("trusted_folders") or []
     if not isinstance(trusted, list) or not all(isinstance(t, str) and t for t in trusted):
@@ -162,7 +174,7 @@ def load_project(path: Path) -> Project:
         path=path,
         sheet_kind=kind,
         sheet_target=target,
-        runs_dir=_folder(path, data, "runs"),
+        runs_dir=runs_dir,
         baselines_dir=_folder(path, data, "baselines"),
         layout_path=layout_path,
         guarded=tuple(guarded),
@@ -170,7 +182,22 @@ def load_project(path: Path) -> Project:
         raw=data,
         timeout=timeout,
         trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
+        runs_source=runs_source,
     )
+
+
+def _runs(path: Path, data: Mapping[str, Any]) -> tuple[Path, SourceSpec]:
+    """`runs:` names a folder, an s3:// / gs:// URL or a tracker; runs that are not native
+    folders on this disk are kept, as sheetsync read them, under .sheetsync/runs/."""
+    from sheetsync.records.sources import parse_runs_setting
+
+    spec = parse_runs_setting(data.get("runs"), path)
+    if spec.local:
+        folder = Path(spec.location)
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{path}: 'runs' names {folder}, which is not a folder")
+        return folder, spec
+    return (path.parent / ".sheetsync" / "runs").resolve(), spec
 
 
 def _timeout(path: Path, value: Any) -> tuple[float, float] | None:

@@ -51,7 +51,7 @@ def prepare_add(
         raise UsageError("--question is empty: say what this run is meant to find out")
     if role not in ROLES:
         raise UsageError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
-    run = project.read_run(project.run_folder(run_dir))
+    run = project.run_source().read(run_dir)
     registry = project.registry()
     if baseline_ref is None:
         names = registry.names()

@@ -141,6 +141,7 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
     context = CheckContext(project, rows)
     named = [project.run_folder(r) for r in run_ids]  # as typed: ids or run folders
     wanted = named or [project.run_dir(r) for r in context.rows]
+    project.run_source().refresh([f.name for f in wanted if f.name in context.rows])
     findings: list[Finding] = []
     for folder in wanted:
         rid = folder.name

@@ -43,10 +43,14 @@ def _runs_to_sync(
     table_tab: str,
     cache: RunCache,
 ) -> tuple[list[Run], list[str]]:
+    source = project.run_source()
     if run_dirs:
         runs = []
         for path in run_dirs:
-            run = cache.run(project.run_folder(path))
+            if source.kind == "folder":  # native folders: read through the stamp cache
+                run = cache.run(project.run_folder(path))
+            else:
+                run = source.read(path)
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -54,6 +58,8 @@ def _runs_to_sync(
                 )
             runs.append(run)
         return runs, []
+    if source.kind != "folder":
+        return source.read_runs(list(rows))  # in sheet order
     runs, missing = [], []
     for run_id in rows:  # in sheet order
         folder = project.run_dir(run_id)

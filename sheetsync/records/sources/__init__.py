@@ -1,0 +1,84 @@
+"""Where a project's runs come from: native folders (local or on object storage) or a tracker
+(W&B, MLflow, TensorBoard). Every source yields the same `records.runs.Run`.
+
+The source is chosen by `runs:` in sheetsync.yaml (see `spec.py`); the readers of optional
+libraries are imported only when a project uses them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from sheetsync.errors import ConfigError
+from sheetsync.records.runs import Run
+from sheetsync.records.sources.spec import SourceSpec, parse_runs_setting
+
+__all__ = ["Access", "RunSource", "SourceSpec", "open_source", "parse_runs_setting", "require"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """How the project lets a source reach run folders: where they are kept, how a run id or
+    a folder named on the command line becomes a folder, and how a folder is read (confined
+    to the project's folders)."""
+
+    home: Path
+    run_dir: Callable[[str], Path]
+    run_folder: Callable[[str | Path], Path]
+    read: Callable[[Path], Run]
+
+
+class RunSource(Protocol):
+    kind: str
+
+    def describe(self) -> str: ...
+
+    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+        """The runs with these ids, in this order, and the ids the source does not have."""
+        ...
+
+    def read(self, ref: str | Path) -> Run:
+        """One run by its id (a path's last part), for `add` and `sync RUN`."""
+        ...
+
+    def refresh(self, run_ids: Sequence[str]) -> None:
+        """Bring these runs' folders under `Project.runs_dir` up to date."""
+        ...
+
+
+def require(module: str, extra: str, what: str) -> ModuleType:
+    """Import an optional library; its absence is one line naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"{what} needs the {module.split('.')[0]!r} package: pip install 'sheetsync[{extra}]'"
+        ) from None
+
+
+def open_source(spec: SourceSpec, access: Access) -> RunSource:
+    """The reader for a project's `runs:` setting; `access.home` holds the native folders."""
+    if spec.kind == "folder":
+        from sheetsync.records.sources.folder import FolderSource
+
+        return FolderSource(access)
+    if spec.kind == "wandb":
+        from sheetsync.records.sources.wandb import WandbSource
+
+        return WandbSource(spec, access)
+    if spec.kind == "mlflow":
+        from sheetsync.records.sources.mlflow import MlflowSource
+
+        return MlflowSource(spec, access)
+    if spec.kind == "tensorboard":
+        from sheetsync.records.sources.tensorboard import TensorboardSource
+
+        return TensorboardSource(spec, access)
+    from sheetsync.records.sources.objectstore import ObjectStoreSource
+
+    return ObjectStoreSource(spec, access)

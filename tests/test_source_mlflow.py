@@ -1,0 +1,142 @@
+"""Runs tracked with MLflow, read through MLflow's own client from the stores the real mlflow
+library wrote in the test (a local folder store and a SQLite database)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from openpyxl import load_workbook
+
+from sheetsync.errors import ConfigError, RunError
+from sheetsync.records.sources.fields import nest
+from sheetsync.records.sources.mlflow import parse_param
+from sheetsync.sheet.sync import sync_runs
+from tests.helpers import cli
+from tests.sources_helpers import BASE_WITH_PLAN, git_repo, run_script, source_project
+
+WRITER = """
+import copy, sys, mlflow
+
+mlflow.set_tracking_uri(sys.argv[1] if len(sys.argv) > 1 else {uri!r})
+mlflow.set_experiment("ladder")
+BASE = {base!r}
+
+def flat(config, prefix=""):
+    for key, value in config.items():
+        if isinstance(value, dict):
+            yield from flat(value, f"{{prefix}}{{key}}.")
+        else:
+            yield f"{{prefix}}{{key}}", value
+
+def train(name, changes=None, stop_at=None, end=None):
+    config = copy.deepcopy(BASE)
+    for dotted, value in (changes or {{}}).items():
+        section, key = dotted.split(".")
+        config[section][key] = value
+    with mlflow.start_run(run_name=name):
+        mlflow.log_params(dict(flat(config)))
+        for step in range(10, (stop_at or 100) + 1, 10):
+            mlflow.log_metrics({{"loss": 3.0 - step / 200, "tokens": step * 4096}}, step=step)
+        mlflow.log_metric("params", 6.0e8)
+        if end == "crash":
+            raise RuntimeError("diverged")
+        if end:
+            mlflow.end_run(end)
+
+train("base-600m")
+train("prores-600m", {{"model.prores": True}})
+train("killed-600m", stop_at=30, end="KILLED")
+try:
+    train("crashed-600m", stop_at=40, end="crash")
+except RuntimeError:
+    pass
+"""
+
+
+@pytest.fixture(scope="module", params=["folder", "sqlite"])
+def mlflow_store(request, tmp_path_factory):
+    """Four runs written by the real mlflow client, into a folder store or a SQLite store."""
+    pytest.importorskip("mlflow", reason="the MLflow reader's tests need `pip install mlflow`")
+    repo = tmp_path_factory.mktemp("trainer")
+    commit = git_repo(repo)
+    if request.param == "folder":
+        uri, runs = (repo / "mlruns").as_uri(), str(repo / "mlruns")
+        pytest.importorskip("mlflow.store.tracking.file_store")
+    else:
+        pytest.importorskip("sqlalchemy", reason="MLflow's SQLite store needs sqlalchemy")
+        uri = runs = f"sqlite:///{repo / 'mlflow.db'}"
+    env = {"MLFLOW_ALLOW_FILE_STORE": "true", "GIT_PYTHON_REFRESH": "quiet"}
+    run_script(WRITER.format(uri=uri, base=BASE_WITH_PLAN), repo, env)
+    return runs, commit
+
+
+def _rows(project):
+    ws = load_workbook(project.sheet_target)["Runs"]
+    header = [c.value for c in ws[1]]
+    rows = ws.iter_rows(min_row=2, values_only=True)
+    return {r[0]: dict(zip(header, r, strict=False)) for r in rows}
+
+
+def test_mlflow_runs_are_synced_with_their_status_loss_and_config(tmp_path, mlflow_store):
+    runs, commit = mlflow_store
+    project = source_project(tmp_path / "proj", {"source": "mlflow", "path": runs})
+    for rid in ("base-600m", "prores-600m", "killed-600m", "crashed-600m"):
+        added = cli(project, "add", rid, "-q", "Does it help?", "-b", "b", "--yes")
+        assert added.exit_code == 0, added.output
+    sync_runs(project)
+    rows = _rows(project)
+    assert rows["base-600m"]["status"] == "finished"
+    assert rows["base-600m"]["git commit"] == commit
+    assert rows["base-600m"]["final loss"] == pytest.approx(2.5)
+    assert rows["base-600m"]["tokens"] == 409_600
+    assert rows["base-600m"]["compute (FLOPs)"] == pytest.approx(6 * 6.0e8 * 409_600)
+    assert rows["prores-600m"]["changes vs baseline"] == "model.prores: false -> true"
+    assert rows["killed-600m"]["status"] == "unfinished: killed at step 30/100"
+    assert rows["crashed-600m"]["status"] == "unfinished: failed at step 40/100"
+    assert rows["crashed-600m"]["final loss"] == "unfinished"
+
+
+def test_the_experiment_can_be_named_and_an_unknown_one_is_one_line(tmp_path, mlflow_store):
+    runs, _ = mlflow_store
+    project = source_project(
+        tmp_path / "proj", {"source": "mlflow", "path": runs, "experiment": "ladder"}
+    )
+    assert project.run_source().run_ids() == sorted(
+        ["base-600m", "prores-600m", "killed-600m", "crashed-600m"]
+    )
+    other = source_project(tmp_path / "p2", {"source": "mlflow", "path": runs, "experiment": "x"})
+    with pytest.raises(RunError, match="no experiment named 'x'"):
+        other.run_source().run_ids()
+
+
+def test_a_missing_store_is_one_line_and_is_not_created(tmp_path):
+    pytest.importorskip("mlflow")
+    project = source_project(tmp_path / "proj", {"source": "mlflow", "path": "mlruns"})
+    with pytest.raises(RunError) as caught:
+        project.run_source()
+    assert str(caught.value).endswith(
+        "mlruns: MLflow folder not found (runs.path in sheetsync.yaml)"
+    )
+    assert not (tmp_path / "proj" / "mlruns").exists()
+
+
+def test_params_are_parsed_back_from_text_and_nested_by_their_dots():
+    assert parse_param("0.0003") == 0.0003 and parse_param("True") is True
+    assert parse_param("adamw") == "adamw" and parse_param("[1, 2]") == [1, 2]
+    assert nest({"optim.lr": 1, "optim.name": "adamw", "seed": 3}) == {
+        "optim": {"lr": 1, "name": "adamw"},
+        "seed": 3,
+    }
+    assert nest({"model": "gpt", "model.d": 2}) == {"model": "gpt", "model.d": 2}
+
+
+def test_a_missing_mlflow_is_one_line_naming_the_extra(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "mlflow" or m.startswith("mlflow.")] + ["mlflow"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    project = source_project(tmp_path / "proj", {"source": "mlflow", "path": "mlruns"})
+    with pytest.raises(ConfigError) as caught:
+        project.run_source()
+    assert str(caught.value) == (
+        "an MLflow run source needs the 'mlflow' package: pip install 'sheetsync[mlflow]'"
+    )
