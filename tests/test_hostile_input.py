@@ -361,7 +361,9 @@ def test_exports_make_formula_text_inert_and_keep_numbers(project, tmp_path):
     wb = load_workbook(project.sheet_target)
     ws = wb["Runs"]
     header = [c.value for c in ws[1]]
-    ws.cell(2, header.index("notes") + 1).value = '=HYPERLINK("http://x","y")'
+    notes = ws.cell(2, header.index("notes") + 1)
+    notes.value = '=HYPERLINK("http://x","y")'
+    notes.data_type = "s"  # text that looks like a formula (a formula cell reads as its value)
     ws.cell(2, header.index("conclusion") + 1).value = "-1.5"
     wb.save(project.sheet_target)
     out = tmp_path / "runs.csv"

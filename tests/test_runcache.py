@@ -29,9 +29,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real_run, real_raw = runcache.read_run, runcache.read_raw
 
-    def read_run(folder: Path):
+    def read_run(folder: Path, within=()):
         seen.append(f"run {folder.name}")
-        return real_run(folder)
+        return real_run(folder, within)
 
     def read_raw(folder: Path):
         seen.append(f"evals {folder.name}")
