@@ -13,17 +13,17 @@ from sheetsync.sheet.backends.xlsx.package import MAIN_NS
 from tests.xlsx_helpers import (
     RUNS,
     SUMMARY,
-    _xlsxwriter,
     cell_xml,
     changed_parts,
     openpyxl_values,
+    xlsxwriter_or_skip,
 )
 
 
 def excel_shaped(tmp_path: Path) -> Path:
     """A workbook shaped as Excel saves one: shared formulas and a calculation chain."""
     plain = tmp_path / "plain.xlsx"
-    wb = _xlsxwriter().Workbook(str(plain))
+    wb = xlsxwriter_or_skip().Workbook(str(plain))
     ws = wb.add_worksheet(RUNS)
     for r in range(2, 6):
         ws.write(f"A{r}", r)
@@ -92,7 +92,7 @@ def test_the_anchor_of_a_shared_formula_is_left_to_openpyxl(tmp_path):
 
 
 def test_formulas_that_may_read_anything_or_chain_far_all_lose_their_cache(tmp_path):
-    wb = _xlsxwriter().Workbook(str(tmp_path / "chain.xlsx"))
+    wb = xlsxwriter_or_skip().Workbook(str(tmp_path / "chain.xlsx"))
     wb.add_worksheet(RUNS).write_column("A1", [1, 2, 3])
     sheet = wb.add_worksheet(SUMMARY)
     sheet.write_formula("A1", "=Runs!A1", None, 1)

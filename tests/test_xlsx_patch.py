@@ -22,7 +22,6 @@ from tests.xlsx_helpers import (
     RUNS,
     SUMMARY,
     TOKENS,
-    _xlsxwriter,
     at,
     cell_xml,
     changed_parts,
@@ -34,6 +33,7 @@ from tests.xlsx_helpers import (
     openpyxl_values,
     sheet_part,
     sheet_xml,
+    xlsxwriter_or_skip,
 )
 
 EDITS = {
@@ -216,7 +216,7 @@ def test_numbers_bools_and_text_round_trip_exactly(tmp_path):
 
 
 def test_locked_cells_on_a_protected_sheet_and_table_headers_are_refused(tmp_path):
-    wb = _xlsxwriter().Workbook(str(tmp_path / "guarded.xlsx"))
+    wb = xlsxwriter_or_skip().Workbook(str(tmp_path / "guarded.xlsx"))
     ws = wb.add_worksheet("Locked")
     unlocked = wb.add_format({"locked": False})
     ws.write("A1", "locked")
@@ -314,7 +314,7 @@ def test_atomic_replace_swaps_in_the_new_file_or_leaves_the_old_one(tmp_path):
 
 
 def test_an_empty_tab_gets_its_first_rows(tmp_path):
-    wb = _xlsxwriter().Workbook(str(tmp_path / "empty.xlsx"))
+    wb = xlsxwriter_or_skip().Workbook(str(tmp_path / "empty.xlsx"))
     wb.add_worksheet("State")
     wb.close()
     with zipfile.ZipFile(tmp_path / "empty.xlsx") as zf:
@@ -401,7 +401,7 @@ def test_any_edits_read_back_as_written_over_what_was_there(sparse_workbook, tmp
 
 
 def test_the_guard_tells_the_plan_which_cells_a_patch_would_refuse(tmp_path):
-    wb = _xlsxwriter().Workbook(str(tmp_path / "guarded.xlsx"))
+    wb = xlsxwriter_or_skip().Workbook(str(tmp_path / "guarded.xlsx"))
     ws = wb.add_worksheet("Locked")
     ws.write("A1", "locked")
     ws.write("B1", "open", wb.add_format({"locked": False}))

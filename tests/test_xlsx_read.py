@@ -13,15 +13,15 @@ from tests.xlsx_helpers import (
     NOTES,
     RUNS,
     SUMMARY,
-    _xlsxwriter,
     decorated_workbook,
     openpyxl_values,
+    xlsxwriter_or_skip,
 )
 
 
 def test_reader_matches_openpyxl_cached_values(tmp_path):
     src = decorated_workbook(tmp_path / "ladder.xlsx")
-    wb = _xlsxwriter().Workbook(str(tmp_path / "types.xlsx"))
+    wb = xlsxwriter_or_skip().Workbook(str(tmp_path / "types.xlsx"))
     ws = wb.add_worksheet("T")
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})

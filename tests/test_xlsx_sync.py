@@ -18,12 +18,12 @@ from sheetsync.sheet.grid import CellWrite, column_letter
 from sheetsync.sheet.init import write_project_files
 from tests.helpers import BASE, cli, write_run
 from tests.xlsx_helpers import (
-    _xlsxwriter,
     changed_parts,
     libreoffice_csv,
     members,
     needs_libreoffice,
     tiny_png,
+    xlsxwriter_or_skip,
 )
 
 LOSSES = {"r1": 2.4, "r2": 2.2, "r3": 2.0}
@@ -48,7 +48,7 @@ def decorated_book(project: Project, vba: bytes | None = None) -> dict[str, int]
     id a HYPERLINK to its dashboard), a text box, an image, a comment, rich text, a data bar, a
     validation list, a hyperlink, and a Summary tab whose formulas and chart read the losses
     through a defined name. Returns the column index (0-based) of each layout key."""
-    xlsxwriter = _xlsxwriter()
+    xlsxwriter = xlsxwriter_or_skip()
     layout = project.layout()
     col = {c.key: i for i, c in enumerate(layout.runs.columns)}
     loss = column_letter(col["final_loss"] + 1)

@@ -43,7 +43,7 @@ def decorated_workbook(path: Path) -> Path:
     validation list, hyperlinks, merged cells, a summary tab of formulas, a defined name."""
     image = path.parent / "dot.png"
     image.write_bytes(tiny_png())
-    wb = _xlsxwriter().Workbook(str(path))
+    wb = xlsxwriter_or_skip().Workbook(str(path))
     wb.set_custom_property("project", "ladder")
     bold = wb.add_format({"bold": True, "bg_color": "#DDE7F5"})
     loss_fmt = wb.add_format({"num_format": "0.000"})
@@ -160,7 +160,7 @@ def libreoffice_xlsx(path: Path, profile: str, out: Path) -> Path:
     return out / path.name
 
 
-def _xlsxwriter():
+def xlsxwriter_or_skip():
     return pytest.importorskip("xlsxwriter")
 
 

@@ -21,7 +21,7 @@ from sheetsync.records.evals import EVAL_DIRS, NATIVE, RawEvals, read_raw
 from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 3
+VERSION = 4
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
 _FILES = (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE, LAUNCH_COPY)
 
@@ -87,94 +87,107 @@ def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
 
 
 class RunCache:
-    """Parsed run folders by absolute path; `save()` writes what changed (atomically)."""
+    """Parsed run folders by absolute path; `save()` writes what changed (atomically). Each
+    folder's values are stored pickled on their own, so a save re-pickles only the folders
+    read anew and a load unpickles only the folders asked for."""
 
     def __init__(self, path: Path | None = None, within: Sequence[Path] = ()):
         self.path = path
         self.within = tuple(within)  # folders a run's files must resolve into (the project's)
-        self._entries: dict[str, tuple[Stamp, dict[str, Any]]] = {}
+        self._stored: dict[str, tuple[Stamp, bytes]] = {}
         self._seen: dict[str, dict[str, Any] | None] = {}  # folders stamped by this command
-        self._dirty = False
+        self._stamps: dict[str, Stamp] = {}
+        self._changed: set[str] = set()
+        self._dropped = False
         if path is not None and path.is_file():
             try:
                 with open(path, "rb") as fh:
-                    version, entries = pickle.load(fh)
-                if version == VERSION and isinstance(entries, dict):
-                    self._entries = entries
+                    version, stored = pickle.load(fh)
+                if version == VERSION and isinstance(stored, dict):
+                    self._stored = stored
             except Exception:  # a damaged or foreign cache is ignored and rewritten
-                self._entries = {}
+                self._stored = {}
 
     @classmethod
     def for_project(cls, root: Path, within: Sequence[Path] = ()) -> RunCache:
         return cls(root / CACHE_FILE, within)
 
-    def _slot(self, folder: Path) -> dict[str, Any] | None:
-        """The folder's cached values (stamped once per command), or None: do not cache."""
+    def _slot(self, folder: Path) -> tuple[str, dict[str, Any] | None]:
+        """The folder's key and cached values (stamped once per command); None: do not cache."""
         key = str(folder if folder.is_absolute() else folder.absolute())
         if key in self._seen:
-            return self._seen[key]
+            return key, self._seen[key]
         now = stamp(folder)
-        held = self._entries.get(key)
+        held = self._stored.get(key)
         slot: dict[str, Any] | None = None
         if now is not None and held is not None and held[0] == now:
-            slot = held[1]
-        elif now is not None:
+            try:
+                slot = pickle.loads(held[1])
+            except Exception:  # one damaged entry: read the folder again
+                slot = None
+        if slot is None and now is not None:
             fresh = time.time_ns() - RECENT_NS
             if all(mtime <= fresh for _, mtime, _ in now):  # else too new to trust its mtime
                 slot = {}
-                self._entries[key] = (now, slot)
-                self._dirty = True
-            else:
-                self._entries.pop(key, None)
+                self._changed.add(key)
+        if slot is not None and now is not None:
+            self._stamps[key] = now
+        elif key in self._stored:
+            del self._stored[key]
+            self._dropped = True
         self._seen[key] = slot
-        return slot
+        return key, slot
 
     def run(self, folder: Path) -> Run:
         """`read_run(folder)`, from the cache while its files are unchanged."""
-        slot = self._slot(folder)
+        key, slot = self._slot(folder)
         if slot is None:
             return read_run(folder, self.within)
         if "run" in slot:
             return _unpack(folder, slot["run"])
         run = read_run(folder, self.within)
         slot["run"] = _pack(run)
-        self._dirty = True
+        self._changed.add(key)
         return run
 
     def evals(self, folder: Path) -> RawEvals:
         """`read_raw(folder)`, from the cache while its files are unchanged."""
-        slot = self._slot(folder)
+        key, slot = self._slot(folder)
         if slot is None:
             return read_raw(folder)
         if "evals" not in slot:
             slot["evals"] = read_raw(folder)
-            self._dirty = True
+            self._changed.add(key)
         return slot["evals"]
 
     def memo(self, folder: Path, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, kept with the folder under `key` while its files are unchanged. The key
         must name every other input of `compute`; the value must be plain data (it is
         pickled)."""
-        slot = self._slot(folder)
+        where, slot = self._slot(folder)
         if slot is None:
             return compute()
         memo = slot.setdefault("memo", {})
         if key not in memo:
             memo[key] = compute()
-            self._dirty = True
+            self._changed.add(where)
         return memo[key]
 
     def save(self) -> None:
         """Write the cache if anything was read anew; a failure to write is not an error."""
-        if self.path is None or not self._dirty:
+        if self.path is None or not (self._changed or self._dropped):
             return
+        for key in self._changed:
+            blob = pickle.dumps(self._seen[key], protocol=pickle.HIGHEST_PROTOCOL)
+            self._stored[key] = (self._stamps[key], blob)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
-                pickle.dump((VERSION, self._entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((VERSION, self._stored), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
-            self._dirty = False
+            self._changed.clear()
+            self._dropped = False
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
