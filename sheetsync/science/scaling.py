@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sheetsync.errors import FitError
 
 HUBER_DELTA = 1e-3
@@ -194,6 +192,8 @@ def _check(ladder: Ladder, form: str) -> None:
     ):
         raise FitError("the parametric form needs ladder runs that vary N and D separately")
     if form == "parametric":
+        import numpy as np
+
         log_n, log_d = np.log(ladder.params or ()), np.log(ladder.tokens or ())
         slope, intercept = np.polyfit(log_n, log_d, 1)
         if np.std(log_d - (slope * log_n + intercept)) < 0.05:
@@ -205,6 +205,8 @@ def _check(ladder: Ladder, form: str) -> None:
 
 def ladder_sizes(ladder: Ladder, form: str) -> object:
     """What the fitting code takes as sizes: compute (compute form) or (params, tokens)."""
+    import numpy as np
+
     if form == "compute":
         return np.asarray(ladder.compute, dtype=float)
     return np.vstack([ladder.params, ladder.tokens]).astype(float)
@@ -212,6 +214,8 @@ def ladder_sizes(ladder: Ladder, form: str) -> object:
 
 def fit_ladder(ladder: Ladder, form: str = "compute", start: dict[str, float] | None = None) -> Fit:
     """Fit the ladder; `start` (a previous fit's parameters) replaces the grid of starts."""
+    import numpy as np
+
     from sheetsync.science.fitting import fit
     from sheetsync.science.law import residuals, tokens_per_param
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sheetsync.errors import FitError
 from sheetsync.project import Project
 from sheetsync.records.plain import plain_or_none
+from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.bootstraps import bootstrap_for
@@ -154,9 +155,15 @@ def gain_cells(result: Gain | None, fit_name: str, flags: Sequence[str] = ()) ->
 class GainSource:
     """Gain, interval and fit for each finished run, against its baseline's newest fit."""
 
-    def __init__(self, fits: Mapping[str, tuple[str, Fit]], project: Project | None = None):
+    def __init__(
+        self,
+        fits: Mapping[str, tuple[str, Fit]],
+        project: Project | None = None,
+        cache: RunCache | None = None,
+    ):
         self.fits = fits
         self.project = project
+        self.cache = cache  # a run's gain cells are kept with its folder: numpy only for new ones
         self._boots: dict[str, Bootstrap | None] = {}
 
     def boot(self, name: str, fit: Fit) -> Bootstrap | None:
@@ -166,8 +173,6 @@ class GainSource:
         return self._boots[name]
 
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:
-        from sheetsync.science.gain import gain
-
         if is_unfinished(run.status):
             return {"gain": UNFINISHED, "gain_interval": None, "fit": None}
         if not run.finished:
@@ -178,4 +183,13 @@ class GainSource:
         if found is None or compute is None or loss is None:
             return dict.fromkeys(GAIN_KEYS)
         name, fit = found
-        return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name, fit.flags)
+
+        def cells() -> dict[str, Value]:
+            from sheetsync.science.gain import gain
+
+            return gain_cells(gain(fit, compute, loss, self.boot(name, fit)), name, fit.flags)
+
+        if self.cache is None:
+            return cells()
+        key = ("gain", name, fit.fit_id, fit.n_runs, compute, loss, fit.flags)
+        return dict(self.cache.memo(run.path, key, cells))
