@@ -61,3 +61,20 @@ def write_run(
 def cli(project: Project, *args: str, input: str | None = None) -> Result:
     """`sheetsync --config <project> ARGS`, through click's test runner."""
     return CliRunner().invoke(main, ["--config", str(project.path), *args], input=input)
+
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_ladder.csv"
+
+
+def published_ladder() -> Path:
+    """The published Chinchilla ladder (shared/data, beside the repository). In CI it must be
+    there (the known-answer tests must run); elsewhere, without it, those tests skip."""
+    import os
+
+    import pytest
+
+    if not PUBLISHED.exists():
+        if os.environ.get("CI"):
+            raise FileNotFoundError(f"{PUBLISHED}: CI runs the published-ladder tests")
+        pytest.skip(f"published ladder not provided at {PUBLISHED}")
+    return PUBLISHED

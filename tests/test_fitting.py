@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,10 +23,10 @@ from sheetsync.science.law import (
     residuals,
     tokens_per_param,
 )
+from tests.helpers import published_ladder
 
 TRUE = {"E": 1.70, "A": 1145.0, "alpha": 0.155}
 CHINCHILLA = {"E": 1.82, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_ladder.csv"
 
 
 def compute_ladder(noise: float = 0.0, n: int = 20, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -45,7 +44,7 @@ def parametric_ladder(noise: float = 0.0, seed: int = 1) -> tuple[tuple[np.ndarr
 
 
 def read_published() -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-    with PUBLISHED.open() as handle:
+    with published_ladder().open() as handle:
         rows = list(csv.DictReader(handle))
     cols = {k: np.array([float(r[k]) for r in rows]) for k in ("params", "tokens", "loss")}
     return (cols["params"], cols["tokens"]), cols["loss"]

@@ -16,6 +16,7 @@ from sheetsync.errors import FitError
 from sheetsync.science.gain import bootstrap, compute_for_loss, gain
 from sheetsync.science.scaling import Fit, Ladder, fit_ladder, read_ladder_csv
 from sheetsync.science.trend import trend
+from tests.helpers import published_ladder
 
 TRUE = {"E": 1.70, "A": 1145.0, "alpha": 0.155}
 CHINCHILLA = {"E": 1.82, "A": 482.01, "alpha": 0.3478, "B": 2085.43, "beta": 0.3658}
@@ -214,16 +215,12 @@ def test_fit_and_gain_commands_on_a_csv_ladder(tmp_path):
     assert missing.exit_code == 1 and "cannot read the ladder" in missing.output
 
 
-PUBLISHED = Path(__file__).parent.parent.parent / "shared" / "data" / "chinchilla_ladder.csv"
-
-
-@pytest.mark.skipif(not PUBLISHED.exists(), reason=f"published ladder not provided at {PUBLISHED}")
 def test_parametric_fit_reproduces_the_published_chinchilla_replication():
     """Besiroglu et al. (2024), Chinchilla scaling: a replication attempt: the Huber fit
     (delta 1e-3, log residuals) of the 240 points of Hoffmann et al.'s Figure 4 gives
     E=1.8172, A=477.8, B=2143.2, alpha=0.3473, beta=0.3672 (shared/data/README.md; the
     paper's Table 1 comes from a later maximum-likelihood step, so it is not the answer here)."""
-    fit = fit_ladder(read_ladder_csv(PUBLISHED), "parametric")
+    fit = fit_ladder(read_ladder_csv(published_ladder()), "parametric")
     assert fit.params["E"] == pytest.approx(1.8172, abs=0.002)
     assert fit.params["alpha"] == pytest.approx(0.3473, abs=0.0005)
     assert fit.params["beta"] == pytest.approx(0.3672, abs=0.0005)
