@@ -13,7 +13,7 @@ from typing import Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.files import MAX_CONFIG_BYTES, read_text
-from sheetsync.records.plain import MAX_DEPTH, MAX_INT_DIGITS, check_plain, loads_json
+from sheetsync.records.plain import MAX_DEPTH, MAX_INT_DIGITS, check_plain, describe, loads_json
 
 CONFIG_NAMES = ("config.yaml", "config.yml", "config.json")
 
@@ -109,7 +109,7 @@ def _plain_loader(path: Path, error: type[Exception]):
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str) or key_node.tag == "tag:yaml.org,2002:timestamp":
                 raw = key_node.value if isinstance(key_node, yaml.ScalarNode) else "(a collection)"
-                kind = "a date" if isinstance(key, str) else _kind(key)
+                kind = "a date" if isinstance(key, str) else describe(key)
                 raise error(
                     f"{line(key_node)}: key {raw!r} is {kind}, not text; quote it "
                     "(sheetsync reads only text keys)"
@@ -144,16 +144,6 @@ def _plain_loader(path: Path, error: type[Exception]):
     for tag in _NOT_PLAIN:
         Loader.add_constructor(tag, refuse(tag))
     return Loader
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return f"a {type(value).__name__}"
 
 
 def find_config(run_dir: Path) -> Path:

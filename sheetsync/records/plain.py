@@ -20,7 +20,8 @@ MAX_INT_DIGITS = 100
 _END = object()
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """What kind of value a person wrote, in their words (for one-line errors)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -76,7 +77,7 @@ def check_plain(
                 for key in value:
                     if not isinstance(key, str):
                         raise error(
-                            f"{where}: key {key!r}{_at(dotted)} is {_describe(key)}, not "
+                            f"{where}: key {key!r}{_at(dotted)} is {describe(key)}, not "
                             "text; quote it"
                         )
                 frame[3] = iter(value.items())
@@ -109,7 +110,7 @@ def _scalar_size(value: Any, dotted: str, where: str, error: type[Exception]) ->
         return 1
     if isinstance(value, Mapping | list):
         return None
-    raise error(f"{where}: {_describe(value)}{_at(dotted)} is not plain data")
+    raise error(f"{where}: {describe(value)}{_at(dotted)} is not plain data")
 
 
 def _add(stack: list[list[Any]], size: int, where: str, error: type[Exception], limit: int) -> None:
