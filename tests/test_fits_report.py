@@ -170,7 +170,8 @@ def test_report_renders_in_a_headless_browser(laddered, tmp_path):
         text=True,
         timeout=120,
     )
-    assert "<title>IMAGES true</title>" in dom.stdout, dom.stderr[-2000:]
+    # the ladder's plot and the does-it-scale plot, both loaded
+    assert "<title>IMAGES true,true</title>" in dom.stdout, dom.stderr[-2000:]
     shot = tmp_path / "shot.png"
     done = subprocess.run(
         [*flags, f"--screenshot={shot}", "--window-size=1300,1800", page.as_uri()],
