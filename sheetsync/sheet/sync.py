@@ -53,9 +53,14 @@ def _runs_to_sync(
             runs.append(run)
         return runs, []
     runs, missing = [], []
+    try:
+        present = set(os.listdir(project.runs_dir))  # one listing, not a stat per run
+    except OSError:
+        present = set()
     for run_id in rows:  # in sheet order
         folder = project.run_dir(run_id)
-        if not folder.exists():
+        nested = "/" in run_id or os.sep in run_id
+        if (run_id not in present) if not nested else not folder.exists():
             missing.append(run_id)
             continue
         runs.append(cache.run(folder))
