@@ -11,7 +11,7 @@ from typing import TypeVar
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
 from sheetsync.records.checks import Finding, Peer, check_run, subject, summary
-from sheetsync.records.runcache import RunCache
+from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
@@ -134,13 +134,24 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
         snapshot = backend.read(all_tabs(layout))
     grid = snapshot.grid(layout.runs.tab)
     rows = parse_rows(grid, read_header(grid, layout.runs)) if grid else {}
+    with gc_paused():
+        return _check_rows(project, layout.runs.tab, rows, run_ids, strict)
+
+
+def _check_rows(
+    project: Project,
+    tab: str,
+    rows: Mapping[str, Row],
+    run_ids: Sequence[str],
+    strict: bool,
+) -> CheckReport:
     context = CheckContext(project, rows)
     wanted = list(run_ids) or list(context.rows)
     findings: list[Finding] = []
     for rid in wanted:
         rid = rid.rstrip("/").rsplit("/", 1)[-1]
         if rid not in context.rows:
-            raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
+            raise SheetsyncError(f"{tab} tab: run {rid!r} is not in the sheet")
         folder = project.run_dir(rid)
         if not folder.is_dir():
             findings.append(Finding(rid, "drift", "fail", f"run folder {folder} not found"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
-from sheetsync.records.runcache import RunCache
+from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
@@ -120,7 +120,8 @@ def sync_runs(
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
-    result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
-    cache.save()
+    with gc_paused():
+        result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+        cache.save()
     result.notices += list(getattr(backend, "notices", []))
     return result
