@@ -12,7 +12,7 @@ from sheetsync.errors import SheetError
 from sheetsync.project import Project
 from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
-from sheetsync.records.runcache import RunCache
+from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
@@ -61,9 +61,14 @@ def _runs_to_sync(
     if source.kind != "folder":
         return source.read_runs(list(rows))  # in sheet order
     runs, missing = [], []
+    try:
+        present = set(os.listdir(project.runs_dir))  # one listing, not a stat per run
+    except OSError:
+        present = set()
     for run_id in rows:  # in sheet order
         folder = project.run_dir(run_id)
-        if not folder.exists():
+        nested = "/" in run_id or os.sep in run_id
+        if (run_id not in present) if not nested else not folder.exists():
             missing.append(run_id)
             continue
         runs.append(cache.run(folder))
@@ -126,7 +131,8 @@ def sync_runs(
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
-    result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
-    cache.save()
+    with gc_paused():
+        result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+        cache.save()
     result.notices += list(getattr(backend, "notices", []))
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ Signature = tuple[int, int, int]
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column
 MACRO_SUFFIXES = (".xlsm", ".xltm")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0 cannot carry
 
 
 def signature(path: Path) -> Signature | None:
@@ -35,8 +37,6 @@ def signature(path: Path) -> Signature | None:
 
 def check_cells(writes: Sequence[CellWrite]) -> None:
     """Refuse, before writing anything, a value no workbook can hold or a cell past its end."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     for w in writes:
         name = f"{w.tab} tab cell {column_letter(min(w.col, MAX_COL))}{w.row}"
         if w.row > MAX_ROW or w.col > MAX_COL:
@@ -46,7 +46,7 @@ def check_cells(writes: Sequence[CellWrite]) -> None:
             )
         if isinstance(w.value, str) and len(w.value) > MAX_CELL_TEXT:
             raise SheetError(f"{name}: {len(w.value):,} characters is over a cell's limit")
-        if isinstance(w.value, str) and ILLEGAL_CHARACTERS_RE.search(w.value):
+        if isinstance(w.value, str) and _CONTROL.search(w.value):
             raise SheetError(
                 f"{name}: {w.value[:40]!r} holds a control character a workbook cannot "
                 "store; remove it"
