@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import RunError
-from sheetsync.records.evalformats.result import Read, Result, count, limit_of, metrics, text
+from sheetsync.records.evalformats.result import Read, Result, count, limit_of, text
 
 FORMAT = "lighteval"
 AVERAGE = ":_average"
@@ -91,14 +90,10 @@ def read(data: Mapping[str, Any], path: Path, when: float) -> Read:
             task = name[: -len(AVERAGE)].replace(":", "_")
             note = f"unweighted mean of {averaged.get(key, 0)} subtasks (lighteval's _average)"
         where = f"{path}: task {key!r}"
-        if not isinstance(entry, dict):
-            out.problems.append((task, f"{where}: expected a mapping of metrics"))
+        found = out.task_metrics(task, entry, where)
+        if found is None:
             continue
-        try:
-            values, stderrs = metrics(entry, where)
-        except RunError as exc:
-            out.problems.append((task, str(exc)))
-            continue
+        values, stderrs = found
         if not values:
             continue
         config = configs.get(key, configs.get(f"{suite}|{name}" if suite else name))

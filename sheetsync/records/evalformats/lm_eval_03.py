@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import RunError
-from sheetsync.records.evalformats.result import Read, Result, count, limit_of, metrics, text
+from sheetsync.records.evalformats.result import Read, Result, count, limit_of, text
 
 FORMAT = "lm-eval 0.3"
 MMLU_PREFIX = "hendrycksTest-"
@@ -41,14 +40,10 @@ def read(data: Mapping[str, Any], path: Path, when: float) -> Read:
         if not isinstance(task, str):
             continue
         where = f"{path}: task {task!r}"
-        if not isinstance(entry, dict):
-            out.problems.append((task, f"{where}: expected a mapping of metrics"))
+        found = out.task_metrics(task, entry, where)
+        if found is None:
             continue
-        try:
-            values, stderrs = metrics(entry, where)
-        except RunError as exc:
-            out.problems.append((task, str(exc)))
-            continue
+        values, stderrs = found
         if values:
             out.results.append(
                 Result(task, values, stderrs, path, when, checkpoint, shots, limit, fmt=FORMAT)

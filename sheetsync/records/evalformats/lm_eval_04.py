@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import RunError
 from sheetsync.records.evalformats.identity import USUAL_METRICS
-from sheetsync.records.evalformats.result import Read, Result, count, limit_of, metrics, text
+from sheetsync.records.evalformats.result import Read, Result, count, limit_of, text
 
 FORMAT = "lm-eval 0.4"
 MARKERS = ("n-shot", "configs", "group_subtasks", "n-samples", "higher_is_better")
@@ -163,14 +162,10 @@ def read(data: Mapping[str, Any], path: Path, when: float) -> Read:
         if not isinstance(task, str):
             continue
         where = f"{path}: task {task!r}"
-        if not isinstance(entry, dict):
-            out.problems.append((task, f"{where}: expected a mapping of metrics"))
+        found = out.task_metrics(task, entry, where, skip=frozenset({"alias", "samples"}))
+        if found is None:
             continue
-        try:
-            values, stderrs = metrics(entry, where, skip=frozenset({"alias", "samples"}))
-        except RunError as exc:
-            out.problems.append((task, str(exc)))
-            continue
+        values, stderrs = found
         if not values:
             continue  # a header line such as an MMLU category with no metrics of its own
         leaves = facts.leaves(task)

@@ -80,6 +80,20 @@ class Read:
     results: list[Result] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
 
+    def task_metrics(
+        self, task: str, entry: Any, where: str, skip: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Value], dict[str, float]] | None:
+        """A task entry's values and stderrs (see `metrics`), or None with the problem kept:
+        an entry that is not a mapping, or a metric that is not a number."""
+        if not isinstance(entry, dict):
+            self.problems.append((task, f"{where}: expected a mapping of metrics"))
+            return None
+        try:
+            return metrics(entry, where, skip)
+        except RunError as exc:
+            self.problems.append((task, str(exc)))
+            return None
+
 
 def number(value: Any, where: str, key: str) -> float:
     """A finite number, or a one-line error naming the file, task and key."""
