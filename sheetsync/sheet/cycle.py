@@ -14,10 +14,12 @@ from sheetsync.layout import Layout, Table
 from sheetsync.sheet.backends.base import Backend
 from sheetsync.sheet.grid import Grid, Snapshot
 from sheetsync.sheet.header import index_rows, read_header
-from sheetsync.sheet.plan import STATE_KEYS, Plan, State, finish, plan_append
+from sheetsync.sheet.plan import Plan, finish, plan_append
+from sheetsync.sheet.state import STATE_KEYS, WRITTEN, State
 from sheetsync.vocab import Value
 
 ATTEMPTS = 4
+MAX_BOXES = 200  # ranges in one fetch of state rows; more read the whole column
 
 
 def all_tabs(layout: Layout) -> list[str]:
@@ -30,15 +32,17 @@ def cycle(
     make_plan: Callable[[Snapshot], Plan],
     dry_run: bool = False,
     append: Mapping[str, Sequence[int]] | None = None,
+    skip: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[Plan, bool]:
     """Read, plan, write; re-read and re-plan when the sheet changed underneath.
 
     With `append` (tab -> its key columns), new rows of those tabs are appended where the
     backend places them (no concurrent writer can claim the same row), and `plan.landed`
-    says where each key landed."""
+    says where each key landed. `skip` (tab -> columns) need not be read below the header:
+    the plan reads what it needs of them later (`load_state`)."""
     with backend.session():
         for _ in range(ATTEMPTS):
-            snapshot = backend.read(tabs)
+            snapshot = backend.read(tabs, skip)
             plan = make_plan(snapshot)
             if dry_run or plan.empty:
                 return plan, False
@@ -55,6 +59,36 @@ def cycle(
         f"{backend.describe()}: the sheet kept changing while sheetsync was writing "
         f"({ATTEMPTS} attempts); nothing was written, run the command again"
     )
+
+
+def lazy_state(layout: Layout) -> dict[str, Sequence[int]]:
+    """What a cycle need not read of the state tab: the JSON of rows nobody changed."""
+    return {layout.state_tab: (WRITTEN,)}
+
+
+def load_state(backend: Backend, snapshot: Snapshot, tab: str) -> State:
+    """The state tab as read, fetching the `written` cells of the rows a plan needs when the
+    read skipped them: contiguous rows as one range, the whole column when they are many."""
+    grid = snapshot.grid(tab)
+    if WRITTEN not in snapshot.skipped.get(tab, ()):
+        return State(tab, grid)
+
+    def fetch(rows: Sequence[int]) -> dict[int, Value]:
+        boxes: list[tuple[int, int, int | None, int | None]] = []
+        for r in sorted(rows):
+            if boxes and boxes[-1][2] == r - 1:
+                boxes[-1] = (boxes[-1][0], WRITTEN, r, WRITTEN)
+            else:
+                boxes.append((r, WRITTEN, r, WRITTEN))
+        if len(boxes) > MAX_BOXES:
+            boxes = [(2, WRITTEN, None, WRITTEN)]
+        found: dict[int, Value] = {}
+        for (r0, *_), part in zip(boxes, backend.read_boxes(snapshot, tab, boxes), strict=True):
+            for i, line in enumerate(part):
+                found[r0 + i] = line[0] if line else None
+        return {r: found.get(r) for r in rows}
+
+    return State(tab, grid, fetch)
 
 
 def grid_or_error(snapshot: Snapshot, tab: str, backend: Backend) -> Grid:
@@ -86,11 +120,12 @@ def append_rows(
             todo = [r for r in todo if str(r[table.key.key]) not in present]
             if not todo:
                 return Plan()
-        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        state = load_state(backend, snapshot, layout.state_tab)
         plan = finish(Plan(plan_append(grid, header, todo, state)), state, [header])
         keys[table.tab] = (plan.key_cols[table.tab],)
         return plan
 
     keys: dict[str, Sequence[int]] = {layout.state_tab: STATE_KEYS}
-    plan, _ = cycle(backend, [table.tab, layout.state_tab], make_plan, append=keys)
+    tabs = [table.tab, layout.state_tab]
+    plan, _ = cycle(backend, tabs, make_plan, append=keys, skip=lazy_state(layout))
     return plan

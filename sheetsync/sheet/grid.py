@@ -8,8 +8,8 @@ as in A1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from sheetsync.vocab import Value, finite
 
@@ -21,7 +21,8 @@ class CellWrite:
     """One cell to write, with what the planner saw there, so a backend can refuse stale plans.
 
     `row_key` is the run id the planner expects in the row's key column (`key_col`);
-    it is None for header cells and for tabs without a key column.
+    it is None for header cells and for tabs without a key column. `check` False: the planner
+    did not read the cell (another cell of the row vouches for it), so `expect` is not checked.
     """
 
     tab: str
@@ -31,6 +32,7 @@ class CellWrite:
     expect: Value = None
     row_key: str | None = None
     key_col: int | None = None
+    check: bool = True
 
 
 Blocked = Callable[[str, int, int], str | None]
@@ -38,12 +40,14 @@ Blocked = Callable[[str, int, int], str | None]
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The grids of the tabs that were read, a backend-specific version token, and which
-    cells the backend cannot write (`blocked(tab, row, col)` says why, e.g. merged cells)."""
+    """The grids of the tabs that were read, a backend-specific version token, which cells
+    the backend cannot write (`blocked(tab, row, col)` says why, e.g. merged cells), and the
+    columns of a tab it did not read below the header (`skipped`; they read as empty)."""
 
     grids: dict[str, Grid]
     token: object = None
     blocked: Blocked | None = None
+    skipped: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def grid(self, tab: str) -> Grid | None:
         return self.grids.get(tab)

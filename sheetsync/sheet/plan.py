@@ -3,13 +3,11 @@ write now), cell changes out. No I/O here; this is where the no-clobber rules li
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sheetsync.errors import SheetError
 from sheetsync.layout import Table
-from sheetsync.records.plain import plain_or_none
 from sheetsync.sheet.grid import (
     Blocked,
     CellWrite,
@@ -20,11 +18,9 @@ from sheetsync.sheet.grid import (
     last_used_row,
     same,
 )
-from sheetsync.sheet.header import Header, index_rows, key_text, read_header
+from sheetsync.sheet.header import Header, index_rows, read_header
+from sheetsync.sheet.state import State
 from sheetsync.vocab import Value
-
-STATE_HEADER = ("tab", "key", "written")
-STATE_KEYS = (1, 2)  # the state tab's row identity: its tab and key columns
 
 
 @dataclass(frozen=True)
@@ -76,67 +72,6 @@ def _show(value: Value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value) if isinstance(value, str) else str(value)
-
-
-class State:
-    """What sheetsync last wrote into each owned cell, kept in a hidden tab.
-
-    It is what tells a person's edit (cell differs from what we wrote) from our own stale
-    value (cell equals what we wrote), so a person's edit is never silently overwritten.
-    """
-
-    def __init__(self, tab: str, grid: Grid | None):
-        self.tab = tab
-        self.grid = grid or []
-        self.rows: dict[tuple[str, str], int] = {}
-        self.values: dict[tuple[str, str], dict[str, Value]] = {}
-        for r in range(2, len(self.grid) + 1):
-            t, k, text = (cell(self.grid, r, c) for c in (1, 2, 3))
-            if is_empty(t) or is_empty(k):
-                continue
-            ident = (str(t), key_text(k))
-            self.rows[ident] = r
-            # a mangled cell (a person's edit, a paste) counts as nothing recorded
-            data = plain_or_none(str(text), max_depth=1) if not is_empty(text) else {}
-            self.values[ident] = data if isinstance(data, dict) else {}
-        self._next = max(last_used_row(self.grid) + 1, 2)
-        self._updates: dict[tuple[str, str], dict[str, Value]] = {}
-
-    def written(self, tab: str, key: str) -> Mapping[str, Value] | None:
-        return self.values.get((tab, key))
-
-    def record(self, tab: str, key: str, values: Mapping[str, Value]) -> None:
-        ident = (tab, key)
-        merged = dict(self._updates.get(ident, self.values.get(ident, {})))
-        merged.update(values)
-        self._updates[ident] = merged
-
-    def writes(self) -> list[CellWrite]:
-        out: list[CellWrite] = []
-        if not self.grid or [cell(self.grid, 1, c) for c in (1, 2, 3)] != list(STATE_HEADER):
-            out += [
-                CellWrite(self.tab, 1, c, h, cell(self.grid, 1, c))
-                for c, h in enumerate(STATE_HEADER, 1)
-            ]
-        for ident in sorted(self._updates):
-            data = self._updates[ident]
-            if data == self.values.get(ident):
-                continue
-            text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-            row = self.rows.get(ident)
-            if row is None:
-                row = self._next
-                self._next += 1
-                self.rows[ident] = row
-                out += [
-                    CellWrite(self.tab, row, 1, ident[0]),
-                    CellWrite(self.tab, row, 2, ident[1]),
-                    CellWrite(self.tab, row, 3, text),
-                ]
-            else:
-                old = cell(self.grid, row, 3)
-                out.append(CellWrite(self.tab, row, 3, text, old, ident[1], 2))
-        return out
 
 
 @dataclass
@@ -222,7 +157,7 @@ def plan_append(
             )
             if col.owned:
                 recorded[col.key] = value
-        state.record(table.tab, key, recorded)
+        state.record(table.tab, key, recorded, fresh=True)
         row += 1
     return changes
 
@@ -261,6 +196,13 @@ def plan_update(
     launch = [(c, pos) for c, pos in launch if pos is not None]
     results = [(c, header.col(c.key)) for c in table.owned("result")]
     results = [(c, pos) for c, pos in results if pos is not None]
+    owned = [(c.key, pos - 1) for c, pos in launch + results]
+    sheet: dict[str, dict[str, Value]] = {}
+    for key in desired:
+        if key in rows and rows[key] - 1 < len(grid):
+            line = grid[rows[key] - 1]
+            sheet[key] = {k: line[i] for k, i in owned if i < len(line)}
+    state.resolve(table.tab, sheet)
     for key in sorted(desired, key=lambda k: rows.get(k, 0)):
         if key not in rows:
             continue

@@ -15,11 +15,11 @@ from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
-from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error
+from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, lazy_state, load_state
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.init import check_state
-from sheetsync.sheet.plan import Plan, State, finish, plan_update
+from sheetsync.sheet.plan import Plan, finish, plan_update
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
 from sheetsync.vocab import Value
@@ -127,12 +127,14 @@ def sync_runs(
             desired[run.run_id] = values
         for source in sources:
             result.notices += getattr(source, "notices", [])
-        state = State(layout.state_tab, snapshot.grid(layout.state_tab))
+        state = load_state(backend, snapshot, layout.state_tab)
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
     with gc_paused():
-        result.plan, result.applied = cycle(backend, all_tabs(layout), make_plan, dry_run)
+        result.plan, result.applied = cycle(
+            backend, all_tabs(layout), make_plan, dry_run, skip=lazy_state(layout)
+        )
         cache.save()
     result.notices += list(getattr(backend, "notices", []))
     return result

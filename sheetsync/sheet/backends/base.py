@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from sheetsync.sheet.grid import CellWrite, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
@@ -26,8 +26,19 @@ class Backend(Protocol):
         """Hold the sheet for one read-plan-write cycle (a file lock locally)."""
         ...
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
-        """Read the named tabs (missing tabs are absent from `grids`)."""
+    def read(
+        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
+    ) -> Snapshot:
+        """Read the named tabs (missing tabs are absent from `grids`). The columns in `skip`
+        (tab -> columns) need not be read below the header; those skipped are named in
+        `Snapshot.skipped` and read as empty."""
+        ...
+
+    def read_boxes(
+        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
+    ) -> list[Grid]:
+        """Parts of a tab as `snapshot` read it (r0, c0, r1, c1; 1-based, None = to the end),
+        each as a grid starting at its (r0, c0)."""
         ...
 
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:

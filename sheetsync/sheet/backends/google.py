@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, StaleSheet
@@ -44,7 +44,9 @@ from sheetsync.sheet.backends.google_api import (
     _blank,
     _boxes,
     _cell,
+    _from_cells,
     _has_growth,
+    _kept_spans,
     _key_text,
     _marker,
     _new_sheet_id,
@@ -115,15 +117,43 @@ class GoogleBackend(Appends, SheetsHttp):
             found[name] = tab
         return found
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
+    def read(
+        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
+    ) -> Snapshot:
+        """The tabs' values in one values.batchGet; a tab with columns to `skip` is read as its
+        header row and the spans of columns between them, from row 2."""
         info = self.info()
         found = self._resolve(info, tabs)
+        ranges: list[str] = []
+        places: list[tuple[str, int, int]] = []  # (tab, first row, first column)
+        skipped: dict[str, tuple[int, ...]] = {}
+        for name, tab in found.items():
+            title = quote_tab(tab.title)
+            cols = sorted({c for c in (skip or {}).get(name, ()) if 0 < c <= tab.cols})
+            if not cols:
+                ranges.append(title)
+                places.append((name, 1, 1))
+                continue
+            skipped[name] = tuple(cols)
+            ranges.append(f"{title}!1:1")
+            places.append((name, 1, 1))
+            for c0, c1 in _kept_spans(cols, tab.cols):
+                ranges.append(f"{title}!{column_letters(c0)}2:{column_letters(c1)}")
+                places.append((name, 2, c0))
+        cells: dict[str, dict[int, dict[int, Value]]] = {name: {} for name in found}
         grids: dict[str, Grid] = {}
-        if found:
-            data = self._values([quote_tab(t.title) for t in found.values()])
-            for name, rows in zip(found, data, strict=True):
+        data = self._values(ranges) if ranges else []
+        for (name, r0, c0), rows in zip(places, data, strict=True):
+            if name not in skipped:
                 grids[name] = _normal(rows)
-        return Snapshot(grids, ReadToken(info, {n: t.title for n, t in found.items()}))
+                continue
+            for i, row in enumerate(_normal(rows)):
+                line = cells[name].setdefault(r0 + i, {})
+                line.update({c0 + j: v for j, v in enumerate(row) if v is not None})
+        for name in skipped:
+            grids[name] = _from_cells(cells[name])
+        token = ReadToken(info, {n: t.title for n, t in found.items()})
+        return Snapshot(grids, token, skipped=skipped)
 
     def _values(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
         """The values of A1 ranges, as the read renders them (one values.batchGet)."""
@@ -232,7 +262,7 @@ class GoogleBackend(Appends, SheetsHttp):
             keyed = w.row_key is not None and w.key_col is not None
             if keyed and _key_text(now.get((w.tab, w.row, w.key_col))) != w.row_key:
                 raise StaleSheet(f"row {w.row} of {w.tab!r} no longer holds {w.row_key}")
-            if not _same(now.get((w.tab, w.row, w.col)), w.expect):
+            if w.check and not _same(now.get((w.tab, w.row, w.col)), w.expect):
                 raise StaleSheet(f"{w.tab!r} row {w.row} col {w.col} changed")
 
     def _guard(self, token: ReadToken, writes: Sequence[CellWrite]) -> None:

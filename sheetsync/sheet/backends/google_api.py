@@ -261,6 +261,25 @@ def _normal(rows: list[list[Any]]) -> Grid:
     return grid
 
 
+def _kept_spans(skip: Sequence[int], width: int) -> list[tuple[int, int]]:
+    """The spans (c0, c1) of columns 1..width left when the sorted columns `skip` are taken out."""
+    spans, start = [], 1
+    for c in [*skip, width + 1]:
+        if c > start:
+            spans.append((start, c - 1))
+        start = c + 1
+    return spans
+
+
+def _from_cells(cells: Mapping[int, Mapping[int, Value]]) -> Grid:
+    """A grid from row -> column -> value (1-based), empty rows and cells as None/[]."""
+    grid: Grid = []
+    for r in range(1, max(cells, default=0) + 1):
+        line = cells.get(r, {})
+        grid.append([line.get(c) for c in range(1, max(line, default=0) + 1)])
+    return _normal(grid)
+
+
 def _key_text(value: Value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -110,7 +110,11 @@ class LocalBackend:
         except OSError as exc:
             raise BackendError(f"{self.path}: cannot read the workbook ({exc.strerror})") from None
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
+    def read(
+        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
+    ) -> Snapshot:
+        """Every cell of the tabs (reading a column costs next to nothing here: `skip` is
+        not needed)."""
         from sheetsync.sheet.backends.xlsx import Guard, read_grids
 
         sig, data = self._bytes()
@@ -128,6 +132,12 @@ class LocalBackend:
             ) from None
         grids: dict[str, Grid] = raw  # type: ignore[assignment] - values made plain by _plain
         return Snapshot(grids, _Token(sig, data), Guard(data).reason)
+
+    def read_boxes(
+        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
+    ) -> list[Grid]:
+        grid = snapshot.grid(tab) or []
+        return [[line[c0 - 1 : c1] for line in grid[r0 - 1 : r1]] for r0, c0, r1, c1 in boxes]
 
     def open_elsewhere(self) -> Path | None:
         """The lock file LibreOffice or Excel keeps while the workbook is open in it."""
