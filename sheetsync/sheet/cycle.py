@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from sheetsync.errors import BackendError, SheetError, StaleSheet
 from sheetsync.layout import Layout, Table
 from sheetsync.sheet.backends.base import Backend
-from sheetsync.sheet.grid import Grid, Snapshot
-from sheetsync.sheet.header import index_rows, read_header
+from sheetsync.sheet.grid import Grid, Skip, Snapshot
+from sheetsync.sheet.header import index_rows, people_columns, read_header
 from sheetsync.sheet.plan import Plan, finish, plan_append
 from sheetsync.sheet.state import STATE_KEYS, WRITTEN, State
 from sheetsync.vocab import Value
@@ -32,7 +32,7 @@ def cycle(
     make_plan: Callable[[Snapshot], Plan],
     dry_run: bool = False,
     append: Mapping[str, Sequence[int]] | None = None,
-    skip: Mapping[str, Sequence[int]] | None = None,
+    skip: Skip | None = None,
 ) -> tuple[Plan, bool]:
     """Read, plan, write; re-read and re-plan when the sheet changed underneath.
 
@@ -61,9 +61,14 @@ def cycle(
     )
 
 
-def lazy_state(layout: Layout) -> dict[str, Sequence[int]]:
+def lazy_state(layout: Layout) -> Skip:
     """What a cycle need not read of the state tab: the JSON of rows nobody changed."""
     return {layout.state_tab: (WRITTEN,)}
+
+
+def sync_skip(layout: Layout) -> Skip:
+    """What a sync need not read: the state tab's JSON, and people's own columns of Runs."""
+    return {**lazy_state(layout), layout.runs.tab: people_columns(layout.runs)}
 
 
 def load_state(backend: Backend, snapshot: Snapshot, tab: str) -> State:

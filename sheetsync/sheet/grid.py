@@ -8,7 +8,7 @@ as in A1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sheetsync.vocab import Value, finite
@@ -36,6 +36,9 @@ class CellWrite:
 
 
 Blocked = Callable[[str, int, int], str | None]
+Skip = Mapping[str, "Sequence[int] | Callable[[list[Value], int], Sequence[int]]"]
+"""Columns a read may leave out below a tab's header: tab -> columns, or a rule giving them
+from the tab's header row and width (people's own columns, wherever they are)."""
 
 
 @dataclass(frozen=True)

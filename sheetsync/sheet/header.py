@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sheetsync.errors import SheetError
@@ -52,6 +52,23 @@ def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header
                 "run `sheetsync init` to add it back, or restore its header text"
             )
     return Header(table, positions, len(row))
+
+
+def people_columns(table: Table) -> Callable[[list[Value], int], list[int]]:
+    """A read's rule for leaving out people's own columns of a tab: every column whose header
+    names none of the table's columns, and every column past the header."""
+    names = {c.header.casefold() for c in table.columns}
+
+    def rule(row: list[Value], width: int) -> list[int]:
+        return [
+            c
+            for c in range(1, width + 1)
+            if c > len(row)
+            or is_empty(row[c - 1])
+            or str(row[c - 1]).strip().casefold() not in names
+        ]
+
+    return rule
 
 
 def index_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> dict[str, int]:

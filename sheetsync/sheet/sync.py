@@ -15,7 +15,7 @@ from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
-from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, lazy_state, load_state
+from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, load_state, sync_skip
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.init import check_state
@@ -133,7 +133,7 @@ def sync_runs(
 
     with gc_paused():
         result.plan, result.applied = cycle(
-            backend, all_tabs(layout), make_plan, dry_run, skip=lazy_state(layout)
+            backend, all_tabs(layout), make_plan, dry_run, skip=sync_skip(layout)
         )
         cache.save()
     result.notices += list(getattr(backend, "notices", []))

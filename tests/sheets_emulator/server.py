@@ -93,6 +93,7 @@ class Emulator:
         self.counts: Counter[str] = Counter()
         self.requests: list[str] = []
         self.log: list[Exchange] = []
+        self.ranges_read: list[str] = []  # A1 ranges of values reads, as asked
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._hooks: list[tuple[int, Callable[[Emulator], None]]] = []
@@ -118,6 +119,7 @@ class Emulator:
             self.counts.clear()
             self.requests.clear()
             self.log.clear()
+            self.ranges_read.clear()
 
     def reads(self) -> int:
         return sum(v for k, v in self.counts.items() if k in READS)
@@ -398,6 +400,7 @@ class Emulator:
         "" (gspread cassettes: test_get_all_values); dates and errors rendered per
         valueRenderOption and dateTimeRenderOption (test_get_all_values_date_time_...)."""
         sheet, r0, c0, r1, c1 = book.parse_range(a1)
+        self.ranges_read.append(a1)
         r1, c1 = min(r1 or sheet.rows, sheet.rows), min(c1 or sheet.cols, sheet.cols)
         used = {} if used is None else used  # one request's ranges share the scan
         if sheet.sheet_id not in used:

@@ -25,4 +25,6 @@ def open_backend(project: Project, force: bool = False) -> Backend:
         return LocalBackend(Path(project.sheet_target), force=force)
     from sheetsync.sheet.backends.google import GoogleBackend
 
-    return GoogleBackend(project.sheet_target, project.credentials, timeout=project.timeout)
+    backend = GoogleBackend(project.sheet_target, project.credentials, timeout=project.timeout)
+    backend.header_cache = project.root / ".sheetsync" / "google-headers.json"
+    return backend

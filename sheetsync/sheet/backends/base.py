@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
@@ -26,9 +26,7 @@ class Backend(Protocol):
         """Hold the sheet for one read-plan-write cycle (a file lock locally)."""
         ...
 
-    def read(
-        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
-    ) -> Snapshot:
+    def read(self, tabs: Sequence[str], skip: Skip | None = None) -> Snapshot:
         """Read the named tabs (missing tabs are absent from `grids`). The columns in `skip`
         (tab -> columns) need not be read below the header; those skipped are named in
         `Snapshot.skipped` and read as empty."""

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, StaleSheet
-from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.sheet.grid import CellWrite, Snapshot
 from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
@@ -34,23 +34,15 @@ if TYPE_CHECKING:
 
 from sheetsync.sheet.backends.google_api import (
     FORMAT_FIELDS,
-    MARKER,
     MAX_RANGES,
-    META_FIELDS,
-    VALUES,
     ReadToken,
-    SheetInfo,
-    Tab,
     _blank,
     _boxes,
     _cell,
-    _from_cells,
     _has_growth,
-    _kept_spans,
     _key_text,
     _marker,
     _new_sheet_id,
-    _normal,
     _ordered,
     _pack,
     _rows,
@@ -62,9 +54,10 @@ from sheetsync.sheet.backends.google_api import (
 )
 from sheetsync.sheet.backends.google_append import Appends
 from sheetsync.sheet.backends.google_http import SheetsHttp
+from sheetsync.sheet.backends.google_read import Reads
 
 
-class GoogleBackend(Appends, SheetsHttp):
+class GoogleBackend(Reads, Appends, SheetsHttp):
     """A Google Sheet, by URL or key."""
 
     # --- reading -------------------------------------------------------------------------
@@ -73,150 +66,7 @@ class GoogleBackend(Appends, SheetsHttp):
     def session(self) -> Iterator[None]:
         yield
 
-    def info(self) -> SheetInfo:
-        """The spreadsheet's tabs and sheetsync's tab markers (one small masked request)."""
-        meta = self.request("get", "", {"fields": META_FIELDS})
-        tabs = []
-        for sheet in meta.get("sheets", []):
-            props = sheet.get("properties", {})
-            grid = props.get("gridProperties", {})
-            tabs.append(
-                Tab(
-                    props.get("title", ""),
-                    props.get("sheetId", 0),
-                    grid.get("rowCount", 0),
-                    grid.get("columnCount", 0),
-                    props.get("hidden", False),
-                    tuple(sheet.get("protectedRanges", [])),
-                )
-            )
-        markers = {}
-        for item in meta.get("developerMetadata", []):
-            if item.get("metadataKey") == MARKER:
-                with contextlib.suppress(ValueError, KeyError, TypeError):
-                    mark = json.loads(item["metadataValue"])
-                    markers[str(mark["title"])] = int(mark["sheetId"])
-        return SheetInfo(tuple(tabs), markers)
-
-    def _resolve(self, info: SheetInfo, tabs: Sequence[str]) -> dict[str, Tab]:
-        found = {}
-        for name in tabs:
-            tab = info.find(name)
-            if tab is None:
-                moved = info.renamed(name)
-                if moved is not None:
-                    raise BackendError(
-                        f"{self.describe()}: the {name!r} tab sheetsync made is now called "
-                        f"{moved!r}; rename it back to {name!r} (sheetsync finds tabs by name)"
-                    )
-                continue
-            if tab.title != name:
-                note = f"tab {tab.title!r} is used as {name!r} (same name, other case)"
-                if note not in self.notices:
-                    self.notices.append(note)
-            found[name] = tab
-        return found
-
-    def read(
-        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
-    ) -> Snapshot:
-        """The tabs' values in one values.batchGet; a tab with columns to `skip` is read as its
-        header row and the spans of columns between them, from row 2."""
-        info = self.info()
-        found = self._resolve(info, tabs)
-        ranges: list[str] = []
-        places: list[tuple[str, int, int]] = []  # (tab, first row, first column)
-        skipped: dict[str, tuple[int, ...]] = {}
-        for name, tab in found.items():
-            title = quote_tab(tab.title)
-            cols = sorted({c for c in (skip or {}).get(name, ()) if 0 < c <= tab.cols})
-            if not cols:
-                ranges.append(title)
-                places.append((name, 1, 1))
-                continue
-            skipped[name] = tuple(cols)
-            ranges.append(f"{title}!1:1")
-            places.append((name, 1, 1))
-            for c0, c1 in _kept_spans(cols, tab.cols):
-                ranges.append(f"{title}!{column_letters(c0)}2:{column_letters(c1)}")
-                places.append((name, 2, c0))
-        cells: dict[str, dict[int, dict[int, Value]]] = {name: {} for name in found}
-        grids: dict[str, Grid] = {}
-        data = self._values(ranges) if ranges else []
-        for (name, r0, c0), rows in zip(places, data, strict=True):
-            if name not in skipped:
-                grids[name] = _normal(rows)
-                continue
-            for i, row in enumerate(_normal(rows)):
-                line = cells[name].setdefault(r0 + i, {})
-                line.update({c0 + j: v for j, v in enumerate(row) if v is not None})
-        for name in skipped:
-            grids[name] = _from_cells(cells[name])
-        token = ReadToken(info, {n: t.title for n, t in found.items()})
-        return Snapshot(grids, token, skipped=skipped)
-
-    def _values(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
-        """The values of A1 ranges, as the read renders them (one values.batchGet)."""
-        params = {**VALUES, "ranges": list(ranges), "fields": "valueRanges.values"}
-        data = self.request("get", "/values:batchGet", params)
-        out = [vr.get("values", []) for vr in data.get("valueRanges", [])]
-        if len(out) != len(ranges):
-            raise BackendError(f"{self.describe()}: asked for {len(ranges)} ranges, got {len(out)}")
-        return out
-
-    def _filtered(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
-        """The values of many A1 ranges in one values.batchGetByDataFilter: a POST, so the
-        number of ranges is not limited by the URL's length; rendered as `_values`."""
-        body = {**VALUES, "dataFilters": [{"a1Range": r} for r in ranges]}
-        fields = "valueRanges(valueRange.values,dataFilters.a1Range)"
-        data = self.request("post", "/values:batchGetByDataFilter", {"fields": fields}, body)
-        by_range: dict[str, list[list[Any]]] = {}
-        for matched in data.get("valueRanges", []):
-            for data_filter in matched.get("dataFilters", []):
-                by_range[data_filter.get("a1Range", "")] = matched.get("valueRange", {}).get(
-                    "values", []
-                )
-        missing = [r for r in ranges if r not in by_range]
-        if missing:
-            raise BackendError(f"{self.describe()}: no values came back for {missing[0]}")
-        return [by_range[r] for r in ranges]
-
-    def read_boxes(
-        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
-    ) -> list[Grid]:
-        """Parts of a tab read with `snapshot` (r0, c0, r1, c1; 1-based, None = to the end),
-        rendered as `read` renders them: for a plan that needs only some rows or columns (the
-        state rows of the runs that change, a key column)."""
-        title = quote_tab(self._token(snapshot, [tab]).titles[tab])
-        ranges = [
-            f"{title}!{column_letters(c0)}{r0}:{column_letters(c1) if c1 else ''}{r1 or ''}"
-            for r0, c0, r1, c1 in boxes
-        ]
-        return [_normal(rows) for rows in self._values(ranges)] if ranges else []
-
-    def tab_status(self, snapshot: Snapshot, tab: str) -> str:
-        """'present', 'empty', 'deleted' (sheetsync made it; a person deleted it) or
-        'missing' (never made, or made before sheetsync marked its tabs)."""
-        grid = snapshot.grid(tab)
-        if grid is not None:
-            return "present" if any(any(v is not None for v in row) for row in grid) else "empty"
-        token = snapshot.token
-        if isinstance(token, ReadToken) and tab in token.info.markers:
-            return "deleted"
-        return "missing"
-
     # --- writing -------------------------------------------------------------------------
-
-    def _token(self, snapshot: Snapshot, tabs: Sequence[str]) -> ReadToken:
-        token = snapshot.token
-        if isinstance(token, ReadToken) and all(t in token.titles for t in tabs):
-            return token
-        info = self.info()
-        found = self._resolve(info, tabs)
-        missing = [t for t in tabs if t not in found]
-        if missing:
-            raise StaleSheet(f"tab {missing[0]!r} disappeared")
-        return ReadToken(info, {n: t.title for n, t in found.items()})
 
     def _check(
         self,

@@ -29,7 +29,7 @@ from sheetsync.sheet.backends.local_save import (
     signature,
     write_openpyxl,
 )
-from sheetsync.sheet.grid import CellWrite, Grid, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
 from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
@@ -110,9 +110,7 @@ class LocalBackend:
         except OSError as exc:
             raise BackendError(f"{self.path}: cannot read the workbook ({exc.strerror})") from None
 
-    def read(
-        self, tabs: Sequence[str], skip: Mapping[str, Sequence[int]] | None = None
-    ) -> Snapshot:
+    def read(self, tabs: Sequence[str], skip: Skip | None = None) -> Snapshot:
         """Every cell of the tabs (reading a column costs next to nothing here: `skip` is
         not needed)."""
         from sheetsync.sheet.backends.xlsx import Guard, read_grids
