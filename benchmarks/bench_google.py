@@ -23,6 +23,7 @@ import yaml
 from click.testing import CliRunner
 
 from sheetsync.cli import main as cli
+from sheetsync.sheet.state import digest
 from tests.sheets_emulator import Emulator
 
 KEY = "bench-sheet"
@@ -107,6 +108,7 @@ def build(root: Path, emulator: Emulator, runs: int) -> Path:
         state.put(r, 1, "Runs")
         state.put(r, 2, run_id)
         state.put(r, 3, json.dumps(cells, sort_keys=True, separators=(",", ":")))
+        state.put(r, 4, digest(cells))
         folder = root / "runs" / run_id
         folder.mkdir(parents=True)
         config_ = json.loads(json.dumps(BASE))
