@@ -18,6 +18,7 @@ from sheetsync.sheet.grid import CellWrite, column_letter
 from sheetsync.sheet.init import write_project_files
 from tests.helpers import BASE, cli, write_run
 from tests.xlsx_helpers import (
+    SOFFICE,
     changed_parts,
     libreoffice_csv,
     members,
@@ -43,7 +44,9 @@ def _project(tmp_path: Path, book: str = "experiments.xlsx") -> Project:
     return project
 
 
-def decorated_book(project: Project, vba: bytes | None = None) -> dict[str, int]:
+def decorated_book(
+    project: Project, vba: bytes | None = None, sheetsync_tabs: bool = True
+) -> dict[str, int]:
     """The team's own workbook, attached to sheetsync: runs r1 and r2 typed in by people (r2's
     id a HYPERLINK to its dashboard), a text box, an image, a comment, rich text, a data bar, a
     validation list, a hyperlink, and a Summary tab whose formulas and chart read the losses
@@ -85,11 +88,12 @@ def decorated_book(project: Project, vba: bytes | None = None) -> dict[str, int]
     chart = wb.add_chart({"type": "line"})
     chart.add_series({"name": "loss", "values": f"=Runs!${loss}$2:${loss}$10"})
     summary.insert_chart("D2", chart)
-    for table in (layout.baselines, layout.scaling):
-        wb.add_worksheet(table.tab).write_row(0, 0, [c.header for c in table.columns], head)
-    state = wb.add_worksheet(layout.state_tab)
-    state.write_row(0, 0, ["tab", "key", "written"])
-    state.hide()
+    if sheetsync_tabs:
+        for table in (layout.baselines, layout.scaling):
+            wb.add_worksheet(table.tab).write_row(0, 0, [c.header for c in table.columns], head)
+        state = wb.add_worksheet(layout.state_tab)
+        state.write_row(0, 0, ["tab", "key", "written"])
+        state.hide()
     if vba is not None:
         (project.root / "vbaProject.bin").write_bytes(vba)
         wb.add_vba_project(str(project.root / "vbaProject.bin"))
@@ -149,6 +153,35 @@ def test_sync_of_a_decorated_workbook_changes_only_its_cells(attached, office_pr
     assert [r[col["final_loss"]] for r in _values(project)[1:]] == [2.4, 1.8, 2.0]
     (project.root / "before.xlsx").write_bytes(before)
     assert changed_parts(project.root / "before.xlsx", book) == {PART["Runs"], PART["_sheetsync"]}
+
+
+def test_init_adds_missing_tabs_to_a_decorated_workbook_without_losing_anything(
+    tmp_path, office_profile
+):
+    project = _project(tmp_path)
+    col = decorated_book(project, sheetsync_tabs=False)
+    book = Path(project.sheet_target)
+    original = project.root / "original.xlsx"
+    original.write_bytes(book.read_bytes())
+    result = cli(project, "init")  # no --force: adding tabs drops nothing
+    assert result.exit_code == 0, result.output
+    new_parts = {"xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml", "xl/worksheets/sheet5.xml"}
+    assert changed_parts(original, book) == {
+        "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", *new_parts
+    }  # fmt: skip
+    wb = load_workbook(book)
+    layout = project.layout()
+    assert wb.sheetnames == ["Runs", "Summary", layout.baselines.tab, layout.scaling.tab,
+                             layout.state_tab]  # fmt: skip
+    assert wb[layout.state_tab].sheet_state == "hidden"
+    assert wb["Runs"].sheet_state == "visible"
+    assert [c.value for c in wb[layout.baselines.tab][1]][:1] == ["baseline"]  # header written
+    synced = cli(project, "sync")
+    assert synced.exit_code == 0, synced.output
+    assert [r[col["final_loss"]] for r in _values(project)[1:]] == [2.4, 2.2]
+    if SOFFICE is not None:
+        tabs = libreoffice_csv(book, office_profile)
+        assert {"Runs", "Summary", layout.baselines.tab, layout.state_tab} <= tabs.keys()
 
 
 @needs_libreoffice

@@ -2,7 +2,8 @@
 
 A read costs two requests, whatever the number of runs: spreadsheets.get of the tabs'
 properties (masked with `fields`: ids, sizes, protected ranges, sheetsync's tab markers) and
-values.batchGet of the tabs, without the columns the plan does not need (google_read.py). A write costs one more read and one batchUpdate per 2 MB: a
+values.batchGet of the tabs, without the columns the plan does not need (google_read.py). A
+write costs one more read and one batchUpdate per 2 MB: a
 values.batchGetByDataFilter (a POST, so any number of ranges) of exactly what must still
 hold (the header row, the cells about to be written and their rows' run ids), with the
 read's render options so that dates, errors and empty cells compare equal; then

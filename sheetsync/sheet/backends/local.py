@@ -226,6 +226,15 @@ class LocalBackend:
         if not missing:
             return
         if data is not None:
+            from sheetsync.sheet.backends.xlsx import Unpatchable, add_tabs
+
+            try:
+                patched = add_tabs(data, missing, [t for t in missing if t in hidden])
+            except Unpatchable:
+                pass  # openpyxl can, naming what it would drop
+            else:
+                save_atomically(self.path, lambda tmp: Path(tmp).write_bytes(patched), sig)
+                return
             why = f"adds the tabs {', '.join(missing)} through openpyxl"
             self.notices += guard_losses(self.path, data, why, self.force)
         wb = load_openpyxl(self.path, data)

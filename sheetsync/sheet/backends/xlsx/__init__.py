@@ -3,7 +3,8 @@ rich text, data bars, charts, custom properties, macros) survives a sync.
 
 `read_grids` reads cell values with python-calamine. `patch_cells` splices changed cells into
 the worksheet XML as bytes and copies every other zip member verbatim. `can_patch` says
-whether a file has a shape the patcher can prove it handles; `openpyxl_losses` names what an
+whether a file has a shape the patcher can prove it handles; `add_tabs` adds empty tabs the
+same way; `openpyxl_losses` names what an
 openpyxl save of it would drop, for the fallback.
 """
 
@@ -12,6 +13,7 @@ from sheetsync.sheet.backends.xlsx.guard import Guard
 from sheetsync.sheet.backends.xlsx.losses import openpyxl_losses
 from sheetsync.sheet.backends.xlsx.patch import atomic_replace, can_patch, patch_bytes, patch_cells
 from sheetsync.sheet.backends.xlsx.reader import read_grids, read_sheets
+from sheetsync.sheet.backends.xlsx.tabs import add_tabs
 
 __all__ = [
     "Guard",
@@ -19,6 +21,7 @@ __all__ = [
     "MAX_ROW",
     "Refusal",
     "Unpatchable",
+    "add_tabs",
     "atomic_replace",
     "can_patch",
     "cell_name",

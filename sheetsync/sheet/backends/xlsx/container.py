@@ -7,7 +7,7 @@ import io
 import struct
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sheetsync.sheet.backends.xlsx.a1 import Unpatchable
 
@@ -100,13 +100,20 @@ class Archive:
         return body
 
     def write(
-        self, out: io.BufferedIOBase, replaced: Mapping[str, bytes], removed: set[str]
+        self,
+        out: io.BufferedIOBase,
+        replaced: Mapping[str, bytes],
+        removed: set[str],
+        added: Mapping[str, bytes] | None = None,
     ) -> None:
-        """Write the archive again: replaced members deflated anew, the rest byte for byte."""
+        """Write the archive again: replaced members deflated anew, the rest byte for byte,
+        `added` members (new parts) deflated after them."""
         offsets: dict[str, int] = {}
         records: dict[str, bytes] = {}
         pos = 0
-        for m in sorted(self.members, key=lambda m: m.offset):
+        fresh = [replace(self.members[0], name=n, method=8, flags=0) for n in added or {}]
+        replaced = {**replaced, **(added or {})}
+        for m in [*sorted(self.members, key=lambda m: m.offset), *fresh]:
             if m.name in removed:
                 continue
             offsets[m.name] = pos
@@ -120,7 +127,7 @@ class Archive:
                 pos += m.end - m.offset
         cd_start = pos
         count = 0
-        for m in self.members:
+        for m in [*self.members, *fresh]:
             if m.name in removed:
                 continue
             record = records.get(m.name) or m.record
