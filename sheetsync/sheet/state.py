@@ -27,10 +27,14 @@ Written = dict[str, Value]
 Fetch = Callable[[Sequence[int]], Mapping[int, Value]]  # state rows -> their `written` cells
 
 
+def _blank(value: Value) -> bool:
+    return value is None or (value.__class__ is str and not value.strip())  # type: ignore[union-attr]
+
+
 def normal(values: Mapping[str, Value]) -> Written:
     """What was written, without empty cells: sheetsync writing an empty cell and never
     writing it plan the same way (an empty cell is filled; text there is a person's)."""
-    return {k: v for k, v in values.items() if not is_empty(v)}
+    return {k: v for k, v in values.items() if not _blank(v)}
 
 
 def digest(values: Mapping[str, Value]) -> str:
@@ -40,13 +44,15 @@ def digest(values: Mapping[str, Value]) -> str:
     parts = []
     for key in sorted(values):
         value = values[key]
-        if is_empty(value):
-            continue
-        if isinstance(value, bool):
-            parts.append(f"{key}\x1f?{int(value)}")
-        elif isinstance(value, int | float):
-            parts.append(f"{key}\x1f#{float(value)!r}")
-        else:
+        kind = value.__class__
+        if kind is str:
+            if value.strip():  # type: ignore[union-attr]
+                parts.append(f"{key}\x1f${value}")
+        elif kind is float or kind is int:
+            parts.append(f"{key}\x1f#{float(value)!r}")  # type: ignore[arg-type]
+        elif kind is bool:
+            parts.append(f"{key}\x1f?{int(value)}")  # type: ignore[arg-type]
+        elif value is not None:
             parts.append(f"{key}\x1f${value}")
     text = "\x1e".join(parts).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(text, digest_size=8).hexdigest()
@@ -91,6 +97,7 @@ class State:
         self.digests: dict[tuple[str, str], str] = {}
         self.values: dict[tuple[str, str], Written] = {}
         self.texts: dict[tuple[str, str], Value] = {}  # `written` cells as read, where read
+        self.vouched: set[tuple[str, str]] = set()  # rows whose digest matched their cells
         for r in range(2, len(self.grid) + 1):
             line = self.grid[r - 1]
             t, k = (line[0] if line else None), (line[1] if len(line) > 1 else None)
@@ -118,6 +125,7 @@ class State:
             mark = self.digests.get(ident)
             if mark is not None and digest(values) == mark:
                 self.values[ident] = normal(values)
+                self.vouched.add(ident)
             elif ident not in self.texts:
                 need[self.rows[ident]] = ident
         if need and self.fetch is not None:
@@ -180,7 +188,7 @@ class State:
                 continue
             out += self._rewrite(ident, row, data, mark)
         for ident, data in sorted(self.values.items()):
-            if ident in self._updates or ident not in self.rows:
+            if ident in self._updates or ident in self.vouched or ident not in self.rows:
                 continue
             mark = digest(data)
             if self.digests.get(ident) != mark:  # written by a version that kept no digest
