@@ -25,6 +25,7 @@ from sheetsync.vocab import Value
 
 STATE_HEADER = ("tab", "key", "written")
 STATE_KEYS = (1, 2)  # the state tab's row identity: its tab and key columns
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,8 @@ def plan_update(
             if col.key not in written:
                 continue
             now = line[pos - 1] if pos <= width else None
-            if not same(now, written[col.key]):
+            was = written[col.key]
+            if not (now.__class__ is was.__class__ and now == was or same(now, was)):
                 conflicts.append(
                     Conflict(
                         table.tab,
@@ -293,8 +295,12 @@ def plan_update(
                 continue
             new = values[col.key]
             now = line[pos - 1] if pos <= width else None
-            if same(now, new):
-                if col.key not in written or not same(written[col.key], new):
+            # `same`'s own first test, inline: most cells of a sync are unchanged
+            if (now.__class__ is new.__class__ and now == new) or same(now, new):
+                was = written.get(col.key, _ABSENT)
+                if was is _ABSENT or not (
+                    was.__class__ is new.__class__ and was == new or same(was, new)
+                ):
                     recorded[col.key] = new
                 continue
             ours = col.key in written and same(now, written[col.key])
