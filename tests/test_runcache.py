@@ -157,3 +157,19 @@ def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
     (project.baselines_dir / "b@2026-07-01.yaml").write_text(yaml.safe_dump(newer))
     assert cli(project, "sync").exit_code == 0
     assert "stale" in _checks_cell(project)  # the run folder is unchanged: the baseline is not
+
+
+def test_kept_checks_follow_the_runs_progress_while_its_config_is_kept(project):
+    folder = write_run(project, "r1", {"model.prores": True})
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    assert "unfinished" not in _checks_cell(project)
+    for state, step, when in (("killed", 400, HOUR_AGO + 60), ("finished", 1000, HOUR_AGO + 120)):
+        progress = {"step": step, "steps_planned": 1000, "tokens": 10**6, "state": state}
+        (folder / "progress.json").write_text(json.dumps(progress))
+        os.utime(folder / "progress.json", (when, when))  # config and launch facts unchanged
+        assert cli(project, "sync").exit_code == 0
+        assert ("unfinished" in _checks_cell(project)) == (state == "killed")
+        (project.root / runcache.CACHE_FILE).unlink()  # read cold, the cell is the same
+        assert "up to date" in cli(project, "sync").output

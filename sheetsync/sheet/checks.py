@@ -90,7 +90,7 @@ class CheckContext:
         inputs = self._inputs(row, strict)
 
         def findings() -> T:
-            return form(self._findings(run, row, strict, inputs))
+            return form(self._findings(run, row, strict, inputs, what == "summary"))
 
         return self.cache.memo(run.path, (what, *inputs), findings)
 
@@ -101,17 +101,25 @@ class CheckContext:
         return rows, self._baselines(str(row.get("baseline"))), guarded, strict
 
     def _findings(
-        self, run: Run, row: Mapping[str, Value], strict: bool, inputs: tuple[object, ...]
+        self,
+        run: Run,
+        row: Mapping[str, Value],
+        strict: bool,
+        inputs: tuple[object, ...],
+        brief: bool = False,
     ) -> list[Finding]:
-        """Every rule on a run that is not a baseline's: the rules that read its config and
-        launch facts kept while those files are unchanged, the progress rules run anew."""
+        """Every rule on a run that is not a baseline's (`brief`: only those not ok, all the
+        checks cell shows): the rules that read its config and launch facts kept while those
+        files are unchanged, the progress rules run anew."""
         registry, guarded = self.registry, self.project.guarded
 
         def settled() -> list[tuple[str, ...]]:
             s = subject(run, row, registry, guarded, strict, self.peers())
-            return _plain_findings(check_run(s, [r for r in RULES if r not in PROGRESS_RULES]))
+            found = check_run(s, [r for r in RULES if r not in PROGRESS_RULES])
+            return _plain_findings([f for f in found if f.level != "ok"] if brief else found)
 
-        kept = self.cache.memo(run.path, ("settled findings", *inputs), settled, LAUNCH_FILES)
+        key = ("settled findings", brief, *inputs)
+        kept = self.cache.memo(run.path, key, settled, LAUNCH_FILES)
         live = check_run(Subject(run, row, registry, tuple(guarded), strict), PROGRESS_RULES)
         order = list(RULES)
         return sorted([Finding(*v) for v in kept] + live, key=lambda f: order.index(f.rule))
