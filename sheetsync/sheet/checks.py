@@ -20,7 +20,7 @@ from sheetsync.records.checks import (
     subject,
     summary,
 )
-from sheetsync.records.runcache import LAUNCH_FILES, RunCache
+from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
@@ -163,6 +163,11 @@ class CheckReport:
 
 def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = False) -> CheckReport:
     """Run every rule on the named runs (default: every run in the sheet). Reads only."""
+    with gc_paused():
+        return _check_runs(project, run_ids, strict)  # its runs freed before the collector resumes
+
+
+def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> CheckReport:
     layout = project.layout()
     backend = open_backend(project)
     with backend.session():
