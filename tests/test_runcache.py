@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from sheetsync.records import runcache
+from sheetsync.records.evals import read_raw
 from sheetsync.records.runcache import RunCache
+from sheetsync.records.runs import read_run
 from tests.helpers import cli, write_run
 
 HOUR_AGO = time.time() - 3600
@@ -29,9 +31,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real_run, real_raw = runcache.read_run, runcache.read_raw
 
-    def read_run(folder: Path, within=()):
-        seen.append(f"run {folder.name}")
-        return real_run(folder, within)
+    def read_run(folder: Path, within=(), config=None):
+        seen.append(f"run {folder.name}" + (" (config kept)" if config is not None else ""))
+        return real_run(folder, within, config)
 
     def read_raw(folder: Path):
         seen.append(f"evals {folder.name}")
@@ -56,8 +58,16 @@ def test_an_unchanged_folder_is_read_once_across_commands(project, reads, tmp_pa
     assert reads == ["run r1", "evals r1"]
 
 
-@pytest.mark.parametrize("change", ["rewrite", "same size, new time", "eval file", "config"])
-def test_a_changed_file_makes_the_folder_read_again(project, reads, tmp_path, change):
+AGAIN = {  # what a change reads again: the run (its config only when that changed), evals
+    "rewrite": ["run r1 (config kept)"],
+    "same size, new time": ["run r1 (config kept)"],
+    "eval file": ["run r1 (config kept)", "evals r1"],
+    "config": ["run r1"],
+}
+
+
+@pytest.mark.parametrize("change", list(AGAIN))
+def test_a_changed_file_makes_what_it_feeds_read_again(project, reads, tmp_path, change):
     folder = write_run(project, "r1", loss=2.5)
     _age(folder)
     store = tmp_path / "runs.cache"
@@ -74,12 +84,19 @@ def test_a_changed_file_makes_the_folder_read_again(project, reads, tmp_path, ch
         (folder / "lm_eval" / "results.json").write_text("{}")
     else:
         (folder / "config.json").write_text("{}")  # config.yaml still wins: read, same run
-    _age(folder, HOUR_AGO + 60)
+    for path in folder.rglob("*"):  # the new or rewritten files only
+        if path.stat().st_mtime > HOUR_AGO + 1:
+            os.utime(path, (HOUR_AGO + 60, HOUR_AGO + 60))
     again = RunCache(store)
-    loss = again.run(folder).results.final_loss
-    again.evals(folder)
-    assert reads == ["run r1", "evals r1", "run r1", "evals r1"]
-    assert loss == {"rewrite": 1.75, "same size, new time": 2.4}.get(change, 2.5)
+    run = again.run(folder)
+    raw = again.evals(folder)
+    assert reads == ["run r1", "evals r1", *AGAIN[change]]
+    assert run.results.final_loss == {"rewrite": 1.75, "same size, new time": 2.4}.get(change, 2.5)
+    assert run.fingerprint == read_run(folder).fingerprint
+    assert raw.results == read_raw(folder).results
+    again.save()
+    RunCache(store).run(folder)  # kept again as read
+    assert len(reads) == 2 + len(AGAIN[change])
 
 
 def test_files_written_just_now_are_never_kept(project, reads, tmp_path):
@@ -140,3 +157,19 @@ def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
     (project.baselines_dir / "b@2026-07-01.yaml").write_text(yaml.safe_dump(newer))
     assert cli(project, "sync").exit_code == 0
     assert "stale" in _checks_cell(project)  # the run folder is unchanged: the baseline is not
+
+
+def test_kept_checks_follow_the_runs_progress_while_its_config_is_kept(project):
+    folder = write_run(project, "r1", {"model.prores": True})
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    assert "unfinished" not in _checks_cell(project)
+    for state, step, when in (("killed", 400, HOUR_AGO + 60), ("finished", 1000, HOUR_AGO + 120)):
+        progress = {"step": step, "steps_planned": 1000, "tokens": 10**6, "state": state}
+        (folder / "progress.json").write_text(json.dumps(progress))
+        os.utime(folder / "progress.json", (when, when))  # config and launch facts unchanged
+        assert cli(project, "sync").exit_code == 0
+        assert ("unfinished" in _checks_cell(project)) == (state == "killed")
+        (project.root / runcache.CACHE_FILE).unlink()  # read cold, the cell is the same
+        assert "up to date" in cli(project, "sync").output

@@ -107,6 +107,22 @@ def confine(path: Path, within: Sequence[Path], error: type[Exception] = RunErro
     return real
 
 
+def confine_in(
+    path: Path, real_folder: Path, within: Sequence[Path], error: type[Exception] = RunError
+) -> Path:
+    """`confine(path)` for a path directly inside a folder already confined (`real_folder`,
+    its resolved form): an entry that is not a symlink cannot lead anywhere else, so one lstat
+    stands for the walk of every component; a symlink is resolved and checked in full."""
+    try:
+        if not stat.S_ISLNK(os.lstat(path).st_mode):
+            return real_folder / path.name
+    except FileNotFoundError:
+        return real_folder / path.name  # as resolve() gives for a missing name
+    except OSError:
+        pass
+    return confine(path, within, error)
+
+
 def output_path(path: Path, what: str = "--out") -> Path:
     """A file to write: its folder must exist (a typo is not silently created); refused in
     one line before any work is done."""

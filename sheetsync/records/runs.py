@@ -22,7 +22,13 @@ from typing import Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.configs import find_config, fingerprint, load_mapping, parse_mapping
-from sheetsync.records.files import MAX_CONFIG_BYTES, MAX_RECORD_BYTES, confine, read_text
+from sheetsync.records.files import (
+    MAX_CONFIG_BYTES,
+    MAX_RECORD_BYTES,
+    confine,
+    confine_in,
+    read_text,
+)
 from sheetsync.records.names import check_run_id, shown
 from sheetsync.vocab import STATES
 
@@ -127,11 +133,15 @@ class Run:
         return f"unfinished: {why}{where}"
 
 
-def read_run(path: Path, within: Sequence[Path] = ()) -> Run:
+def read_run(
+    path: Path, within: Sequence[Path] = (), config: tuple[str, dict[str, Any]] | None = None
+) -> Run:
     """Read a run folder; every problem is a one-line RunError naming the file and field.
 
     The folder's name is the run id and must be one. With `within` (the project's folders),
     the folder and every file read in it must lie inside them once symlinks are followed.
+    `config`: the config file's name and content when already parsed (a cache that has seen
+    the file unchanged); it is still confined like a file read.
     """
     path = Path(path)
     check_run_id(path.name, str(path), RunError)
@@ -142,27 +152,32 @@ def read_run(path: Path, within: Sequence[Path] = ()) -> Run:
             raise RunError(f"{path}: not a folder")
     except OSError as exc:
         raise RunError(f"{path}: cannot read ({exc.strerror})") from None
-    confine(path, within)
-    config_file = find_config(path)
-    config = load_mapping(confine_file(config_file, within))
-    progress = _progress(path / "progress.json", within)
-    results = _results(path / "results.json", within)
-    launch = _launch(path / "launch.json", within)
+    real = confine(path, within)
+    if config is None:
+        config_file = find_config(path)
+        confine_in(config_file, real, within)
+        data = load_mapping(config_file)
+    else:
+        config_file = path / config[0]
+        confine_in(config_file, real, within)
+        data = config[1]
+    progress = _progress(path / "progress.json", within, real)
+    results = _results(path / "results.json", within, real)
+    launch = _launch(path / "launch.json", within, real)
     if progress.tokens is None and results.tokens is not None:
         progress = Progress(**{**progress.__dict__, "tokens": results.tokens})
-    return Run(path.name, path, config, config_file, progress, results, launch)
+    return Run(path.name, path, data, config_file, progress, results, launch)
 
 
-def confine_file(path: Path, within: Sequence[Path]) -> Path:
-    """`path` itself (for messages), after checking it does not lead out of `within`."""
-    confine(path, within)
-    return path
-
-
-def _read_json(path: Path, within: Sequence[Path] = ()) -> dict[str, Any] | None:
+def _read_json(
+    path: Path, within: Sequence[Path] = (), real: Path | None = None
+) -> dict[str, Any] | None:
     if not os.path.lexists(path):
         return None
-    confine(path, within)
+    if real is None:
+        confine(path, within)
+    else:
+        confine_in(path, real, within)
     return load_mapping(path, RunError, MAX_RECORD_BYTES, path.name)
 
 
@@ -196,8 +211,8 @@ def _number(path: Path, data: Mapping[str, Any], key: str, integer: bool = False
     return number
 
 
-def _progress(path: Path, within: Sequence[Path] = ()) -> Progress:
-    data = _read_json(path, within)
+def _progress(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Progress:
+    data = _read_json(path, within, real)
     if data is None:
         return Progress()
     state = data.get("state")
@@ -221,8 +236,8 @@ def _progress(path: Path, within: Sequence[Path] = ()) -> Progress:
     return p
 
 
-def _results(path: Path, within: Sequence[Path] = ()) -> Results:
-    data = _read_json(path, within)
+def _results(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Results:
+    data = _read_json(path, within, real)
     if data is None:
         return Results()
     loss = data.get("final_loss")
@@ -237,8 +252,8 @@ def _results(path: Path, within: Sequence[Path] = ()) -> Results:
     )
 
 
-def _launch(path: Path, within: Sequence[Path] = ()) -> Launch:
-    data = _read_json(path, within)
+def _launch(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Launch:
+    data = _read_json(path, within, real)
     if data is None:
         return Launch()
     seed = data.get("seed")

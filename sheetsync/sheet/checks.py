@@ -10,8 +10,17 @@ from typing import TypeVar
 
 from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.project import Project
-from sheetsync.records.checks import Finding, Peer, check_run, subject, summary
-from sheetsync.records.runcache import RunCache
+from sheetsync.records.checks import (
+    PROGRESS_RULES,
+    RULES,
+    Finding,
+    Peer,
+    Subject,
+    check_run,
+    subject,
+    summary,
+)
+from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
@@ -75,22 +84,45 @@ class CheckContext:
         strict: bool,
         form: Callable[[list[Finding]], T],
     ) -> T:
-        guarded = self.project.guarded
+        if str(row.get("role") or "") in BASELINE_ROLES:  # its quality rule reads other runs
+            registry, guarded = self.registry, self.project.guarded
+            return form(check_run(subject(run, row, registry, guarded, strict, self.peers())))
+        inputs = self._inputs(row, strict)
 
-        def run_rules() -> T:
-            found = check_run(subject(run, row, self.registry, guarded, strict, self.peers()))
-            return form(found)
+        def findings() -> T:
+            return form(self._findings(run, row, strict, inputs, what == "summary"))
 
-        if str(row.get("role") or "") in BASELINE_ROLES:
-            return run_rules()  # its quality rule reads other runs: never kept
-        key = (
-            what,
-            tuple(row.get(k) for k in ROW_INPUTS),
-            self._baselines(str(row.get("baseline"))),
-            tuple(guarded),
-            strict,
-        )
-        return self.cache.memo(run.path, key, run_rules)
+        return self.cache.memo(run.path, (what, *inputs), findings)
+
+    def _inputs(self, row: Mapping[str, Value], strict: bool) -> tuple[object, ...]:
+        """What the rules read besides the run folder."""
+        rows = tuple(row.get(k) for k in ROW_INPUTS)
+        guarded = tuple(self.project.guarded)
+        return rows, self._baselines(str(row.get("baseline"))), guarded, strict
+
+    def _findings(
+        self,
+        run: Run,
+        row: Mapping[str, Value],
+        strict: bool,
+        inputs: tuple[object, ...],
+        brief: bool = False,
+    ) -> list[Finding]:
+        """Every rule on a run that is not a baseline's (`brief`: only those not ok, all the
+        checks cell shows): the rules that read its config and launch facts kept while those
+        files are unchanged, the progress rules run anew."""
+        registry, guarded = self.registry, self.project.guarded
+
+        def settled() -> list[tuple[str, ...]]:
+            s = subject(run, row, registry, guarded, strict, self.peers())
+            found = check_run(s, [r for r in RULES if r not in PROGRESS_RULES])
+            return _plain_findings([f for f in found if f.level != "ok"] if brief else found)
+
+        key = ("settled findings", brief, *inputs)
+        kept = self.cache.memo(run.path, key, settled, LAUNCH_FILES)
+        live = check_run(Subject(run, row, registry, tuple(guarded), strict), PROGRESS_RULES)
+        order = list(RULES)
+        return sorted([Finding(*v) for v in kept] + live, key=lambda f: order.index(f.rule))
 
     def _baselines(self, name: str) -> tuple[tuple[str, int, int], ...]:
         """The dated files of one baseline name as they are now: what the rules read of it."""
@@ -131,6 +163,11 @@ class CheckReport:
 
 def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = False) -> CheckReport:
     """Run every rule on the named runs (default: every run in the sheet). Reads only."""
+    with gc_paused():
+        return _check_runs(project, run_ids, strict)  # its runs freed before the collector resumes
+
+
+def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> CheckReport:
     layout = project.layout()
     backend = open_backend(project)
     with backend.session():

@@ -3,6 +3,7 @@ and the eval files of one run explained, column by column (`sheetsync evals`).""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
 from sheetsync.records.evals import RawEvals, read_raw
-from sheetsync.records.runcache import RunCache
+from sheetsync.records.runcache import EVAL_FILES, RunCache
 from sheetsync.records.runs import Run, same_size
 from sheetsync.science.evals import (
     MARKS,
@@ -134,7 +135,8 @@ class EvalSource:
 
     def cells_for(self, run: Run) -> dict[str, Value]:
         if run.run_id not in self._cache:
-            cells, messages = self.cache.memo(run.path, self._key, lambda: self._read(run))
+            read = functools.partial(self._read, run)
+            cells, messages = self.cache.memo(run.path, self._key, read, EVAL_FILES)
             for message in messages:
                 note = f"evals of {run.run_id}: {message}"
                 if note not in self.notices:

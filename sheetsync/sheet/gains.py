@@ -192,4 +192,4 @@ class GainSource:
         if self.cache is None:
             return cells()
         key = ("gain", name, fit.fit_id, fit.n_runs, compute, loss, fit.flags)
-        return dict(self.cache.memo(run.path, key, cells))
+        return dict(self.cache.memo(run.path, key, cells, files=()))  # the key is every input

@@ -22,6 +22,8 @@ from sheetsync.sheet.header import Header, index_rows, read_header
 from sheetsync.sheet.state import State
 from sheetsync.vocab import Value
 
+_ABSENT = object()
+
 
 @dataclass(frozen=True)
 class CellChange:
@@ -216,7 +218,8 @@ def plan_update(
             if col.key not in written:
                 continue
             now = line[pos - 1] if pos <= width else None
-            if not same(now, written[col.key]):
+            was = written[col.key]
+            if not (now.__class__ is was.__class__ and now == was or same(now, was)):
                 conflicts.append(
                     Conflict(
                         table.tab,
@@ -235,8 +238,13 @@ def plan_update(
                 continue
             new = values[col.key]
             now = line[pos - 1] if pos <= width else None
-            if same(now, new):
-                if col.key not in written or not same(written[col.key], new):
+            # `same`'s own first test, inline: most cells of a sync are unchanged
+            if (now.__class__ is new.__class__ and now == new) or same(now, new):
+                was = written.get(col.key, _ABSENT)
+                if was is _ABSENT:
+                    if not is_empty(new):  # an empty cell is recorded as nothing
+                        recorded[col.key] = new
+                elif not (was.__class__ is new.__class__ and was == new or same(was, new)):
                     recorded[col.key] = new
                 continue
             ours = col.key in written and same(now, written[col.key])

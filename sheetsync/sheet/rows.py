@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -28,6 +29,12 @@ class Row(Mapping[str, Value]):
     def __len__(self) -> int:
         return len(self.values)
 
+    def get(self, key: str, default: Value = None) -> Value:  # type: ignore[override]
+        return self.values.get(key, default)  # Mapping's own get goes through __getitem__
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.values
+
     @property
     def baseline_ref(self) -> str:
         """The dated baseline the row names, as `NAME@DATE`."""
@@ -41,10 +48,15 @@ class Row(Mapping[str, Value]):
 def parse_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> dict[str, Row]:
     """Every keyed row of a tab, in sheet order. Blank-key rows are people's and skipped; in
     the Runs tab a key that is not a run id is skipped with a note in `notes`."""
-    positions = list(header.positions.items())
+    keys = list(header.positions)
+    cols = [c - 1 for c in header.positions.values()]
+    width = max(cols, default=-1) + 1
+    pick = operator.itemgetter(*cols) if len(cols) > 1 else None
     rows = {}
     for key, r in sorted(index_rows(grid, header, notes).items(), key=lambda kv: kv[1]):
         line = grid[r - 1]  # index_rows found r in the grid
-        width = len(line)
-        rows[key] = Row(key, r, {k: line[c - 1] if c <= width else None for k, c in positions})
+        if len(line) < width:
+            line = line + [None] * (width - len(line))
+        picked = pick(line) if pick is not None else [line[c] for c in cols]
+        rows[key] = Row(key, r, dict(zip(keys, picked, strict=True)))
     return rows

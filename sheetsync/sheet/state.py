@@ -170,8 +170,11 @@ class State:
             ]
         for ident in sorted(self._updates):
             data = self._updates[ident]
-            mark = digest(data)
             row = self.rows.get(ident)
+            unchanged = row is not None and data == self.values.get(ident)
+            if unchanged and (ident in self.vouched or self.digests.get(ident) == digest(data)):
+                continue
+            mark = digest(data)
             if row is None:
                 row = self._next
                 self._next += 1
@@ -183,8 +186,6 @@ class State:
                     CellWrite(self.tab, row, WRITTEN, text),
                     CellWrite(self.tab, row, DIGEST, mark),
                 ]
-                continue
-            if data == self.values.get(ident) and mark == self.digests.get(ident):
                 continue
             out += self._rewrite(ident, row, data, mark)
         for ident, data in sorted(self.values.items()):

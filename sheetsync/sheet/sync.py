@@ -3,6 +3,7 @@ clobbering a person's edit."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,9 +105,8 @@ def sync_runs(
     backend = open_backend(project, force=force)
     table = layout.runs
     result = SyncResult(backend.describe(), Plan(), False)
-    cache = RunCache.for_project(project.root, project.folders)
 
-    def make_plan(snapshot: Snapshot) -> Plan:
+    def make_plan(cache: RunCache, snapshot: Snapshot) -> Plan:
         grid = grid_or_error(snapshot, table.tab, backend)
         header = read_header(grid, table)
         result.notices = []
@@ -131,10 +131,14 @@ def sync_runs(
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         return finish(Plan(changes, conflicts), state, [header])
 
-    with gc_paused():
-        result.plan, result.applied = cycle(
-            backend, all_tabs(layout), make_plan, dry_run, skip=sync_skip(layout)
-        )
+    def synced() -> tuple[Plan, bool]:
+        cache = RunCache.for_project(project.root, project.folders)
+        plan = functools.partial(make_plan, cache)
+        done = cycle(backend, all_tabs(layout), plan, dry_run, skip=sync_skip(layout))
         cache.save()
+        return done  # the cache is freed here, before the collector resumes (else it walks it)
+
+    with gc_paused():
+        result.plan, result.applied = synced()
     result.notices += list(getattr(backend, "notices", []))
     return result
