@@ -41,21 +41,31 @@ def digest(values: Mapping[str, Value]) -> str:
     """A short digest of written values that a sheet's cells reproduce when nobody changed
     them: numbers compare as floats (a sheet reads 2e9 back as 2000000000.0), empty cells are
     left out. 64 bits: an accidental match is negligible, and a mismatch only costs a read."""
+    return _digested(values)[0]
+
+
+def _digested(values: Mapping[str, Value]) -> tuple[str, Written]:
+    """The digest of `values` and `values` without empty cells, in one pass."""
     parts = []
+    kept: Written = {}
     for key in sorted(values):
         value = values[key]
         kind = value.__class__
         if kind is str:
-            if value.strip():  # type: ignore[union-attr]
-                parts.append(f"{key}\x1f${value}")
+            if not value.strip():  # type: ignore[union-attr]
+                continue
+            parts.append(f"{key}\x1f${value}")
         elif kind is float or kind is int:
             parts.append(f"{key}\x1f#{float(value)!r}")  # type: ignore[arg-type]
         elif kind is bool:
             parts.append(f"{key}\x1f?{int(value)}")  # type: ignore[arg-type]
-        elif value is not None:
+        elif value is None:
+            continue
+        else:
             parts.append(f"{key}\x1f${value}")
+        kept[key] = value
     text = "\x1e".join(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=8).hexdigest()
+    return hashlib.blake2b(text, digest_size=8).hexdigest(), kept
 
 
 def parse_written(text: Value) -> Written:
@@ -123,10 +133,13 @@ class State:
             if ident in self.values or ident not in self.rows:
                 continue
             mark = self.digests.get(ident)
-            if mark is not None and digest(values) == mark:
-                self.values[ident] = normal(values)
-                self.vouched.add(ident)
-            elif ident not in self.texts:
+            if mark is not None:
+                found, kept = _digested(values)
+                if found == mark:
+                    self.values[ident] = kept
+                    self.vouched.add(ident)
+                    continue
+            if ident not in self.texts:
                 need[self.rows[ident]] = ident
         if need and self.fetch is not None:
             fetched = self.fetch(sorted(need))
