@@ -143,15 +143,21 @@ def _checks_cell(project) -> str:
     return ws.cell(2, header.index("checks") + 1).value
 
 
+def _added_and_synced(project):
+    """Run r1 added and synced, its files old enough for the cache to trust."""
+    folder = write_run(project, "r1", {"model.prores": True})
+    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
+    _age(folder)
+    assert cli(project, "sync").exit_code == 0
+    return folder
+
+
 def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
     import yaml
 
     from tests.helpers import BASE
 
-    folder = write_run(project, "r1", {"model.prores": True})
-    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
-    _age(folder)
-    assert cli(project, "sync").exit_code == 0
+    _added_and_synced(project)
     assert "stale" not in _checks_cell(project)
     newer = dict(BASE, optim={"lr": 1e-4, "warmup_steps": 1000})
     (project.baselines_dir / "b@2026-07-01.yaml").write_text(yaml.safe_dump(newer))
@@ -160,10 +166,7 @@ def test_kept_checks_follow_a_new_baseline_date_and_the_row(project):
 
 
 def test_kept_checks_follow_the_runs_progress_while_its_config_is_kept(project):
-    folder = write_run(project, "r1", {"model.prores": True})
-    assert cli(project, "add", str(folder), "-q", "q", "-b", "b", "--yes").exit_code == 0
-    _age(folder)
-    assert cli(project, "sync").exit_code == 0
+    folder = _added_and_synced(project)
     assert "unfinished" not in _checks_cell(project)
     for state, step, when in (("killed", 400, HOUR_AGO + 60), ("finished", 1000, HOUR_AGO + 120)):
         progress = {"step": step, "steps_planned": 1000, "tokens": 10**6, "state": state}
