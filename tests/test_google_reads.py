@@ -156,3 +156,18 @@ def test_state_json_keeps_plain_values_and_drops_empties():
         "b": "x",
         "d": True,
     }
+
+
+@pytest.mark.parametrize("garbage", ["{not json", '{"x": {"y": 1}}', "[1, 2]", "\0" * 10])
+def test_a_damaged_header_cache_costs_one_read_and_is_written_anew(gproject, emulator, garbage):
+    _synced(gproject, emulator)
+    cache = gproject.root / ".sheetsync" / "google-headers.json"
+    assert cache.is_file()
+    cache.write_text(garbage)
+    _new_loss(gproject, "r3", 1.1)
+    emulator.reset_counts()
+    result = cli(gproject, "sync")
+    assert result.exit_code == 0, result.output
+    assert rows(emulator)["r3"]["final loss"] == 1.1
+    assert emulator.counts["values.batchGet"] == 2  # row 1 first, then the columns it names
+    assert "my notes" in json.loads(cache.read_text())[f"{google.KEY}/Runs"]

@@ -418,3 +418,24 @@ def test_the_guard_tells_the_plan_which_cells_a_patch_would_refuse(tmp_path):
     refused = xp.patch_cells(tmp_path / "guarded.xlsx", tmp_path / "out.xlsx",
                              {"Locked": {(1, 1): "x", (1, 2): "y", (1, 3): "z"}})  # fmt: skip
     assert {(r.row, r.col) for r in refused} == {(1, 1), (1, 3)}  # the guard agrees
+
+
+def test_added_tabs_take_any_name_a_sheet_may_have_and_can_then_be_patched(tmp_path):
+    from openpyxl import load_workbook
+
+    src = decorated_workbook(tmp_path / "ladder.xlsx")
+    names = ['R&D <runs> "q"', "Ünïcode 'tab'", "_state"]
+    data = xp.add_tabs(src.read_bytes(), names, hidden=["_state"])
+    out = tmp_path / "tabs.xlsx"
+    out.write_bytes(data)
+    wb = load_workbook(out)
+    assert wb.sheetnames == [RUNS, SUMMARY, NOTES, *names]
+    assert [wb[n].sheet_state for n in names] == ["visible", "visible", "hidden"]
+    assert xp.read_sheets(out, names) == {n: [] for n in names}  # calamine reads them too
+    again = tmp_path / "again.xlsx"
+    assert xp.patch_cells(out, again, {names[1]: {(1, 1): "run", (2, 1): "r1"}}) == []
+    assert openpyxl_values(again, names[1]) == {"A1": "run", "A2": "r1"}
+    with pytest.raises(xp.Unpatchable):
+        xp.add_tabs(data, [RUNS.upper()])  # names are unique without regard to case
+    with pytest.raises(xp.Unpatchable):
+        xp.add_tabs(data, ["a/b"])
