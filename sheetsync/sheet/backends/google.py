@@ -50,12 +50,12 @@ from sheetsync.sheet.backends.google_api import (
     _same,
     _spans,
     _trim,
-    column_letters,
     quote_tab,
 )
 from sheetsync.sheet.backends.google_append import Appends
 from sheetsync.sheet.backends.google_http import SheetsHttp
 from sheetsync.sheet.backends.google_read import Reads
+from sheetsync.sheet.grid import column_letter
 
 
 class GoogleBackend(Reads, Appends, SheetsHttp):
@@ -93,7 +93,7 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                 places.append((tab, 1, 0))
                 cells.pop(1, None)
             for r0, c0, r1, c1 in _spans(cells, MAX_RANGES):
-                ranges.append(f"{title}!{column_letters(c0)}{r0}:{column_letters(c1)}{r1}")
+                ranges.append(f"{title}!{column_letter(c0)}{r0}:{column_letter(c1)}{r1}")
                 places.append((tab, r0, c0))
         if not ranges:
             return
@@ -131,7 +131,7 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                 if inside:
                     what = prot.get("description") or "(no description)"
                     raise BackendError(
-                        f"{self.describe()}: {w.tab!r} {column_letters(w.col)}{w.row} is in "
+                        f"{self.describe()}: {w.tab!r} {column_letter(w.col)}{w.row} is in "
                         f"the protected range {what!r}, which {self._who()} may not edit; ask "
                         "the sheet's owner to add it to the range's editors or make the range "
                         "warning-only; nothing was written"

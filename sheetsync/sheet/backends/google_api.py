@@ -56,14 +56,6 @@ def quote_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
 
 
-def column_letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def timeout_from_env() -> tuple[float, float]:
     """$SHEETSYNC_GOOGLE_TIMEOUT as (connect, read) seconds; the default when unset."""
     text = os.environ.get(TIMEOUT_ENV, "").strip()

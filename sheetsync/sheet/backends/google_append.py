@@ -20,9 +20,9 @@ from sheetsync.sheet.backends.google_api import (
     _cell,
     _ordered,
     _row_key,
-    column_letters,
     quote_tab,
 )
+from sheetsync.sheet.grid import column_letter
 
 
 class Appends:
@@ -135,7 +135,7 @@ class Appends:
         for tab in order:
             lo, hi = min(keys[tab]), max(keys[tab])
             title = quote_tab(token.titles[tab])
-            ranges.append(f"{title}!{column_letters(lo)}:{column_letters(hi)}")
+            ranges.append(f"{title}!{column_letter(lo)}:{column_letter(hi)}")
         out: dict[str, dict[tuple[str, ...], list[int]]] = {}
         for tab, rows in zip(order, self._values(ranges), strict=True):
             lo = min(keys[tab])

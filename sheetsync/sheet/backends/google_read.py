@@ -28,10 +28,9 @@ from sheetsync.sheet.backends.google_api import (
     _from_cells,
     _kept_spans,
     _normal,
-    column_letters,
     quote_tab,
 )
-from sheetsync.sheet.grid import Grid, Skip, Snapshot
+from sheetsync.sheet.grid import Grid, Skip, Snapshot, column_letter
 from sheetsync.vocab import Value
 
 HEADER_CACHE_BYTES = 1_000_000
@@ -133,7 +132,7 @@ class Reads:
             ranges.append(f"{title}!1:1")
             places.append((name, 1, 1))
             for c0, c1 in _kept_spans(cols, tab.cols):
-                ranges.append(f"{title}!{column_letters(c0)}2:{column_letters(c1)}")
+                ranges.append(f"{title}!{column_letter(c0)}2:{column_letter(c1)}")
                 places.append((name, 2, c0))
         cells: dict[str, dict[int, dict[int, Value]]] = {name: {} for name in found}
         grids: dict[str, Grid] = {}
@@ -189,7 +188,7 @@ class Reads:
         state rows of the runs that change, a key column)."""
         title = quote_tab(self._token(snapshot, [tab]).titles[tab])
         ranges = [
-            f"{title}!{column_letters(c0)}{r0}:{column_letters(c1) if c1 else ''}{r1 or ''}"
+            f"{title}!{column_letter(c0)}{r0}:{column_letter(c1) if c1 else ''}{r1 or ''}"
             for r0, c0, r1, c1 in boxes
         ]
         return [_normal(rows) for rows in self._values(ranges)] if ranges else []

@@ -7,6 +7,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from sheetsync.sheet.grid import column_letter
+
 Cell = tuple[int, int]  # (row, col), 1-based
 Rect = tuple[int, int, int, int]  # (row1, col1, row2, col2), inclusive
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column
@@ -29,18 +31,9 @@ class Refusal:
         return f"{self.sheet}!{cell_name(self.row, self.col)}: {self.reason}"
 
 
-def column_letters(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def cell_name(row: int, col: int) -> str:
     """(2, 3) -> C2."""
-    return f"{column_letters(col)}{row}"
+    return f"{column_letter(col)}{row}"
 
 
 @functools.cache
