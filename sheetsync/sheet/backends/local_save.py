@@ -4,11 +4,8 @@ for what the patcher cannot do, which names what it would drop and refuses unles
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,28 +53,15 @@ def check_cells(writes: Sequence[CellWrite]) -> None:
 def save_atomically(path: Path, write: Callable[[str], None], read_as: Signature | None) -> None:
     """`write(temp path)`, then put it in place of `path` (keeping its permissions) only if
     `path` is still the version read (`read_as`); the caller holds the lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+    from sheetsync.sheet.backends.xlsx import atomic_replace
+
+    def unchanged() -> None:
         if signature(path) != read_as:
             raise StaleSheet(f"{path} changed on disk while sheetsync was writing")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_replace(path, unchanged) as tmp:
+        write(str(tmp))
 
 
 def guard_losses(path: Path, data: bytes | None, why: str, force: bool) -> list[str]:

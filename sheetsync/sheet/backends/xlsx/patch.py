@@ -12,7 +12,7 @@ import re
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from sheetsync.sheet.backends.xlsx.a1 import (
@@ -361,9 +361,12 @@ def can_patch(
 
 
 @contextlib.contextmanager
-def atomic_replace(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_replace(
+    path: str | os.PathLike[str], before_replace: Callable[[], None] | None = None
+) -> Iterator[Path]:
     """A temp path beside `path`; on success it is fsynced and renamed over `path` (keeping
-    its permissions), on failure removed. The caller holds any lock."""
+    its permissions), on failure removed. `before_replace` may still refuse (by raising) just
+    before the rename. The caller holds any lock."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -373,6 +376,8 @@ def atomic_replace(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(fh.fileno())
         if target.exists():
             os.chmod(tmp, target.stat().st_mode & 0o777)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
