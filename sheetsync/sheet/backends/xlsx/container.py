@@ -152,36 +152,8 @@ class Archive:
         flags = m.flags & 0x800  # no data descriptor, no other flags
         old = _CENTRAL.unpack_from(m.record)
         made, time_, date_, iattr, eattr = old[1], old[5], old[6], old[14], old[15]
-        local = _LOCAL.pack(
-            b"PK\x03\x04",
-            20,
-            flags,
-            m.method,
-            time_,
-            date_,
-            crc,
-            len(packed),
-            len(body),
-            len(name),
-            0,
-        )
-        record = _CENTRAL.pack(
-            b"PK\x01\x02",
-            made,
-            20,
-            flags,
-            m.method,
-            time_,
-            date_,
-            crc,
-            len(packed),
-            len(body),
-            len(name),
-            0,
-            0,
-            0,
-            iattr,
-            eattr,
-            0,
-        )
+        # the fields both headers share, in the order both hold them
+        common = (flags, m.method, time_, date_, crc, len(packed), len(body), len(name))
+        local = _LOCAL.pack(b"PK\x03\x04", 20, *common, 0)
+        record = _CENTRAL.pack(b"PK\x01\x02", made, 20, *common, 0, 0, 0, iattr, eattr, 0)
         return local + name + packed, record + name
