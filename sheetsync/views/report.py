@@ -100,7 +100,7 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
         ]
         for t in report.trends:
             pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
-            slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
+            slope = _slope(t)
             out.append(
                 f"| {md(t.baseline)} | {md(t.method)} | {md(pts)} | {md(slope)} | "
                 f"**{md(t.verdict)}** |"
@@ -197,7 +197,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
         )
         for t in report.trends:
             pts = "<br>".join(f"{e(run)}: {g:.2f}x at {c:.2e} FLOPs" for run, c, g in t.points)
-            slope = f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]" if t.slope is not None else ""
+            slope = _slope(t)
             out.append(
                 f"<tr><td>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
                 f"<td class='num'>{slope}</td><td class='{e(t.verdict)}'>{e(t.verdict)}</td></tr>"
@@ -299,3 +299,10 @@ def scaling_for(
             raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
         write_file(Path(plot_file), base64.b64decode(png))
     return found
+
+
+def _slope(trend: MethodTrend) -> str:
+    """A trend's slope with its 90% interval, or nothing when too few points give one."""
+    if trend.slope is None:
+        return ""
+    return f"{trend.slope:+.3f} [{trend.low:+.3f}, {trend.high:+.3f}]"
