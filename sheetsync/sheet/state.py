@@ -27,14 +27,10 @@ Written = dict[str, Value]
 Fetch = Callable[[Sequence[int]], Mapping[int, Value]]  # state rows -> their `written` cells
 
 
-def _blank(value: Value) -> bool:
-    return value is None or (value.__class__ is str and not value.strip())  # type: ignore[union-attr]
-
-
 def normal(values: Mapping[str, Value]) -> Written:
     """What was written, without empty cells: sheetsync writing an empty cell and never
     writing it plan the same way (an empty cell is filled; text there is a person's)."""
-    return {k: v for k, v in values.items() if not _blank(v)}
+    return {k: v for k, v in values.items() if not is_empty(v)}
 
 
 def digest(values: Mapping[str, Value]) -> str:
