@@ -68,6 +68,7 @@ class Layout:
     baselines: Table
     scaling: Table
     state_tab: str = "_sheetsync"
+    review_tab: str = "Review"  # written whole by `sync` for the review meeting
     eval_scale: str = "fraction"
     source: str = "<built-in>"
 
@@ -99,14 +100,17 @@ def parse_layout(data: Mapping[str, Any], source: str) -> Layout:
         raise ConfigError(f"{source}: unknown layout key {sorted(unknown)[0]!r}")
     tabs = data.get("tabs") or {}
     if not isinstance(tabs, Mapping):
-        raise ConfigError(f"{source}: 'tabs' must map runs/baselines/scaling/state to tab names")
+        raise ConfigError(
+            f"{source}: 'tabs' must map runs/baselines/scaling/review/state to tab names"
+        )
     names = {kind: tabs.get(kind, kind.capitalize()) for kind in TABLES}
     state = tabs.get("state", "_sheetsync")
-    for kind, name in [*names.items(), ("state", state)]:
+    review = tabs.get("review", "Review")
+    for kind, name in [*names.items(), ("state", state), ("review", review)]:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{source}: tabs.{kind} must be a non-empty tab name")
-    if len({*names.values(), state}) != 4:
-        raise ConfigError(f"{source}: tabs must have four different names")
+    if len({n.casefold() for n in (*names.values(), state, review)}) != 5:
+        raise ConfigError(f"{source}: tabs must have five different names")
     scale = data.get("eval_scale", "fraction")
     if scale not in ("fraction", "percent"):
         raise ConfigError(f"{source}: eval_scale must be 'fraction' or 'percent', not {scale!r}")
@@ -115,7 +119,7 @@ def parse_layout(data: Mapping[str, Any], source: str) -> Layout:
         if kind not in data:
             raise ConfigError(f"{source}: no '{kind}' column list")
         tables[kind] = Table(kind, names[kind], _parse_columns(data[kind], kind, source))
-    return Layout(**tables, state_tab=state, eval_scale=scale, source=source)
+    return Layout(**tables, state_tab=state, review_tab=review, eval_scale=scale, source=source)
 
 
 def _parse_columns(items: Any, kind: str, source: str) -> tuple[Column, ...]:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
-KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
+KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders", "review_days"}
+REVIEW_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Project:
     raw: Mapping[str, Any] = field(default_factory=dict)
     trusted_folders: tuple[Path, ...] = ()
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
+    review_days: int = REVIEW_DAYS  # the Review tab: runs launched in the last N days
 
     @property
     def root(self) -> Path:
@@ -183,7 +185,14 @@ def load_project(path: Path) -> Project:
         timeout=timeout,
         trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
         runs_source=runs_source,
+        review_days=_review_days(path, data.get("review_days", REVIEW_DAYS)),
     )
+
+
+def _review_days(path: Path, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ConfigError(f"{path}: review_days must be a whole number of days, 1-3650")
+    return value
 
 
 def _runs(path: Path, data: Mapping[str, Any]) -> tuple[Path, SourceSpec]:

@@ -85,10 +85,11 @@ class Plan:
     state_writes: list[CellWrite] = field(default_factory=list)
     key_cols: dict[str, int] = field(default_factory=dict)
     landed: dict[str, int] = field(default_factory=dict)  # appended key -> its row, as written
+    tab_writes: list[CellWrite] = field(default_factory=list)  # a tab sheetsync owns whole
 
     @property
     def empty(self) -> bool:
-        return not self.changes and not self.state_writes
+        return not self.changes and not self.state_writes and not self.tab_writes
 
     def writes(self) -> list[CellWrite]:
         cells = [
@@ -103,7 +104,7 @@ class Plan:
             )
             for c in self.changes
         ]
-        return cells + self.state_writes
+        return cells + self.tab_writes + self.state_writes
 
     def by_key(self) -> dict[str, list[CellChange]]:
         out: dict[str, list[CellChange]] = {}

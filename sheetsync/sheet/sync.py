@@ -21,6 +21,7 @@ from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.init import check_state
 from sheetsync.sheet.plan import Plan, finish, plan_update
+from sheetsync.sheet.review_sync import ReviewPlan, after, keep_chart, make_review_tab, plan_review
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
 from sheetsync.vocab import Value
@@ -35,6 +36,7 @@ class SyncResult:
     missing: list[str] = field(default_factory=list)
     rowless: list[Path] = field(default_factory=list)  # added (launch record) but no row
     notices: list[str] = field(default_factory=list)
+    review: ReviewPlan | None = None  # the Review tab as planned (its writes are in `plan`)
 
 
 def _runs_to_sync(
@@ -129,16 +131,26 @@ def sync_runs(
             result.notices += getattr(source, "notices", [])
         state = load_state(backend, snapshot, layout.state_tab)
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
-        return finish(Plan(changes, conflicts), state, [header])
+        plan = finish(Plan(changes, conflicts), state, [header])
+        result.review = plan_review(project, layout, snapshot, after(grid, changes))
+        plan.tab_writes = result.review.writes
+        return plan
 
     def synced() -> tuple[Plan, bool]:
         cache = RunCache.for_project(project.root, project.folders)
         plan = functools.partial(make_plan, cache)
-        done = cycle(backend, all_tabs(layout), plan, dry_run, skip=sync_skip(layout))
+        tabs = [*all_tabs(layout), layout.review_tab]
+        done = cycle(backend, tabs, plan, dry_run, skip=sync_skip(layout))
         cache.save()
         return done  # the cache is freed here, before the collector resumes (else it walks it)
 
     with gc_paused():
         result.plan, result.applied = synced()
+    if not dry_run and result.review is not None:
+        if result.review.missing:
+            result.review = make_review_tab(project, backend, layout) or result.review
+            keep_chart(backend, layout, result.review.tab)
+        elif result.review.writes or getattr(backend, "charts_every_sync", False):
+            keep_chart(backend, layout, result.review.tab)
     result.notices += list(getattr(backend, "notices", []))
     return result

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sheetsync.errors import UsageError
 from sheetsync.records.files import output_folder, output_path, write_file
 from sheetsync.records.names import one_line
+from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.views.plots import draw
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
@@ -120,23 +121,8 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
 
 
 def fit_checks(rows: SheetRows) -> list[tuple[str, str, str, str]]:
-    """Per baseline's newest fit: its name, rung count, how it predicts its largest rung when
-    that rung is left out, and its flags (from the quality recorded with the fit)."""
-    from sheetsync.sheet.gains import fits_in
-
-    out = []
-    for _, (name, fit) in sorted(fits_in(rows.fits).items()):
-        rungs = (fit.quality or {}).get("rungs") or []
-        largest = ""
-        if rungs:
-            top = rungs[(fit.quality or {}).get("largest", -1)]
-            if top.get("held_out") is not None:
-                largest = (
-                    f"{top['run']}: predicts {top['held_out']:.4f}, observed {top['loss']:.4f} "
-                    f"({top['held_out_error']:+.2%})"
-                )
-        out.append((name, str(len(rungs) or fit.n_runs), largest, "; ".join(fit.flags) or "none"))
-    return out
+    """Per baseline's newest fit: its name, rung count, largest rung left out, flags."""
+    return fit_lines(rows.fits)
 
 
 CSS = "".join(

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
 
     from sheetsync.layout import Layout
+    from sheetsync.sheet.review_tab import ChartPlan
 
 LOCK_TIMEOUT = 120.0
 
@@ -245,6 +246,49 @@ class LocalBackend:
         if data is None and "Sheet" in wb.sheetnames and "Sheet" not in tabs:
             del wb["Sheet"]
         save_atomically(self.path, wb.save, sig)
+
+    def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
+        """A tab sheetsync writes whole gets its columns' widths (`note` is for backends that
+        protect it; a workbook's protection would also stop people's own notes there)."""
+        from sheetsync.sheet.backends.xlsx import Unpatchable
+        from sheetsync.sheet.backends.xlsx.columns import set_widths
+
+        sig, data = self._bytes()
+        if data is None:
+            return
+        try:
+            new = set_widths(data, tab, widths)
+        except Unpatchable:
+            return  # widths are a nicety: the tab reads without them
+        if new != data:
+            save_atomically(self.path, lambda tmp: Path(tmp).write_bytes(new), sig)
+
+    charts_every_sync = True  # keeping the chart costs no write when it is already right
+
+    def keep_chart(self, tab: str, plan: ChartPlan) -> None:
+        """Put the Review tab's chart in by patching (only its chart part once it exists);
+        writes nothing when the workbook already holds this chart."""
+        from sheetsync.sheet.backends.local_chart import anchor, chart_xml
+        from sheetsync.sheet.backends.xlsx import Unpatchable
+        from sheetsync.sheet.backends.xlsx.chart import put_chart
+
+        sig, data = self._bytes()
+        if data is None:
+            return
+        try:
+            new = put_chart(data, tab, chart_xml(tab, plan), anchor(plan), f"{tab} chart")
+        except Unpatchable as exc:
+            self.notices.append(f"{self.path}: the {tab} tab's chart was not written ({exc})")
+            return
+        if new == data:
+            return
+        if self.open_elsewhere() is not None and not self.force:
+            self.notices.append(
+                f"{self.path} is open in an office program: the {tab} tab's chart was not "
+                "updated (close it and sync again)"
+            )
+            return
+        save_atomically(self.path, lambda tmp: Path(tmp).write_bytes(new), sig)
 
     def format(self, layout: Layout) -> None:
         from sheetsync.sheet.backends.local_format import apply_format

@@ -1,0 +1,286 @@
+"""The Review tab's content, as a grid: what the review meeting reads in the sheet itself.
+
+For each research question with runs launched in the last `review_days` (counted back from
+the newest launch in the sheet: the sheet holds no finish date) or still running: its runs
+(baseline@date, compute, loss, eval average, gain and anchored gain with their 90%
+intervals, status, checks, and the people's `conclusion`, read from the Runs tab and never
+written there), then each of its methods' verdicts; then the runs that need attention (each
+once), each fit's quality line, and the data block the chart of gain against compute reads.
+Pure: the same records give the same grid, so a sync that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sheetsync.sheet.grid import Grid
+from sheetsync.sheet.meeting import MethodTrend, attention, fit_lines, method_of, trends
+from sheetsync.vocab import Value, finite
+
+RUN_HEADER = (
+    "run",
+    "baseline",
+    "compute (FLOPs)",
+    "loss",
+    "eval avg",
+    "gain",
+    "gain 90%",
+    "gain (anchored)",
+    "anchored 90%",
+    "status",
+    "checks",
+    "conclusion",
+)
+METHOD_HEADER = (
+    "method",
+    "baseline",
+    "verdict",
+    "budgets; slope of log gain per log compute (90%); above 1 at every budget; projection",
+)
+# columns (in characters) wide enough for each table's cells; the last cell of a row is the
+# long one, and runs on into the empty cells at its right
+WIDTHS = (44, 28, 16, 10, 10, 9, 15, 11, 15, 14, 48, 40)
+OPEN = ("running", "launched")
+CHART_TOP = 3  # the chart sits under the title, over the first columns ...
+CHART_ROWS = 22  # ... and this many rows are left empty for it
+CHART_COLS = 4
+MAX_LABEL = 40
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of the chart: a column of the data block."""
+
+    name: str
+    col: int
+    method: int  # which method (its colour)
+    kind: str  # gain | low | high
+
+
+@dataclass(frozen=True)
+class ChartPlan:
+    """Where the chart's data sits in the tab (1-based), and where the chart goes."""
+
+    title: str
+    header_row: int
+    first_row: int
+    last_row: int
+    x_col: int
+    series: tuple[Series, ...]
+    x_range: tuple[float, float]  # the axes' bounds: log10 compute, and gain
+    y_range: tuple[float, float]
+    anchor: tuple[int, int, int, int] = (CHART_TOP, 1, CHART_TOP + CHART_ROWS - 1, CHART_COLS)
+    """The cells it covers: first row, first column, last row, last column (1-based)."""
+
+
+@dataclass(frozen=True)
+class ReviewTab:
+    grid: Grid
+    chart: ChartPlan | None
+    since: dt.date | None
+    questions: list[str] = field(default_factory=list)
+
+
+def _date(value: Value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def window(records: Sequence[dict[str, Value]], days: int, today: dt.date) -> dt.date | None:
+    """The first day of the review window: `days` back from the newest launch (never later
+    than today). None when no run has a launch date."""
+    dates = [d for d in (_date(r.get("launched")) for r in records) if d is not None]
+    if not dates:
+        return None
+    return min(max(dates), today) - dt.timedelta(days=days - 1)
+
+
+def _in_review(record: dict[str, Value], since: dt.date | None) -> bool:
+    if record.get("role") == "ladder":
+        return False
+    if str(record.get("status") or "") in OPEN:
+        return True
+    launched = _date(record.get("launched"))
+    return since is not None and launched is not None and launched >= since
+
+
+def _round(value: Value, digits: int) -> Value:
+    number = finite(value)
+    if number is None:
+        return value
+    if number == 0:
+        return 0.0
+    if digits < 0:  # significant digits (compute)
+        return float(f"{number:.{-digits}g}")
+    return round(number, digits)
+
+
+def _number(value: float | None) -> float | None:
+    """A chart value: rounded, and None where there is no finite number (an `inf` high)."""
+    number = finite(value)
+    return None if number is None else round(number, 4)
+
+
+def anchored_of(record: dict[str, Value]) -> tuple[Value, Value]:
+    """The anchored gain and its interval text, where the Runs tab has them."""
+    return record.get("gain_anchored"), record.get("gain_anchored_interval")
+
+
+def _run_row(r: dict[str, Value]) -> list[Value]:
+    anchored, anchored_interval = anchored_of(r)
+    return [
+        r.get("run"),
+        f"{r.get('baseline')}@{r.get('baseline_date')}",
+        _round(r.get("compute"), -3),
+        _round(r.get("final_loss"), 4),
+        _round(r.get("eval_avg"), 3),
+        _round(r.get("gain"), 3),
+        r.get("gain_interval"),
+        _round(anchored, 3),
+        anchored_interval,
+        r.get("status"),
+        r.get("checks"),
+        r.get("conclusion"),
+    ]
+
+
+def _slope(t: MethodTrend) -> str:
+    if t.slope is None or t.low is None or t.high is None:
+        return ""
+    return f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]"
+
+
+def _method_row(t: MethodTrend) -> list[Value]:
+    budgets = len({c for _, c, _ in t.points})
+    said = [f"{budgets} budgets"]
+    if _slope(t):
+        said.append(f"slope {_slope(t)}")
+    said.append("above 1 at every budget" if t.above_one else "not above 1 at every budget")
+    if t.projection:
+        said.append(t.projection)
+    return [t.method, t.baseline, t.verdict, "; ".join(said)]
+
+
+def _label(t: MethodTrend, clash: bool) -> str:
+    text = t.method if not clash else f"{t.method} ({t.baseline})"
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def _pad(rows: list[list[Value]]) -> Grid:
+    width = max((len(r) for r in rows), default=0)
+    return [r + [None] * (width - len(r)) for r in rows]
+
+
+def review_grid(
+    records: Sequence[dict[str, Value]],
+    fits: Sequence[dict[str, Value]],
+    days: int,
+    today: dt.date | None = None,
+) -> ReviewTab:
+    """The Review tab for the Runs tab's `records` and the Scaling tab's `fits`."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    since = window(records, days, today)
+    chosen = [r for r in records if _in_review(r, since)]
+    questions: dict[str, list[dict[str, Value]]] = {}
+    for r in chosen:
+        questions.setdefault(str(r.get("question") or "(no question)"), []).append(r)
+    shown = {str(r.get("run")) for r in chosen}
+    methods = [t for t in trends(records) if any(run in shown for run, _, _ in t.points)]
+    span = f"{since.isoformat()} to {(since + dt.timedelta(days=days - 1)).isoformat()}"
+    rows: list[list[Value]] = [
+        [
+            "Review: research questions with runs launched "
+            + (f"{span} (review_days: {days})" if since else "(no launch dates yet)")
+            + " or still running. Written by `sheetsync sync` from the Runs tab: edit there."
+        ],
+        [],
+    ]
+    if methods:
+        rows += [[] for _ in range(CHART_ROWS)] + [[]]
+    for question, runs in questions.items():
+        rows += [[f"Question: {question}"], list(RUN_HEADER)]
+        rows += [_run_row(r) for r in runs]
+        mine = [
+            t
+            for t in methods
+            if any((t.baseline, t.method) == (_ref(r), method_of(r)) for r in runs)
+        ]
+        if mine:
+            rows += [list(METHOD_HEADER)] + [_method_row(t) for t in mine]
+        rows.append([])
+    if not questions:
+        rows += [["No run launched in the window, and none running."], []]
+    rows += [["Needs attention (each run once)"], ["run", "what", "detail"]]
+    rows += [list(a) for a in attention(chosen)] or [["nothing"]]
+    rows += [[], ["How good are the fits?"], ["fit", "rungs", "flags", "largest rung left out"]]
+    lines = fit_lines(fits)
+    rows += [[name, rungs, flags, largest] for name, rungs, largest, flags in lines] or [
+        ["no fit recorded yet"]
+    ]
+    chart = None
+    if methods:
+        rows += [
+            [],
+            ["The chart's data: gain against compute per method (90% interval: low, high)"],
+        ]
+        chart = _chart_block(rows, methods)
+    return ReviewTab(_pad(rows), chart, since, list(questions))
+
+
+def _ref(r: dict[str, Value]) -> str:
+    return f"{r.get('baseline')}@{r.get('baseline_date')}"
+
+
+def _chart_block(rows: list[list[Value]], methods: list[MethodTrend]) -> ChartPlan:
+    """Append the chart's data (one row per budget, a gain/low/high column trio per method)
+    to `rows`; the chart's x is log10 of compute (neither chart API has a log axis in
+    common: Google's BasicChartAxis has none)."""
+    names = [t.method for t in methods]
+    header: list[Value] = ["log10 compute", "compute (FLOPs)"]
+    series: list[Series] = []
+    for i, t in enumerate(methods):
+        label = _label(t, names.count(t.method) > 1)
+        for kind in ("gain", "low", "high"):
+            name = label if kind == "gain" else f"{label} {kind}"
+            series.append(Series(name, len(header) + 1, i, kind))
+            header.append(name)
+    budgets = sorted({c for t in methods for _, c, _ in t.points})
+    ys = [1.0] + [g for t in methods for _, _, g in t.points]
+    ys += [v for t in methods for pair in t.intervals for v in pair if finite(v) is not None]  # type: ignore[misc]
+    xs = [math.log10(c) for c in budgets]
+    header_row = len(rows) + 1
+    rows.append(header)
+    for c in budgets:
+        line: list[Value] = [round(math.log10(c), 4), _round(c, -3)]
+        for t in methods:
+            at = [i for i, (_, pc, _) in enumerate(t.points) if pc == c]
+            if not at:
+                line += [None, None, None]
+                continue
+            _, _, g = t.points[at[0]]
+            lo, hi = t.intervals[at[0]] if t.intervals else (None, None)
+            line += [_number(g), _number(lo), _number(hi)]
+        rows.append(line)
+    return ChartPlan(
+        "Gain against compute per method (90% interval)",
+        header_row,
+        header_row + 1,
+        header_row + len(budgets),
+        1,
+        tuple(series),
+        _bounds(min(xs), max(xs), 0.5),
+        _bounds(min(ys), max(ys), 0.05),
+    )
+
+
+def _bounds(low: float, high: float, step: float) -> tuple[float, float]:
+    """An axis range holding [low, high] with a margin, on multiples of `step`."""
+    pad = max((high - low) * 0.05, step / 2)
+    lo = math.floor((low - pad) / step) * step
+    hi = math.ceil((high + pad) / step) * step
+    return round(lo, 6), round(hi, 6)
