@@ -302,7 +302,7 @@ def test_sheet_changed_on_disk_between_read_and_write_is_replanned(project, monk
     monkeypatch.setattr(LocalBackend, "read", read_then_person_saves)
     result = cli(project, "sync")
     assert result.exit_code == 0, result.output
-    assert calls["n"] == 2
+    assert calls["n"] == 3  # read, re-read after the save; then the new Review tab is filled
     [row] = rows(project)
     assert row["notes"] == "person's note"
     assert row["final loss"] == 2.4

@@ -133,7 +133,11 @@ def test_sync_of_a_decorated_workbook_changes_only_its_cells(attached, office_pr
     assert [r[col["final_loss"]] for r in rows[1:]] == [2.4, 2.2, 2.0]
     assert [r[col["status"]] for r in rows[1:]] == ["finished"] * 3
     assert rows[1][col["notes"]] == "loss diverged at step 40"
-    assert changed_parts(original, book) == {PART["Runs"], PART["Summary"], PART["_sheetsync"]}
+    review = "xl/worksheets/sheet6.xml"  # the Review tab, added by the first sync
+    tab_added = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert changed_parts(original, book) == {
+        PART["Runs"], PART["Summary"], PART["_sheetsync"], review, *tab_added
+    }  # fmt: skip
     kept = members(original)
     assert {"xl/drawings/drawing1.xml", "xl/charts/chart1.xml", "xl/comments1.xml",
             "xl/sharedStrings.xml", "xl/media/image1.png", "docProps/custom.xml",
@@ -152,6 +156,7 @@ def test_sync_of_a_decorated_workbook_changes_only_its_cells(attached, office_pr
     assert "r2 (row 3)" in again.output and "r1 (row 2)" not in again.output
     assert [r[col["final_loss"]] for r in _values(project)[1:]] == [2.4, 1.8, 2.0]
     (project.root / "before.xlsx").write_bytes(before)
+    # r1 and r2 have no launch date: the Review tab lists only r3, and is left as it was
     assert changed_parts(project.root / "before.xlsx", book) == {PART["Runs"], PART["_sheetsync"]}
 
 

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sheetsync.sheet.chart_plan import CHART_ROWS, ChartPlan, Series
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.meeting import MethodTrend, attention, fit_lines, method_of, trends
 from sheetsync.vocab import Value, finite
@@ -44,36 +45,7 @@ METHOD_HEADER = (
 # long one, and runs on into the empty cells at its right
 WIDTHS = (44, 28, 16, 10, 10, 9, 15, 11, 15, 14, 48, 40)
 OPEN = ("running", "launched")
-CHART_TOP = 3  # the chart sits under the title, over the first columns ...
-CHART_ROWS = 22  # ... and this many rows are left empty for it
-CHART_COLS = 4
 MAX_LABEL = 40
-
-
-@dataclass(frozen=True)
-class Series:
-    """One series of the chart: a column of the data block."""
-
-    name: str
-    col: int
-    method: int  # which method (its colour)
-    kind: str  # gain | low | high
-
-
-@dataclass(frozen=True)
-class ChartPlan:
-    """Where the chart's data sits in the tab (1-based), and where the chart goes."""
-
-    title: str
-    header_row: int
-    first_row: int
-    last_row: int
-    x_col: int
-    series: tuple[Series, ...]
-    x_range: tuple[float, float]  # the axes' bounds: log10 compute, and gain
-    y_range: tuple[float, float]
-    anchor: tuple[int, int, int, int] = (CHART_TOP, 1, CHART_TOP + CHART_ROWS - 1, CHART_COLS)
-    """The cells it covers: first row, first column, last row, last column (1-based)."""
 
 
 @dataclass(frozen=True)
@@ -191,11 +163,14 @@ def review_grid(
         questions.setdefault(str(r.get("question") or "(no question)"), []).append(r)
     shown = {str(r.get("run")) for r in chosen}
     methods = [t for t in trends(records) if any(run in shown for run, _, _ in t.points)]
-    span = f"{since.isoformat()} to {(since + dt.timedelta(days=days - 1)).isoformat()}"
+    span = "(no launch dates yet)"
+    if since is not None:
+        end = since + dt.timedelta(days=days - 1)
+        span = f"{since.isoformat()} to {end.isoformat()} (review_days: {days})"
     rows: list[list[Value]] = [
         [
             "Review: research questions with runs launched "
-            + (f"{span} (review_days: {days})" if since else "(no launch dates yet)")
+            + span
             + " or still running. Written by `sheetsync sync` from the Runs tab: edit there."
         ],
         [],

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
 
     from sheetsync.layout import Layout
-    from sheetsync.sheet.review_tab import ChartPlan
+    from sheetsync.sheet.chart_plan import ChartPlan
 
 LOCK_TIMEOUT = 120.0
 

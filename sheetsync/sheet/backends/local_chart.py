@@ -7,8 +7,8 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from sheetsync.sheet.backends.xlsx.chart import A_NS, C_NS, HEAD
+from sheetsync.sheet.chart_plan import ChartPlan
 from sheetsync.sheet.grid import column_letter
-from sheetsync.sheet.review_tab import ChartPlan
 
 COLOURS = ("1F77B4", "D62728", "2CA02C", "9467BD", "FF7F0E", "8C564B", "E377C2", "17BECF")
 X_AXIS, Y_AXIS = 500100, 500200

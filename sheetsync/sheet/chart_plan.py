@@ -1,0 +1,36 @@
+"""A chart as the Review tab plans it, for any backend to draw: where its data sits in the
+tab and where the chart goes. Plain data, importing nothing of sheetsync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHART_TOP = 3  # the chart sits under the title, over the first columns ...
+CHART_ROWS = 22  # ... and this many rows are left empty for it
+CHART_COLS = 4
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of the chart: a column of the data block."""
+
+    name: str
+    col: int
+    method: int  # which method (its colour)
+    kind: str  # gain | low | high
+
+
+@dataclass(frozen=True)
+class ChartPlan:
+    """Where the chart's data sits in the tab (1-based), and where the chart goes."""
+
+    title: str
+    header_row: int
+    first_row: int
+    last_row: int
+    x_col: int
+    series: tuple[Series, ...]
+    x_range: tuple[float, float]  # the axes' bounds: log10 compute, and gain
+    y_range: tuple[float, float]
+    anchor: tuple[int, int, int, int] = (CHART_TOP, 1, CHART_TOP + CHART_ROWS - 1, CHART_COLS)
+    """The cells it covers: first row, first column, last row, last column (1-based)."""
