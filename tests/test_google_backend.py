@@ -77,8 +77,11 @@ def test_init_creates_tabs_header_and_hidden_state(gproject, emulator):
         "Baselines",
         "Scaling",
         "_sheetsync",
+        "Review",
     ]
     assert book.sheet("_sheetsync").hidden
+    (guard,) = book.sheet("Review").protected  # sync writes it whole: people get a warning
+    assert guard["warningOnly"] and "sheetsync sync" in guard["description"]
     assert tab(emulator).grid()[0][:3] == ["run", "launched", "launched by"]
     assert tab(emulator).frozen_rows == 1 and tab(emulator).frozen_cols == 1
 

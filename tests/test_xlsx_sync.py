@@ -30,6 +30,7 @@ from tests.xlsx_helpers import (
 LOSSES = {"r1": 2.4, "r2": 2.2, "r3": 2.0}
 PART = {tab: f"xl/worksheets/sheet{i}.xml" for i, tab in enumerate(
     ["Runs", "Summary", "Baselines", "Scaling", "_sheetsync"], 1)}  # fmt: skip
+REVIEW = "xl/worksheets/sheet6.xml"  # the Review tab `init` adds to a decorated workbook
 
 
 def _project(tmp_path: Path, book: str = "experiments.xlsx") -> Project:
@@ -114,7 +115,10 @@ def attached(tmp_path: Path) -> tuple[Project, dict[str, int]]:
     result = cli(project, "init")
     assert result.exit_code == 0, result.output
     assert "not formatted" in result.output and "text boxes and shapes (1)" in result.output
-    assert Path(project.sheet_target).read_bytes() == before  # attaching changes nothing
+    (project.root / "before-init.xlsx").write_bytes(before)
+    assert changed_parts(project.root / "before-init.xlsx", Path(project.sheet_target)) == {
+        REVIEW, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"
+    }  # fmt: skip  # attaching adds the Review tab by patching, and changes nothing else
     return project, col
 
 
@@ -133,10 +137,8 @@ def test_sync_of_a_decorated_workbook_changes_only_its_cells(attached, office_pr
     assert [r[col["final_loss"]] for r in rows[1:]] == [2.4, 2.2, 2.0]
     assert [r[col["status"]] for r in rows[1:]] == ["finished"] * 3
     assert rows[1][col["notes"]] == "loss diverged at step 40"
-    review = "xl/worksheets/sheet6.xml"  # the Review tab, added by the first sync
-    tab_added = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
     assert changed_parts(original, book) == {
-        PART["Runs"], PART["Summary"], PART["_sheetsync"], review, *tab_added
+        PART["Runs"], PART["Summary"], PART["_sheetsync"], REVIEW  # r3 is in the Review tab
     }  # fmt: skip
     kept = members(original)
     assert {"xl/drawings/drawing1.xml", "xl/charts/chart1.xml", "xl/comments1.xml",
@@ -170,14 +172,14 @@ def test_init_adds_missing_tabs_to_a_decorated_workbook_without_losing_anything(
     original.write_bytes(book.read_bytes())
     result = cli(project, "init")  # no --force: adding tabs drops nothing
     assert result.exit_code == 0, result.output
-    new_parts = {"xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml", "xl/worksheets/sheet5.xml"}
+    new_parts = {f"xl/worksheets/sheet{i}.xml" for i in (3, 4, 5, 6)}
     assert changed_parts(original, book) == {
         "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", *new_parts
     }  # fmt: skip
     wb = load_workbook(book)
     layout = project.layout()
     assert wb.sheetnames == ["Runs", "Summary", layout.baselines.tab, layout.scaling.tab,
-                             layout.state_tab]  # fmt: skip
+                             layout.state_tab, layout.review_tab]  # fmt: skip
     assert wb[layout.state_tab].sheet_state == "hidden"
     assert wb["Runs"].sheet_state == "visible"
     assert [c.value for c in wb[layout.baselines.tab][1]][:1] == ["baseline"]  # header written

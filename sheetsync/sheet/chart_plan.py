@@ -8,6 +8,9 @@ from dataclasses import dataclass
 CHART_TOP = 3  # the chart sits under the title, over the first columns ...
 CHART_ROWS = 22  # ... and this many rows are left empty for it
 CHART_COLS = 4
+# columns (in characters) wide enough for each table's cells; the last cell of a row is the
+# long one, and runs on into the empty cells at its right
+WIDTHS = (44, 28, 16, 10, 10, 9, 15, 11, 15, 14, 48, 40)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sheetsync.sheet.cycle import all_tabs, cycle
 from sheetsync.sheet.grid import Snapshot, is_empty
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.plan import Plan, State, plan_header
+from sheetsync.sheet.review_sync import create_review_tab
 from sheetsync.sheet.rows import Row, parse_rows
 
 
@@ -50,6 +51,7 @@ def init_sheet(project: Project, force: bool = False) -> InitResult:
     backend = open_backend(project, force=force)
     with backend.session():
         backend.create_tabs(all_tabs(layout), hidden=[layout.state_tab])
+    create_review_tab(backend, layout)  # filled by `sync`
 
     def make_plan(snapshot: Snapshot) -> Plan:
         plan = Plan()

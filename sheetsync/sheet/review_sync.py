@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.sheet.backends.base import Backend
+from sheetsync.sheet.chart_plan import WIDTHS
 from sheetsync.sheet.cycle import cycle
 from sheetsync.sheet.grid import CellWrite, Grid, Snapshot, cell, same
 from sheetsync.sheet.header import records_of
 from sheetsync.sheet.plan import CellChange, Plan
-from sheetsync.sheet.review_tab import WIDTHS, ReviewTab, review_grid
+from sheetsync.sheet.review_tab import ReviewTab, review_grid
 
 
 @dataclass
@@ -85,17 +86,23 @@ def keep_chart(backend: Backend, layout: Layout, review: ReviewTab) -> list[str]
     return []
 
 
-def make_review_tab(
-    project: Project, backend: Backend, layout: Layout, today: dt.date | None = None
-) -> ReviewPlan | None:
-    """First use: create the Review tab (the backend protects it, where it can, with a
-    warning), then fill it in a cycle of its own."""
+def create_review_tab(backend: Backend, layout: Layout) -> None:
+    """Create the Review tab if it is missing, with its column widths; the backend protects
+    it, where it can, with a warning (people may edit after a prompt; sync rewrites it)."""
     with backend.session():
         backend.create_tabs([layout.review_tab])
         prepare = getattr(backend, "prepare_tab", None)
         if prepare is not None:
             note = "Written by sheetsync sync from the Runs tab: edits here are overwritten"
             prepare(layout.review_tab, WIDTHS, note)
+
+
+def make_review_tab(
+    project: Project, backend: Backend, layout: Layout, today: dt.date | None = None
+) -> ReviewPlan | None:
+    """A sheet made before the Review tab existed: create it, then fill it in a cycle of its
+    own (`init` creates it with the other tabs)."""
+    create_review_tab(backend, layout)
     found: list[ReviewPlan] = []
 
     def make_plan(snapshot: Snapshot) -> Plan:

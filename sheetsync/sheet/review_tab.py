@@ -41,9 +41,6 @@ METHOD_HEADER = (
     "verdict",
     "budgets; slope of log gain per log compute (90%); above 1 at every budget; projection",
 )
-# columns (in characters) wide enough for each table's cells; the last cell of a row is the
-# long one, and runs on into the empty cells at its right
-WIDTHS = (44, 28, 16, 10, 10, 9, 15, 11, 15, 14, 48, 40)
 OPEN = ("running", "launched")
 MAX_LABEL = 40
 

@@ -51,7 +51,12 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
   page says to back off exponentially), a dropped connection before or after the request is
   applied, a reply late by `stall` seconds (for read timeouts).
 
-Not emulated: formula evaluation, locales other than en_US, filters, charts, named ranges,
+- Charts (ref AddChartRequest, UpdateChartSpecRequest, ChartSourceRange): addChart stores an
+  EmbeddedChart (an id generated when none is given; an id in use is a 400), updateChartSpec
+  replaces its spec, each source range must be one row or one column; spreadsheets.get
+  returns them as `sheets[].charts`. They are stored, never drawn.
+
+Not emulated: formula evaluation, locales other than en_US, filters, drawing charts, named ranges,
 merges, insert/delete of rows by the API, Drive, OAuth (any bearer token is accepted);
 a request kind the discovery document knows but the emulator does not is a 501.
 

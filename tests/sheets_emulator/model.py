@@ -128,6 +128,7 @@ class Sheet:
     protected: list[dict[str, Any]] = field(default_factory=list)
     widths: dict[int, int] = field(default_factory=dict)
     metadata: list[dict[str, Any]] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)  # EmbeddedChart, as added
 
     # --- reading -------------------------------------------------------------------------
 

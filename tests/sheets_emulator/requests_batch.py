@@ -219,7 +219,55 @@ def _apply(book: Spreadsheet, kind: str, body: dict[str, Any]) -> dict[str, Any]
         else:
             raise ApiError(501, "developer metadata on rows or columns is not emulated")
         return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(meta)}}
+    if kind in ("addChart", "updateChartSpec"):
+        return _chart(book, kind, body)
     raise ApiError(501, f"{kind} is valid Sheets API but not emulated")
+
+
+def _chart(book: Spreadsheet, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """AddChartRequest: "The chartId field is optional; if one is not set, an id will be
+    randomly generated. (It is an error to specify the ID of an embedded object that already
+    exists.)"; the reply is AddChartResponse {chart}. UpdateChartSpecRequest replaces the
+    spec of the chart `chartId` ("This does not move or resize a chart"). Each
+    ChartSourceRange must be one row or one column ("Exactly one dimension must have a
+    length of 1") on a sheet of the spreadsheet. Charts are stored, never drawn."""
+    charts = {c["chartId"]: c for sheet in book.sheets for c in sheet.charts}
+    if kind == "updateChartSpec":
+        chart = charts.get(body.get("chartId"))
+        if chart is None:
+            raise ApiError(400, f"No chart with id: {body.get('chartId')}")
+        _chart_sources(book, body.get("spec") or {})
+        chart["spec"] = copy.deepcopy(body.get("spec") or {})
+        return {}
+    chart = copy.deepcopy(body.get("chart") or {})
+    position = chart.get("position") or {}
+    if position.get("newSheet"):
+        raise ApiError(501, "a chart on a sheet of its own is not emulated")
+    overlay = position.get("overlayPosition") or {}
+    sid = position.get("sheetId", overlay.get("anchorCell", {}).get("sheetId"))
+    if sid is None:
+        raise ApiError(400, "Invalid requests[0].addChart: the chart has no position")
+    sheet = book.by_id(sid)
+    if chart.get("chartId") in charts:
+        raise ApiError(400, f"An object with ID {chart['chartId']} already exists.")
+    _chart_sources(book, chart.get("spec") or {})
+    chart["chartId"] = chart.get("chartId") or book._new_id()
+    sheet.charts.append(chart)
+    return {"addChart": {"chart": copy.deepcopy(chart)}}
+
+
+def _chart_sources(book: Spreadsheet, spec: dict[str, Any]) -> None:
+    basic = spec.get("basicChart") or {}
+    data = [d.get("domain") or {} for d in basic.get("domains", [])]
+    data += [s.get("series") or {} for s in basic.get("series", [])]
+    for item in data:
+        for grid in (item.get("sourceRange") or {}).get("sources", []):
+            sheet = book.by_id(grid.get("sheetId", 0))
+            r0, c0, r1, c1 = _box(sheet, grid)
+            if r1 - r0 != 0 and c1 - c0 != 0:
+                raise ApiError(
+                    400, "Invalid chart source range: exactly one dimension must have length 1"
+                )
 
 
 def _sheet_properties(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:

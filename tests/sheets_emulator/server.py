@@ -496,6 +496,8 @@ class Emulator:
                 entry["protectedRanges"] = copy.deepcopy(sheet.protected)
             if sheet.metadata:
                 entry["developerMetadata"] = copy.deepcopy(sheet.metadata)
+            if sheet.charts:
+                entry["charts"] = copy.deepcopy(sheet.charts)
             if grid:
                 boxes = wanted.get(sheet.sheet_id, [(1, 1, None, None)])
                 entry["data"] = [_grid_data(sheet, *box) for box in boxes]

@@ -53,12 +53,13 @@ from sheetsync.sheet.backends.google_api import (
     quote_tab,
 )
 from sheetsync.sheet.backends.google_append import Appends
+from sheetsync.sheet.backends.google_chart import Charts
 from sheetsync.sheet.backends.google_http import SheetsHttp
 from sheetsync.sheet.backends.google_read import Reads
 from sheetsync.sheet.grid import column_letter
 
 
-class GoogleBackend(Reads, Appends, SheetsHttp):
+class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
     """A Google Sheet, by URL or key."""
 
     # --- reading -------------------------------------------------------------------------
