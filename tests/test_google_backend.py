@@ -240,18 +240,19 @@ def test_format_is_idempotent_and_protects_owned_columns(gproject, emulator):
     sheet = tab(emulator)
     assert any(p["warningOnly"] for p in sheet.protected)
     assert {p["description"] for p in sheet.protected} >= {"sheetsync owns this column: gain"}
-    # gain green and red by its interval, unfinished rows grey, stale baseline cells amber
+    # gain and anchored gain green and red by their intervals, unfinished rows grey, stale
+    # baseline cells amber
     kinds = [r["booleanRule"]["condition"]["type"] for r in sheet.conditional]
-    assert kinds == ["CUSTOM_FORMULA"] * 5
+    assert kinds == ["CUSTOM_FORMULA"] * 7
     formulas = [
         r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in sheet.conditional
     ]
-    assert sum('FIND("-"' in f for f in formulas) == 2
+    assert sum('FIND("-"' in f for f in formulas) == 4
     assert sheet.cells[(1, 1)].note.startswith("Unique run id")
     emulator.reset_counts()
     result = cli(gproject, "format")
     assert result.exit_code == 0, result.output
-    assert emulator.writes() == 0 and len(sheet.conditional) == 5
+    assert emulator.writes() == 0 and len(sheet.conditional) == 7
 
 
 def test_format_replaces_the_sign_only_gain_colours_of_earlier_versions(gproject, emulator):
@@ -274,7 +275,7 @@ def test_format_replaces_the_sign_only_gain_colours_of_earlier_versions(gproject
     sheet.conditional.insert(0, old)
     assert cli(gproject, "format").exit_code == 0
     kinds = [r["booleanRule"]["condition"]["type"] for r in sheet.conditional]
-    assert "NUMBER_GREATER" not in kinds and len(kinds) == 5
+    assert "NUMBER_GREATER" not in kinds and len(kinds) == 7
 
 
 def test_auth_status_names_service_account_and_warns_on_loose_file(tmp_path, monkeypatch):
