@@ -69,7 +69,7 @@ def plan_review(
     """The Review tab's writes for the Runs tab as `runs` (after this cycle's changes)."""
     records, _ = records_of(runs, layout.runs)
     fits, _ = records_of(snapshot.grid(layout.scaling.tab), layout.scaling)
-    tab = review_grid(records, fits, project.review_days, today)
+    tab = review_grid(records, fits, project.review_days, today, project)
     now = snapshot.grid(layout.review_tab)
     if now is None:
         return ReviewPlan(tab, [], True)

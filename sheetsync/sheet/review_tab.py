@@ -16,9 +16,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sheetsync.project import Project
 from sheetsync.sheet.chart_plan import CHART_ROWS, ChartPlan, Series
 from sheetsync.sheet.grid import Grid
-from sheetsync.sheet.meeting import MethodTrend, attention, fit_lines, method_of, trends
+from sheetsync.sheet.meeting import attention, fit_lines
+from sheetsync.sheet.verdicts import MethodTrend, method_of, method_trends
 from sheetsync.vocab import Value, finite
 
 RUN_HEADER = (
@@ -119,9 +121,7 @@ def _run_row(r: dict[str, Value]) -> list[Value]:
 
 
 def _slope(t: MethodTrend) -> str:
-    if t.slope is None or t.low is None or t.high is None:
-        return ""
-    return f"{t.slope:+.3f} [{t.low:+.3f}, {t.high:+.3f}]"
+    return t.trend.slope_text() if t.slope is not None else ""
 
 
 def _method_row(t: MethodTrend) -> list[Value]:
@@ -130,8 +130,8 @@ def _method_row(t: MethodTrend) -> list[Value]:
     if _slope(t):
         said.append(f"slope {_slope(t)}")
     said.append("above 1 at every budget" if t.above_one else "not above 1 at every budget")
-    if t.projection:
-        said.append(t.projection)
+    if t.projection is not None:
+        said.append(t.projection.text())
     return [t.method, t.baseline, t.verdict, "; ".join(said)]
 
 
@@ -150,8 +150,10 @@ def review_grid(
     fits: Sequence[dict[str, Value]],
     days: int,
     today: dt.date | None = None,
+    project: Project | None = None,
 ) -> ReviewTab:
-    """The Review tab for the Runs tab's `records` and the Scaling tab's `fits`."""
+    """The Review tab for the Runs tab's `records` and the Scaling tab's `fits` (`project`:
+    where the fits' bootstraps are cached, and the target compute of projections)."""
     today = today or dt.datetime.now(dt.UTC).date()
     since = window(records, days, today)
     chosen = [r for r in records if _in_review(r, since)]
@@ -159,7 +161,8 @@ def review_grid(
     for r in chosen:
         questions.setdefault(str(r.get("question") or "(no question)"), []).append(r)
     shown = {str(r.get("run")) for r in chosen}
-    methods = [t for t in trends(records) if any(run in shown for run, _, _ in t.points)]
+    every = method_trends(records, fits, project)
+    methods = [t for t in every if any(run in shown for run, _, _ in t.points)]
     span = "(no launch dates yet)"
     if since is not None:
         end = since + dt.timedelta(days=days - 1)
@@ -223,7 +226,8 @@ def _chart_block(rows: list[list[Value]], methods: list[MethodTrend]) -> ChartPl
             header.append(name)
     budgets = sorted({c for t in methods for _, c, _ in t.points})
     ys = [1.0] + [g for t in methods for _, _, g in t.points]
-    ys += [v for t in methods for pair in t.intervals for v in pair if finite(v) is not None]  # type: ignore[misc]
+    ends = [v for t in methods for pair in t.intervals if pair for v in pair]
+    ys += [v for v in ends if finite(v) is not None]
     xs = [math.log10(c) for c in budgets]
     header_row = len(rows) + 1
     rows.append(header)
@@ -235,7 +239,7 @@ def _chart_block(rows: list[list[Value]], methods: list[MethodTrend]) -> ChartPl
                 line += [None, None, None]
                 continue
             _, _, g = t.points[at[0]]
-            lo, hi = t.intervals[at[0]] if t.intervals else (None, None)
+            lo, hi = t.intervals[at[0]] or (None, None)
             line += [_number(g), _number(lo), _number(hi)]
         rows.append(line)
     return ChartPlan(

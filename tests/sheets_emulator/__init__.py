@@ -20,6 +20,14 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
 - Values (ref values.get, ValueRange; cassette test_get_all_values): trailing empty rows and
   cells left out, empty cells inside a row as "", the response `range` is the asked range
   clipped to the grid, titles quoted only when needed ('D3'!A1:D1, Sheet1!A1:D4).
+- Reads past the grid (values.get, batchGet, batchGetByDataFilter, spreadsheets.get with
+  ranges) are refused as the API refuses them: a row or column the range names past the tab's
+  size is 400 "Range (Runs!A1:AC1) exceeds grid limits. Max rows: 1000, max columns: 26"
+  (pygsheets issues #416 and #124 from values.get; gspread issues #371 and #411; the Sheets API
+  reference: GridProperties.rowCount/columnCount are the tab's size, a new tab is 1000 x 26).
+  Open ends (`A:Z`, `1:1`, `A2:Z`) stop at the grid's end and are never refused; a tab always
+  keeps a row and a column ("You can't delete all the rows on the sheet", GoogleSheetsWrapper
+  issue #43); an empty tab's ValueRange has no `values`.
 - Dates are serial numbers with a DATE / DATE_TIME number format; values come back per
   valueRenderOption and dateTimeRenderOption (cassette
   test_get_all_values_date_time_render_options: 43831 with SERIAL_NUMBER, "2020-01-01" with
@@ -50,19 +58,22 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
 - Faults (`fail_next`): any status (429 carries no Retry-After unless asked: the usage-limits
   page says to back off exponentially), a dropped connection before or after the request is
   applied, a reply late by `stall` seconds (for read timeouts).
-
 - Charts (ref AddChartRequest, UpdateChartSpecRequest, ChartSourceRange): addChart stores an
   EmbeddedChart (an id generated when none is given; an id in use is a 400), updateChartSpec
   replaces its spec, each source range must be one row or one column; spreadsheets.get
   returns them as `sheets[].charts`. They are stored, never drawn.
+- A person's sort, inserted rows and deleted rows (`Sheet.sort_rows`, `insert_rows`,
+  `delete_rows`) move whole rows of cells as SortRangeRequest, InsertDimensionRequest and
+  DeleteDimensionRequest do (ref Request); a tab keeps at least one row.
 
 Not emulated: formula evaluation, locales other than en_US, filters, drawing charts, named ranges,
-merges, insert/delete of rows by the API, Drive, OAuth (any bearer token is accepted);
+merges, insert/delete of rows by the API (a person's, above, are), formats and protected
+ranges following moved rows, Drive, OAuth (any bearer token is accepted);
 a request kind the discovery document knows but the emulator does not is a 501.
 
 Test helpers: counts by kind (`counts`, `reads()`, `writes()`), `log` of exchanges with bytes
 sent and received (`sent`, `received`, `received_wire`, `largest_request`), `fail_next`, and
-`on_request` hooks that act as a person editing the sheet between two calls.
+`on_request` and `before_next` hooks that act as a person editing the sheet between two calls.
 """
 
 from tests.sheets_emulator.model import Sheet, Spreadsheet

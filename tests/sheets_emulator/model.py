@@ -235,6 +235,40 @@ class Sheet:
         cell = self.fresh(r, c)
         cell.value, cell.formula, cell.error = None, formula, error
 
+    def sort_rows(self, col: int, first: int = 2, reverse: bool = False) -> None:
+        """A person sorts the rows from `first` down by column `col` (Data > Sort range;
+        SortRangeRequest: whole rows move, cells with their values, formulas, notes and
+        formats; empty cells sort last whatever the order)."""
+        last = self.used()[0]
+        rows = list(range(first, last + 1))
+        value = {r: _sort_key(self.get(r, col)) for r in rows}
+        filled = sorted((r for r in rows if value[r] is not None), key=value.get, reverse=reverse)
+        order = filled + [r for r in rows if value[r] is None]
+        self._move_rows({old: new for new, old in zip(rows, order, strict=True)})
+
+    def insert_rows(self, at: int, count: int = 1) -> None:
+        """A person inserts `count` empty rows above row `at` (InsertDimensionRequest: the
+        rows below move down and the grid grows by `count`)."""
+        self.rows += count
+        self._move_rows({r: r + count for r in range(at, self.used()[0] + 1)})
+
+    def delete_rows(self, at: int, count: int = 1) -> None:
+        """A person deletes rows `at`..`at + count - 1` (DeleteDimensionRequest: the rows below
+        move up and the grid shrinks; a tab keeps at least one row)."""
+        if count >= self.rows:
+            raise ApiError(400, "You can't delete all the rows on the sheet.")
+        for key in [k for k in self.cells if at <= k[0] < at + count]:
+            del self.cells[key]
+        self._move_rows({r: r - count for r in range(at + count, self.used()[0] + 1)})
+        self.rows -= count
+
+    def _move_rows(self, moves: dict[int, int]) -> None:
+        moved = {(r, c): cell for (r, c), cell in self.cells.items() if r in moves}
+        for key in moved:
+            del self.cells[key]
+        for (r, c), cell in moved.items():
+            self.cells[(moves[r], c)] = cell
+
     def format_range(
         self, r0: int, c0: int, r1: int | None, c1: int | None, fmt: dict[str, Any]
     ) -> None:
@@ -358,6 +392,28 @@ class Spreadsheet:
                 return s
         raise ApiError(400, f"No grid with id: {sheet_id}")
 
+    def read_range(self, a1: str) -> tuple[Sheet, int, int, int | None, int | None]:
+        """`parse_range` for a read, refused as the API refuses it when a row or column it
+        names lies past the tab's grid (pygsheets issues #416 and #124: values.get of such a
+        range is HTTP 400 "Range (...) exceeds grid limits. Max rows: R, max columns: C";
+        gspread issues #371 and #411 met the same with 26 columns and with rows). Open ends
+        (`A:Z`, `1:1`, `A2:Z`) run to the grid's end and are never refused; a bound named past
+        it is (`A:AC` on 26 columns, `A1001:A` on 1,000 rows). A tab always has a row and a
+        column (deleteDimension refuses "You can't delete all the rows on the sheet",
+        GoogleSheetsWrapper issue #43), so `Tab` and `Tab!1:1` are always within it."""
+        sheet, r0, c0, r1, c1 = self.parse_range(a1)
+        beyond = r0 > sheet.rows or c0 > sheet.cols
+        beyond = beyond or (r1 is not None and r1 > sheet.rows)
+        beyond = beyond or (c1 is not None and c1 > sheet.cols)
+        if beyond:
+            cells = _split(a1)[1]
+            raise ApiError(
+                400,
+                f"Range ({a1_title(sheet.title)}!{cells}) exceeds grid limits. "
+                f"Max rows: {sheet.rows}, max columns: {sheet.cols}",
+            )
+        return sheet, r0, c0, r1, c1
+
     def parse_range(self, a1: str) -> tuple[Sheet, int, int, int | None, int | None]:
         """'Tab!A1:C3' -> (sheet, row0, col0, row1, col1), 1-based, None = to the grid's end.
 
@@ -392,6 +448,15 @@ class Spreadsheet:
             r0, r1 = min(r0, r1 or r0), max(r0, r1 or r0)
             c0, c1 = min(c0, c1 or c0), max(c0, c1 or c0)
         return sheet, r0, c0, r1, c1
+
+
+def _sort_key(value: Any) -> tuple[int, Any] | None:
+    """Numbers before text, as the Sheets sort orders them; None for an empty cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int | float):
+        return (0, float(value))
+    return (1, str(value).casefold())
 
 
 def _split(a1: str) -> tuple[str | None, str]:
