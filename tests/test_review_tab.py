@@ -165,7 +165,8 @@ def test_the_window_counts_back_from_the_newest_launch_and_keeps_running_runs():
     today = dt.date(2026, 6, 1)
     assert window(records, 14, today) == dt.date(2026, 2, 25)
     tab = review_grid(records, [], 14, today)
-    assert tab.questions == ["q2", "q3", "q4"] and tab.chart is None
+    assert tab.questions == ["q2", "q4", "q3"] and tab.chart is None  # in launch order
+    assert review_grid(records[::-1], [], 14, today).grid == tab.grid  # a sort changes nothing
     assert window(records, 14, dt.date(2026, 3, 1)) == dt.date(2026, 2, 16)  # never past today
 
 

@@ -156,10 +156,16 @@ def review_grid(
     where the fits' bootstraps are cached, and the target compute of projections)."""
     today = today or dt.datetime.now(dt.UTC).date()
     since = window(records, days, today)
-    chosen = [r for r in records if _in_review(r, since)]
+    # in launch order, not the Runs tab's: a person's sort there changes nothing here
+    chosen = sorted(
+        (r for r in records if _in_review(r, since)),
+        key=lambda r: (str(r.get("launched") or ""), str(r.get("run"))),
+    )
     questions: dict[str, list[dict[str, Value]]] = {}
     for r in chosen:
         questions.setdefault(str(r.get("question") or "(no question)"), []).append(r)
+    for runs in questions.values():  # each question's runs by compute
+        runs.sort(key=lambda r: (finite(r.get("compute")) or math.inf, str(r.get("run"))))
     shown = {str(r.get("run")) for r in chosen}
     every = method_trends(records, fits, project)
     methods = [t for t in every if any(run in shown for run, _, _ in t.points)]
