@@ -276,8 +276,12 @@ def plan_update(
 
 
 def finish(plan: Plan, state: State, headers: Iterable[Header]) -> Plan:
-    """Attach the state tab's writes and the key columns the backend verifies rows by."""
-    if plan.changes:
+    """Attach the state tab's writes and the key columns the backend verifies rows by.
+
+    State is written with cell changes, and without them when a record was refreshed (a
+    cell already showing the value sheetsync wants while the state tab holds an older one):
+    dropping that refresh would take the next real update for a person's edit."""
+    if plan.changes or state.refreshed():
         plan.state_writes = state.writes()
     for header in headers:
         pos = header.col(header.table.key.key)

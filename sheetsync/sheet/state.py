@@ -166,6 +166,14 @@ class State:
         merged.update(values)
         self._updates[ident] = normal(merged)
 
+    def refreshed(self) -> bool:
+        """Whether a record noted now differs from what the state tab holds (a new row, or a
+        cell that already shows a value newer than its record)."""
+        return any(
+            ident not in self.rows or data != self.values.get(ident)
+            for ident, data in self._updates.items()
+        )
+
     def writes(self) -> list[CellWrite]:
         """The state tab's cells to write: the header if it differs, each changed record with
         its digest, and the digest of each record read whose digest is missing or wrong."""
