@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.header import read_header
-from sheetsync.sheet.plan import Plan, finish, plan_append, plan_header, plan_update
+from sheetsync.sheet.plan import (
+    Plan,
+    finish,
+    owned_cells,
+    plan_append,
+    plan_header,
+    plan_update,
+)
 from sheetsync.sheet.state import WRITTEN, State
 from tests.test_plan import LAYOUT, RUNS, apply, new_sheet, sync
 
@@ -137,7 +146,8 @@ def test_rows_nobody_changed_are_vouched_by_their_digest_without_a_fetch():
     grid = grids[RUNS.tab]
     header = read_header(grid, RUNS)
     desired = {"a": {"final_loss": 2.0, "tokens": 5}, "b": {"final_loss": 3.0}}
-    changes, conflicts = plan_update(grid, header, desired, state)
+    state.resolve(RUNS.tab, owned_cells(grid, header, desired))
+    changes, conflicts = plan_update(grid, header, desired, state.seal())
     assert (changes, conflicts, calls) == ([], [], [])
 
 
@@ -149,10 +159,11 @@ def test_only_the_row_a_person_changed_is_fetched_in_one_call():
     calls: list[list[int]] = []
     state = lazy(grids, calls)
     header = read_header(grid, RUNS)
-    changes, conflicts = plan_update(
-        grid, header, {"a": {"final_loss": 2.5}, "b": {"final_loss": 3.5}}, state
-    )
-    assert len(calls) == 1 and len(calls[0]) == 1
+    desired = {"a": {"final_loss": 2.5}, "b": {"final_loss": 3.5}}
+    state.resolve(RUNS.tab, owned_cells(grid, header, desired))
+    assert calls == [[3]]  # b's state row, read before planning
+    changes, conflicts = plan_update(grid, header, desired, state.seal())
+    assert calls == [[3]]  # planning read nothing more
     assert [(c.key, c.reason) for c in changes] == [("a", "update")]
     assert [(c.key, c.sheet) for c in conflicts] == [("b", 9.0)]
 
@@ -175,3 +186,22 @@ def test_empty_plan_and_one_with_only_state_writes():
     only_state = Plan(state_writes=state.writes())
     assert only_state.state_writes and not only_state.empty
     assert only_state.writes() == only_state.state_writes
+
+
+def test_a_state_row_not_read_before_planning_is_a_defect_not_a_silent_empty():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    state = lazy(grids, []).seal()  # nothing resolved
+    grid = grids[RUNS.tab]
+    with pytest.raises(LookupError, match="not read before planning"):
+        plan_update(grid, read_header(grid, RUNS), {"a": {"final_loss": 2.5}}, state)
+
+
+def test_owned_cells_are_the_launch_and_result_cells_of_the_rows_asked_for():
+    grids = new_sheet(["a", "b"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    cells = owned_cells(grid, read_header(grid, RUNS), ["a", "zz"])
+    assert list(cells) == ["a"]
+    assert cells["a"]["final_loss"] == 2.0 and cells["a"]["fingerprint"] == "fp-a"
+    assert "question" not in cells["a"]  # a person's column
