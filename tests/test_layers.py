@@ -16,6 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("sheetsync.layout", "sheetsync.project"),
     ("sheetsync.sheet",),
     ("sheetsync.views",),
+    ("sheetsync.api",),
     ("sheetsync.demo", "sheetsync.cli", "sheetsync.__main__", "sheetsync"),
 ]
 MAX_LINES = 420
