@@ -147,3 +147,26 @@ def test_import_sheetsync_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_readme_python_api_section_runs_on_the_demo(tmp_path, monkeypatch):
+    """Every code block of the README's "Python API" section, in order, on a fresh demo."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    section = re.search(r"## Python API\n(.*?)\n## ", text, re.S)
+    assert section, "the README lost its Python API section"
+    blocks = re.findall(r"```python\n(.*?)```", section[1], re.S)
+    assert len(blocks) == 3
+    build_demo(tmp_path / "demo")
+    monkeypatch.chdir(tmp_path / "demo")
+    monkeypatch.delenv("SHEETSYNC_CONFIG", raising=False)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["drift"] and namespace["fitted"].fit.n_runs == 7
+    assert len(namespace["finished"]) == 15
+    assert (tmp_path / "demo" / "report" / "report.html").is_file()
+    assert namespace["added"].row == 18
+    assert "prores-2b" in namespace["synced"].synced

@@ -9,12 +9,13 @@ Names are exported lazily from the package root (`import sheetsync` stays light)
 
 from __future__ import annotations
 
-from sheetsync.api.experiments import Experiments, fit_ladder_csv, gain, init, open
+from sheetsync.api.experiments import Experiments, demo, fit_ladder_csv, gain, init, open
 from sheetsync.api.results import (
     Added,
     AddPreview,
     BaselineDiff,
     Checked,
+    Demo,
     Evals,
     Fitted,
     Gained,
@@ -30,6 +31,7 @@ __all__ = [
     "Added",
     "BaselineDiff",
     "Checked",
+    "Demo",
     "Evals",
     "Experiments",
     "Fitted",
@@ -39,6 +41,7 @@ __all__ = [
     "Scaling",
     "Synced",
     "Verified",
+    "demo",
     "fit_ladder_csv",
     "gain",
     "init",

@@ -17,6 +17,7 @@ from sheetsync.api.results import (
     AddPreview,
     BaselineDiff,
     Checked,
+    Demo,
     Evals,
     Fitted,
     Gained,
@@ -337,6 +338,15 @@ def init(folder: PathLike | None = None, *, force: bool = False) -> Initialized:
     created = tuple(write_project_files(where))
     done = Experiments(where).init(force=force)
     return Initialized(done.sheet, created, done.columns, done.notices)
+
+
+def demo(folder: PathLike = "sheetsync-demo", *, source: str = "folder") -> Demo:
+    """Build the demo project in `folder` (new or empty) and run the whole loop on it:
+    baselines, ladder and feature runs added, synced, fitted, checked, reported."""
+    from sheetsync.demo import build_demo
+
+    built = build_demo(Path(folder), source)
+    return Demo(built.folder, built.workbook, tuple(built.log))
 
 
 def fit_ladder_csv(ladder: PathLike, *, form: str = "compute") -> Fit:

@@ -263,3 +263,15 @@ class Initialized:
 
     def __repr__(self) -> str:
         return f"<Initialized: {self.sheet}; {_plural(self.columns, 'header cell')} added>"
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo project built: its folder, its workbook, what each step did."""
+
+    folder: Path
+    workbook: Path
+    log: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<Demo: {self.folder} ({len(self.log)} steps); workbook {self.workbook}>"
