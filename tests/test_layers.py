@@ -16,8 +16,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("sheetsync.layout", "sheetsync.project"),
     ("sheetsync.sheet",),
     ("sheetsync.views",),
-    ("sheetsync.api",),
-    ("sheetsync.demo", "sheetsync.cli", "sheetsync.__main__", "sheetsync"),
+    ("sheetsync.api", "sheetsync.demo", "sheetsync.demo_wandb"),
+    ("sheetsync.cli", "sheetsync.__main__", "sheetsync"),
 ]
 MAX_LINES = 420
 
