@@ -20,11 +20,23 @@ from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, load_state, sy
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.init import check_state
-from sheetsync.sheet.plan import Plan, finish, plan_update
+from sheetsync.sheet.plan import Plan, finish, owned_cells, plan_update
 from sheetsync.sheet.review_sync import ReviewPlan, after, keep_chart, make_review_tab, plan_review
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
 from sheetsync.vocab import Value
+
+
+@dataclass
+class SyncPlan(Plan):
+    """A sync's plan with what its reading found: the runs read, the rows without a folder,
+    the folders without a row, what the sources had to say."""
+
+    synced: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rowless: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    review: ReviewPlan | None = None  # the Review tab as planned (its writes: `tab_writes`)
 
 
 @dataclass
@@ -36,7 +48,7 @@ class SyncResult:
     missing: list[str] = field(default_factory=list)
     rowless: list[Path] = field(default_factory=list)  # added (launch record) but no row
     notices: list[str] = field(default_factory=list)
-    review: ReviewPlan | None = None  # the Review tab as planned (its writes are in `plan`)
+    review: ReviewPlan | None = None  # the Review tab as planned, or as made on first use
 
 
 def _runs_to_sync(
@@ -106,17 +118,16 @@ def sync_runs(
     layout = project.layout()
     backend = open_backend(project, force=force)
     table = layout.runs
-    result = SyncResult(backend.describe(), Plan(), False)
 
-    def make_plan(cache: RunCache, snapshot: Snapshot) -> Plan:
+    def make_plan(cache: RunCache, snapshot: Snapshot) -> SyncPlan:
+        # reading: the sheet as read, the run folders, the state rows of these runs
         grid = grid_or_error(snapshot, table.tab, backend)
         header = read_header(grid, table)
-        result.notices = []
-        rows = parse_rows(grid, header, result.notices)
+        notices: list[str] = []
+        rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
-        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
-        result.synced = [r.run_id for r in runs]
-        result.rowless = [] if run_dirs else rowless_runs(project, rows)
+        runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        rowless = [] if run_dirs else rowless_runs(project, rows)
         scaling = snapshot.grid(layout.scaling.tab)
         sources = result_sources(project, layout, rows, scaling, cache)
         desired: dict[str, dict[str, Value]] = {}
@@ -128,15 +139,18 @@ def sync_runs(
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
         for source in sources:
-            result.notices += getattr(source, "notices", [])
-        state = load_state(backend, snapshot, layout.state_tab)
+            notices += getattr(source, "notices", [])
+        cells = {table.tab: owned_cells(grid, header, desired)}
+        state = load_state(backend, snapshot, layout.state_tab, cells)
+        # planning: values in, the plan out
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
-        plan = finish(Plan(changes, conflicts), state, [header])
-        result.review = plan_review(project, layout, snapshot, after(grid, changes))
-        plan.tab_writes = result.review.writes
-        return plan
+        found = SyncPlan(changes, conflicts, synced=[r.run_id for r in runs], missing=missing)
+        found.rowless, found.notices = rowless, notices
+        found.review = plan_review(project, layout, snapshot, after(grid, changes))
+        found.tab_writes = found.review.writes
+        return finish(found, state, [header])
 
-    def synced() -> tuple[Plan, bool]:
+    def synced() -> tuple[SyncPlan, bool]:
         cache = RunCache.for_project(project.root, project.folders)
         plan = functools.partial(make_plan, cache)
         tabs = [*all_tabs(layout), layout.review_tab]
@@ -145,12 +159,15 @@ def sync_runs(
         return done  # the cache is freed here, before the collector resumes (else it walks it)
 
     with gc_paused():
-        result.plan, result.applied = synced()
-    if not dry_run and result.review is not None:
-        if result.review.missing:
-            result.review = make_review_tab(project, backend, layout) or result.review
-            keep_chart(backend, layout, result.review.tab)
-        elif result.review.writes or getattr(backend, "charts_every_sync", False):
-            keep_chart(backend, layout, result.review.tab)
-    result.notices += list(getattr(backend, "notices", []))
-    return result
+        plan, applied = synced()
+    review = plan.review
+    if not dry_run and review is not None:
+        if review.missing:
+            review = make_review_tab(project, backend, layout) or review
+            keep_chart(backend, layout, review.tab)
+        elif review.writes or getattr(backend, "charts_every_sync", False):
+            keep_chart(backend, layout, review.tab)
+    notices = plan.notices + list(getattr(backend, "notices", []))
+    return SyncResult(
+        backend.describe(), plan, applied, plan.synced, plan.missing, plan.rowless, notices, review
+    )
