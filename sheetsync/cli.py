@@ -306,16 +306,28 @@ def baseline() -> None:
 @click.option("--date", "date_text", help="YYYY-MM-DD (default: today).")
 @click.option("--note", help="Why this baseline was (re-)dated.")
 @click.option("--backfill", is_flag=True, help="Allow a date older than the newest.")
+@click.option(
+    "--commit",
+    "code",
+    help="The code commit it was trained with (default: HEAD of the config's git repository, "
+    "refused when that has uncommitted changes).",
+)
 @pass_obj
 def baseline_add(
-    obj: _Obj, name: str, config_file: Path, date_text: str | None, note: str | None, backfill: bool
+    obj: _Obj,
+    name: str,
+    config_file: Path,
+    date_text: str | None,
+    note: str | None,
+    backfill: bool,
+    code: str | None,
 ) -> None:
     """Register NAME@DATE: copy the config into the baselines folder and add its row."""
     from sheetsync.records.baselines import parse_date
     from sheetsync.sheet.baselines import add_baseline
 
     date = parse_date(date_text, "--date") if date_text else None
-    made = add_baseline(obj.project(), name, config_file, date, note, backfill)
+    made = add_baseline(obj.project(), name, config_file, date, note, backfill, code=code)
     click.echo(f"added baseline {made.ref}: {made.path}")
 
 
