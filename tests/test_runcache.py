@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.records import runcache
 from sheetsync.records import evals as eval_files
+from sheetsync.records import runcache
 from sheetsync.records.evals import read_raw
 from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import read_run

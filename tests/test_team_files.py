@@ -172,13 +172,16 @@ def test_a_pickle_left_where_the_cache_was_is_never_loaded(project, tmp_path, mo
     assert store.read_text().startswith('{"sheetsync run cache"')
 
 
+def _bad_progress(slot: dict) -> dict:
+    run = slot["run"]
+    return {**slot, "run": [*run[:2], [{"x": 1}] * len(run[2]), *run[3:]]}
+
+
 DAMAGE = {
     "not json": lambda v: "{not json",
     "not a mapping": lambda v: "[1, 2]",
     "run of the wrong shape": lambda v: json.dumps({**json.loads(v), "run": ["x", 1]}),
-    "run with a bad field": lambda v: json.dumps(
-        {**json.loads(v), "run": [*json.loads(v)["run"][:2], [{"x": 1}] * 6, *json.loads(v)["run"][3:]]}
-    ),
+    "run with a bad field": lambda v: json.dumps(_bad_progress(json.loads(v))),
     "memo not pairs": lambda v: json.dumps({"memo": {"('run config',)": 7}, "run": 1}),
 }
 
