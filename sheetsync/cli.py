@@ -64,8 +64,10 @@ class _Group(click.Group):
         except click.UsageError as exc:
             raise _one_line_usage(exc, ctx) from None
         except SheetsyncError as exc:
-            error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
-            raise error(" ".join(str(exc).split())) from None  # always one line
+            kind = _OneLineUsage if exc.exit_code == 2 else click.ClickException
+            error = kind(" ".join(str(exc).split()))  # always one line
+            error.exit_code = exc.exit_code  # e.g. 4: another sync of the project was running
+            raise error from None
 
 
 class _Obj:
@@ -197,19 +199,49 @@ def add(
 @click.option("--dry-run", "-n", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace people's edits of result cells.")
 @click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print nothing unless something needs a person (for cron; exit codes in the README).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait while another sync of this project runs, then stop (exit code 4).",
+)
 @pass_obj
 def sync(
-    obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool, force: bool
+    obj: _Obj,
+    run_dirs: tuple[Path, ...],
+    dry_run: bool,
+    overwrite: bool,
+    force: bool,
+    quiet: bool,
+    wait: float,
 ) -> None:
-    """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
+    """Fill in results of the runs in the sheet (default: every run on this machine).
+
+    Runs whose folders are on other machines are left as they are. One sync of a project
+    runs at a time on a machine: a second one waits up to --wait seconds, then stops.
+    """
+    from sheetsync.sheet.lock import sync_lock
     from sheetsync.sheet.sync import sync_runs
 
     project = obj.project()
-    with _progress("syncing runs") as progress:
+    if quiet and not (run_dirs or dry_run or overwrite):
+        from sheetsync.sheet.unattended import unattended_sync
+
+        done = unattended_sync(project, wait, force)
+        for line in done.attention:
+            click.echo(line)
+        raise SystemExit(done.exit_code)
+    with _progress("syncing runs") as progress, sync_lock(project, wait):
         result = sync_runs(project, list(run_dirs) or None, dry_run, overwrite, progress, force)
     _print_plan(result.plan)
-    for run_id in result.missing:
-        click.echo(f"no folder for run {run_id}: skipped")
+    if result.missing:
+        click.echo(_not_here(len(result.missing), "their cells left as they are"))
     for folder in result.rowless:
         click.echo(
             f"run {folder.name} was added but has no row in the sheet: "
@@ -227,6 +259,10 @@ def sync(
     kept = [c for c in result.plan.conflicts if c.resolved == "kept"]
     if kept:
         click.echo(f"{len(kept)} cells edited by people were kept (--overwrite replaces them)")
+
+
+def _not_here(count: int, what: str) -> str:
+    return f"{count} runs in the sheet are not on this machine: {what}"
 
 
 PROGRESS_FROM = 36  # runs: below this a command is quick enough to need no bar
@@ -284,6 +320,42 @@ def demo(folder: Path | None, source: str) -> None:
     for line in result.log:
         click.echo(line)
     click.echo(f"\nOpen the workbook: {result.workbook}")
+
+
+@main.command("watch")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 86_400),
+    default=30.0,
+    show_default=True,
+    help="Seconds between looks at the run folders (and the tracker's folder).",
+)
+@pass_obj
+def watch_command(obj: _Obj, interval: float) -> None:
+    """Sync whenever this machine's runs change, until SIGTERM or Ctrl-C (between syncs)."""
+    import signal
+    import threading
+
+    from sheetsync.sheet.watch import watch
+
+    project = obj.project()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def report(item) -> None:  # noqa: ANN001 - a sync done or an error
+        if isinstance(item, SheetsyncError):
+            click.echo(f"Error: {' '.join(str(item).split())}", err=True)
+            return
+        for line in item.attention:
+            click.echo(line)
+        if item.result.applied:
+            cells, runs = len(item.result.plan.changes), len(item.result.plan.by_key())
+            click.echo(f"wrote {cells} cells in {runs} runs of {item.result.sheet}")
+
+    click.echo(f"watching the runs of {project.path} every {interval:g} s")
+    count = watch(project, interval, stop, report)
+    click.echo(f"watch stopped after {count} syncs")
 
 
 # --- baselines and checks ---------------------------------------------------------------
@@ -396,7 +468,8 @@ def baseline_diff(obj: _Obj, old: str, new: str) -> None:
 def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_all: bool) -> None:
     """Check runs against their dated baselines: drift, stale, feature, finished, ...
 
-    Exit code 0 when nothing fails, 1 when a rule fails.
+    Runs of the sheet whose folders are on other machines are counted, not checked. Exit
+    code 0 when nothing fails, 1 when a rule fails, 2 when a run named is not on this machine.
     """
     from sheetsync.sheet.checks import check_runs
 
@@ -414,6 +487,8 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
         fails = sum(f.level == "fail" for f in report.findings)
         warns = sum(f.level == "warn" for f in report.findings)
         click.echo(f"checked {runs_seen} runs: {fails} failing, {warns} warnings")
+        if report.not_here:
+            click.echo(_not_here(len(report.not_here), "not checked"))
     if report.failed:
         raise SystemExit(1)
 
