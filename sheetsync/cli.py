@@ -190,7 +190,7 @@ def add(
     plan = commit_add(project, pending, force)
     if yes:  # a launch script: the diff only once the row is there, never before an error
         click.echo("\n".join(shown))
-    row = plan.changes[0].row if plan.changes else "?"
+    row = plan.landed.get(pending.run.run_id, "?")  # where the server put it, not the plan
     click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
 
