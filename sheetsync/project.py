@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
-KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders", "code_repo"}
+KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
+KNOWN_KEYS |= {"target_compute"}
+KNOWN_KEYS |= {"code_repo"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Project:
     raw: Mapping[str, Any] = field(default_factory=dict)
     trusted_folders: tuple[Path, ...] = ()
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
+    target_compute: float | None = None  # FLOPs the team means to train at (projections)
 
     @property
     def root(self) -> Path:
@@ -194,7 +198,21 @@ def load_project(path: Path) -> Project:
         timeout=timeout,
         trusted_folders=tuple((root / Path(t).expanduser()).resolve() for t in trusted),
         runs_source=runs_source,
+        target_compute=_target_compute(path, data.get("target_compute")),
     )
+
+
+def _target_compute(path: Path, value: Any) -> float | None:
+    """`target_compute: 1e23`: positive FLOPs (YAML reads 1e23 as text, so text is parsed)."""
+    if value is None:
+        return None
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise ConfigError(f"{path}: target_compute must be a positive number of FLOPs, e.g. 1e23")
+    return number
 
 
 def _runs(path: Path, data: Mapping[str, Any]) -> tuple[Path, SourceSpec]:

@@ -165,7 +165,7 @@ def test_trend_verdicts():
     assert trend(c, [1.1, 1.15, 1.21, 1.27]).verdict == "rising"
     assert trend(c, [1.2, 1.2, 1.2, 1.2]).verdict == "stable"
     assert trend(c, [1.2, 1.1, 1.0, 0.9]).verdict == "falling"
-    assert trend([1e18], [1.1]).verdict == "too few points"
+    assert trend([1e18], [1.1]).verdict == "too few budgets"
 
 
 def write_csv(path: Path, text: str) -> Path:

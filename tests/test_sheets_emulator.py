@@ -216,3 +216,28 @@ def test_gzip_only_for_a_user_agent_saying_gzip_and_pretty_print_by_default(emu,
     raw = r.raw.read(decode_content=False)
     assert r.headers["Content-Encoding"] == "gzip" and gzip.decompress(raw)
     assert emu.log[-1].wire == len(raw) < emu.log[-1].received
+
+
+def test_reads_past_the_grid_are_refused_as_the_api_refuses_them(emu, http):
+    """pygsheets #416/#124: values.get of a range past the tab's grid is HTTP 400."""
+    r = http.get(f"{URL}/values:batchGet", params={"ranges": ["Sheet1!A1:AC1"]})
+    assert r.status_code == 400
+    assert error(r) == (
+        "Range (Sheet1!A1:AC1) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
+    for bad in ("Sheet1!A:AC", "Sheet1!A1001:A", "Sheet1!A2:A1001", "Sheet1!AA1"):
+        r = http.get(f"{URL}/values:batchGet", params={"ranges": [bad]})
+        assert r.status_code == 400, bad
+    body = {"dataFilters": [{"a1Range": "Sheet1!A1:AC1"}]}
+    r = http.post(f"{URL}/values:batchGetByDataFilter", json=body)
+    assert r.status_code == 400
+    r = http.get(URL, params={"ranges": ["Sheet1!1:1001"], "fields": "sheets.properties"})
+    assert r.status_code == 400
+    # open ends stop at the grid's end; the whole grid and its last cell are inside it
+    for ok in ("Sheet1!A:Z", "Sheet1!1:1", "Sheet1!A2:Z", "Sheet1", "Sheet1!Z1000", "Sheet1!5:5"):
+        r = http.get(f"{URL}/values:batchGet", params={"ranges": [ok]})
+        assert r.status_code == 200, ok
+    assert values(http, "Sheet1!1:1")[0]["range"] == "Sheet1!A1:Z1"
+    emu.books[KEY].add_sheet("Empty", rows=1, cols=1)
+    assert values(http, "Empty")[0] == {"range": "Empty!A1:A1", "majorDimension": "ROWS"}
+    assert http.get(f"{URL}/values:batchGet", params={"ranges": ["Empty!A1:B1"]}).status_code == 400

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,3 +142,49 @@ def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -
             high = None
             where = "; ".join(filter(None, [where, "upper bound beyond the floor in resamples"]))
     return Gain(value, low, high, extrapolation, False, where)
+
+
+def gain_draws(boot: Bootstrap, compute: Sequence[float], loss: Sequence[float]) -> np.ndarray:
+    """Every point's gain under every bootstrap draw of the law, (R, n): one row gives all the
+    gains of a method at once, as one refit of the ladder would (their errors are correlated).
+    inf where a loss is beyond a draw's floor, NaN where a draw failed."""
+    cols = [_gains(boot, c, lo) for c, lo in zip(compute, loss, strict=True)]
+    rows = len(next(iter(boot.params.values())))
+    return np.stack(cols, axis=1) if cols else np.empty((rows, 0))
+
+
+def anchored_gain(
+    fit: Fit,
+    compute: float,
+    loss: float,
+    base_compute: float,
+    base_loss: float,
+    boot: Bootstrap | None = None,
+) -> Gain:
+    """The gain anchored to the baseline's own run at (nearly) the same budget:
+    C_pred(L_run) / C_pred(L_base) at equal compute, in general the run's gain over the
+    baseline run's, so the law's residual at that budget is not booked as the method's gain.
+    The interval from the same bootstrap draws (each draw's ratio)."""
+    mine = gain(fit, compute, loss)
+    theirs = gain(fit, base_compute, base_loss)
+    if mine.gain is None:
+        return mine
+    if theirs.gain is None:
+        note = f"the baseline's run: {theirs.note}"
+        return Gain(None, None, None, mine.extrapolation, theirs.beyond_floor, note)
+    value = mine.gain / theirs.gain
+    low = high = None
+    note = mine.note
+    if boot is not None and len(next(iter(boot.params.values()))):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = _gains(boot, compute, loss) / _gains(boot, base_compute, base_loss)
+        ratio = ratio[~np.isnan(ratio)]
+        if ratio.size:
+            tail = (1 - LEVEL) / 2
+            low = float(np.quantile(ratio, tail))
+            high = float(np.quantile(ratio, 1 - tail))
+            if not math.isfinite(high):
+                high = None
+            if not math.isfinite(low) or low <= 0:
+                low = 0.0
+    return Gain(value, low, high, mine.extrapolation, False, note)

@@ -153,10 +153,16 @@ def gain_plots(rows: SheetRows, report: Report) -> None:
             colour = f"C{i % 10}"
             xs = [c for _, c, _ in t.points]
             ys = [g for _, _, g in t.points]
-            lows = [intervals.get(run) for run, _, _ in t.points]
+            lows = [
+                iv or intervals.get(run)
+                for (run, _, _), iv in zip(t.points, t.intervals, strict=True)
+            ]
             err = [
-                [g - b[0] if b else 0.0 for g, b in zip(ys, lows, strict=True)],
-                [min(b[1], g * 100) - g if b else 0.0 for g, b in zip(ys, lows, strict=True)],
+                [max(0.0, g - b[0]) if b else 0.0 for g, b in zip(ys, lows, strict=True)],
+                [
+                    max(0.0, min(b[1], g * 100) - g) if b else 0.0
+                    for g, b in zip(ys, lows, strict=True)
+                ],
             ]
             ax.errorbar(
                 xs,

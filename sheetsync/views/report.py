@@ -95,15 +95,15 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
     out += ["## Does it scale?", ""]
     if report.trends:
         out += [
-            "| baseline | method | gains by compute | slope (90%) | verdict |",
-            "|---|---|---|---|---|",
+            "| baseline | method | gains by compute | slope (90%) | verdict | beside it |",
+            "|---|---|---|---|---|---|",
         ]
         for t in report.trends:
             pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
             slope = _slope(t)
             out.append(
                 f"| {md(t.baseline)} | {md(t.method)} | {md(pts)} | {md(slope)} | "
-                f"**{md(t.verdict)}** |"
+                f"**{md(t.verdict)}** | {md(beside(t))} |"
             )
     else:
         out.append("No method has gains at two or more compute budgets yet.")
@@ -153,6 +153,7 @@ CSS = "".join(
         ".bad{background:#fbe1e3}",
         ".rising{color:#1a7f37;font-weight:600}",
         ".stable{color:#555;font-weight:600}",
+        ".inconclusive,.too-few-budgets{color:#777}",
         ".falling{color:#c0262d;font-weight:600}",
         "img{max-width:100%}",
         ".muted{color:#777}",
@@ -193,14 +194,16 @@ def to_html(rows: SheetRows, report: Report) -> str:
     if report.trends:
         out.append(
             "<table><tr><th>baseline</th><th>method</th><th>gain by compute</th>"
-            "<th>slope of log gain vs log compute (90%)</th><th>verdict</th></tr>"
+            "<th>slope of log gain vs log compute (90%)</th><th>verdict</th><th>beside it</th>"
+            "</tr>"
         )
         for t in report.trends:
             pts = "<br>".join(f"{e(run)}: {g:.2f}x at {c:.2e} FLOPs" for run, c, g in t.points)
             slope = _slope(t)
             out.append(
                 f"<tr><td>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
-                f"<td class='num'>{slope}</td><td class='{e(t.verdict)}'>{e(t.verdict)}</td></tr>"
+                f"<td class='num'>{e(slope)}</td><td class='{e(t.verdict.replace(' ', '-'))}'>"
+                f"{e(t.verdict)}</td><td>{e(beside(t))}</td></tr>"
             )
         out.append("</table>")
         for baseline, png in report.gain_plots.items():
@@ -260,7 +263,7 @@ def write_report(
     its parent folder must exist)."""
     out_dir = output_folder(Path(out_dir or project.root / "report"))
     rows = read_rows(project)
-    report = build(rows, since)
+    report = build(rows, since, project)
     draw(project, rows, report)
     try:
         out_dir.mkdir(exist_ok=True)
@@ -285,7 +288,9 @@ def scaling_for(
         r = by_id.get(name)
         wanted.add((f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r)) if r else name)
     found = [
-        t for t in trends(rows.records) if (t.baseline, t.method) in wanted or t.method in wanted
+        t
+        for t in trends(rows.records, rows.fits, project)
+        if (t.baseline, t.method) in wanted or t.method in wanted
     ]
     if not found:
         raise UsageError(
@@ -303,6 +308,10 @@ def scaling_for(
 
 def _slope(trend: MethodTrend) -> str:
     """A trend's slope with its 90% interval, or nothing when too few points give one."""
-    if trend.slope is None:
-        return ""
-    return f"{trend.slope:+.3f} [{trend.low:+.3f}, {trend.high:+.3f}]"
+    return trend.trend.slope_text()
+
+
+def beside(trend: MethodTrend) -> str:
+    """What goes beside a verdict: `above 1 at every budget` and the projection, if any."""
+    parts = [trend.trend.flag, trend.projection.text() if trend.projection else ""]
+    return "; ".join(p for p in parts if p)

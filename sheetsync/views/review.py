@@ -7,52 +7,23 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sheetsync.project import Project
 from sheetsync.sheet.read import SheetRows
+from sheetsync.sheet.verdicts import SIZE_KEYS, MethodTrend, method_of, method_trends
 from sheetsync.views.rows import select
-from sheetsync.vocab import Value, finite, is_unfinished
+from sheetsync.vocab import Value, is_unfinished
 
-SIZE_KEYS = ("model.d_model", "model.n_layers", "model.n_heads", "model.n_experts", "data.tokens")
-
-
-def method_of(record: dict[str, Value]) -> str:
-    """A run's method: its changes against its dated baseline, minus the size it ran at."""
-    parts = [p for p in str(record.get("changes") or "").split("; ") if p]
-    kept = [p for p in parts if p.split(":", 1)[0] not in SIZE_KEYS]
-    return "; ".join(kept) or "(baseline)"
+__all__ = ["SIZE_KEYS", "MethodTrend", "Report", "build", "method_of", "trends"]
 
 
-@dataclass(frozen=True)
-class MethodTrend:
-    baseline: str
-    method: str
-    points: list[tuple[str, float, float]]  # run, compute, gain
-    slope: float | None
-    low: float | None
-    high: float | None
-    verdict: str
-
-
-def trends(records: Sequence[dict[str, Value]]) -> list[MethodTrend]:
-    """Methods (same changes vs the same dated baseline) run at several compute budgets."""
-    from sheetsync.science.trend import trend
-
-    groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
-    for r in records:
-        if r.get("role") in ("baseline", "ladder") or r.get("status") != "finished":
-            continue
-        compute, gain = finite(r.get("compute")), finite(r.get("gain"))
-        if compute is None or gain is None or gain <= 0:
-            continue
-        key = (f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r))
-        groups.setdefault(key, []).append((str(r.get("run")), compute, gain))
-    out = []
-    for (baseline, method), points in sorted(groups.items()):
-        if len({c for _, c, _ in points}) < 2:
-            continue
-        points.sort(key=lambda p: p[1])
-        t = trend([c for _, c, _ in points], [g for _, _, g in points])
-        out.append(MethodTrend(baseline, method, points, t.slope, t.low, t.high, t.verdict))
-    return out
+def trends(
+    records: Sequence[dict[str, Value]],
+    fits: Sequence[dict[str, Value]] = (),
+    project: Project | None = None,
+) -> list[MethodTrend]:
+    """Methods (same changes vs the same dated baseline) run at several compute budgets, each
+    with its verdict (see `sheetsync.sheet.verdicts`)."""
+    return method_trends(records, fits, project)
 
 
 @dataclass
@@ -66,8 +37,8 @@ class Report:
     plot_note: str = ""
 
 
-def build(rows: SheetRows, since: dt.date | None = None) -> Report:
-    """Pure: the report's content from the sheet's rows."""
+def build(rows: SheetRows, since: dt.date | None = None, project: Project | None = None) -> Report:
+    """The report's content from the sheet's rows (and the fits' bootstraps in `project`)."""
     period = select(rows.records, since=since)
     finished = [r for r in period if r.get("status") == "finished" and r.get("role") != "ladder"]
     groups: dict[str, list[dict[str, Value]]] = {}
@@ -84,4 +55,4 @@ def build(rows: SheetRows, since: dt.date | None = None) -> Report:
             attention.append(
                 (str(r["run"]), "stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}")
             )
-    return Report(since, groups, trends(rows.records), attention)
+    return Report(since, groups, trends(rows.records, rows.fits, project), attention)

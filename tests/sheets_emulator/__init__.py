@@ -20,6 +20,14 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
 - Values (ref values.get, ValueRange; cassette test_get_all_values): trailing empty rows and
   cells left out, empty cells inside a row as "", the response `range` is the asked range
   clipped to the grid, titles quoted only when needed ('D3'!A1:D1, Sheet1!A1:D4).
+- Reads past the grid (values.get, batchGet, batchGetByDataFilter, spreadsheets.get with
+  ranges) are refused as the API refuses them: a row or column the range names past the tab's
+  size is 400 "Range (Runs!A1:AC1) exceeds grid limits. Max rows: 1000, max columns: 26"
+  (pygsheets issues #416 and #124 from values.get; gspread issues #371 and #411; the Sheets API
+  reference: GridProperties.rowCount/columnCount are the tab's size, a new tab is 1000 x 26).
+  Open ends (`A:Z`, `1:1`, `A2:Z`) stop at the grid's end and are never refused; a tab always
+  keeps a row and a column ("You can't delete all the rows on the sheet", GoogleSheetsWrapper
+  issue #43); an empty tab's ValueRange has no `values`.
 - Dates are serial numbers with a DATE / DATE_TIME number format; values come back per
   valueRenderOption and dateTimeRenderOption (cassette
   test_get_all_values_date_time_render_options: 43831 with SERIAL_NUMBER, "2020-01-01" with

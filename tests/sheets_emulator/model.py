@@ -357,6 +357,28 @@ class Spreadsheet:
                 return s
         raise ApiError(400, f"No grid with id: {sheet_id}")
 
+    def read_range(self, a1: str) -> tuple[Sheet, int, int, int | None, int | None]:
+        """`parse_range` for a read, refused as the API refuses it when a row or column it
+        names lies past the tab's grid (pygsheets issues #416 and #124: values.get of such a
+        range is HTTP 400 "Range (...) exceeds grid limits. Max rows: R, max columns: C";
+        gspread issues #371 and #411 met the same with 26 columns and with rows). Open ends
+        (`A:Z`, `1:1`, `A2:Z`) run to the grid's end and are never refused; a bound named past
+        it is (`A:AC` on 26 columns, `A1001:A` on 1,000 rows). A tab always has a row and a
+        column (deleteDimension refuses "You can't delete all the rows on the sheet",
+        GoogleSheetsWrapper issue #43), so `Tab` and `Tab!1:1` are always within it."""
+        sheet, r0, c0, r1, c1 = self.parse_range(a1)
+        beyond = r0 > sheet.rows or c0 > sheet.cols
+        beyond = beyond or (r1 is not None and r1 > sheet.rows)
+        beyond = beyond or (c1 is not None and c1 > sheet.cols)
+        if beyond:
+            cells = _split(a1)[1]
+            raise ApiError(
+                400,
+                f"Range ({a1_title(sheet.title)}!{cells}) exceeds grid limits. "
+                f"Max rows: {sheet.rows}, max columns: {sheet.cols}",
+            )
+        return sheet, r0, c0, r1, c1
+
     def parse_range(self, a1: str) -> tuple[Sheet, int, int, int | None, int | None]:
         """'Tab!A1:C3' -> (sheet, row0, col0, row1, col1), 1-based, None = to the grid's end.
 

@@ -399,7 +399,7 @@ class Emulator:
         """A ValueRange: trailing empty rows and cells left out, empty cells inside a row as
         "" (gspread cassettes: test_get_all_values); dates and errors rendered per
         valueRenderOption and dateTimeRenderOption (test_get_all_values_date_time_...)."""
-        sheet, r0, c0, r1, c1 = book.parse_range(a1)
+        sheet, r0, c0, r1, c1 = book.read_range(a1)
         self.ranges_read.append(a1)
         r1, c1 = min(r1 or sheet.rows, sheet.rows), min(c1 or sheet.cols, sheet.cols)
         used = {} if used is None else used  # one request's ranges share the scan
@@ -483,7 +483,7 @@ class Emulator:
             grid = opt.get("includeGridData", "false").lower() == "true"
         wanted: dict[int, list[tuple[int, int, int | None, int | None]]] = {}
         for r in ranges:
-            sheet, r0, c0, r1, c1 = book.parse_range(r)
+            sheet, r0, c0, r1, c1 = book.read_range(r)
             wanted.setdefault(sheet.sheet_id, []).append((r0, c0, r1, c1))
         sheets = []
         for sheet in book.sheets:

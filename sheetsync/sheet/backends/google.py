@@ -50,6 +50,8 @@ from sheetsync.sheet.backends.google_api import (
     _same,
     _spans,
     _trim,
+    a1_box,
+    clip,
     quote_tab,
 )
 from sheetsync.sheet.backends.google_append import Appends
@@ -92,8 +94,13 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                 ranges.append(f"{title}!1:1")
                 places.append((tab, 1, 0))
                 cells.pop(1, None)
-            for r0, c0, r1, c1 in _spans(cells, MAX_RANGES):
-                ranges.append(f"{title}!{column_letter(c0)}{r0}:{column_letter(c1)}{r1}")
+            sheet = token.info.find(token.titles[tab])
+            for box in _spans(cells, MAX_RANGES):
+                inside = clip(sheet, *box) if sheet is not None else None
+                if inside is None:
+                    continue  # all past the grid: empty cells, which the write grows into
+                r0, c0, r1, c1 = inside
+                ranges.append(a1_box(token.titles[tab], r0, c0, r1, c1))
                 places.append((tab, r0, c0))
         if not ranges:
             return
@@ -257,7 +264,7 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
             found = self._resolve(self.info(), names)
             if not found:
                 return None
-            ranges = [f"{quote_tab(t.title)}!1:2" for t in found.values()]
+            ranges = [f"{quote_tab(t.title)}!1:{min(2, t.rows)}" for t in found.values()]
             meta = self.request("get", "", {"ranges": ranges, "fields": FORMAT_FIELDS})
             by_title = {t.title: name for name, t in found.items()}
             for sheet in meta.get("sheets", []):

@@ -184,6 +184,24 @@ def _spans(cells: Mapping[int, set[int]], limit: int) -> list[tuple[int, int, in
     return [(a, b, c, d) for a, b, c, d in boxes]
 
 
+def clip(
+    tab: Tab, r0: int, c0: int, r1: int | None, c1: int | None
+) -> tuple[int, int, int | None, int] | None:
+    """A box (1-based; None = to the end) cut to the tab's grid, or None when none of it is
+    inside: the API refuses a read naming a row or column past the grid (HTTP 400 "exceeds
+    grid limits"), and the cells past it are empty. Rows stay open-ended (`B2:D`)."""
+    if r0 > tab.rows or c0 > tab.cols:
+        return None
+    return r0, c0, None if r1 is None else min(r1, tab.rows), min(c1 or tab.cols, tab.cols)
+
+
+def a1_box(title: str, r0: int, c0: int, r1: int | None, c1: int) -> str:
+    """`'Tab'!B2:D9` for a box (1-based; r1 None = to the grid's last row)."""
+    from sheetsync.sheet.grid import column_letter
+
+    return f"{quote_tab(title)}!{column_letter(c0)}{r0}:{column_letter(c1)}{r1 or ''}"
+
+
 def _pack(reqs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
     batches: list[list[dict[str, Any]]] = [[]]
     size = 20

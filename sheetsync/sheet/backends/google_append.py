@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 from sheetsync.sheet.backends.google_api import (
     ReadToken,
+    SheetInfo,
     _blank,
     _cell,
     _ordered,
@@ -62,13 +63,17 @@ class Appends:
         body = {"requests": self._appends(token, fixed, rows)}
 
         def rebuild() -> Any:
-            landed = self._landed(token, keys, {t for t, _ in wanted})
+            landed = self._landed(token, keys, {t for t, _ in wanted}, self.info())
             if any(key in landed.get(tab, {}) for tab, key in wanted):
                 return None  # the batch is all or nothing: it was applied
             return body
 
         self.request("post", ":batchUpdate", {}, body, rebuild, "the new row")
-        landed = self._landed(token, keys, {t for t, _ in wanted})
+        grown = {
+            tab: max(c for (t, _r), cells in rows.items() if t == tab for c in cells)
+            for tab, _key in wanted
+        }
+        landed = self._landed(token, keys, {t for t, _ in wanted}, grown=grown)
         out: dict[str, dict[tuple[str, ...], int]] = {}
         for tab, key in sorted(wanted):
             where = landed.get(tab, {}).get(key, [])
@@ -127,17 +132,26 @@ class Appends:
         return reqs
 
     def _landed(
-        self, token: ReadToken, keys: Mapping[str, Sequence[int]], tabs: set[str]
+        self,
+        token: ReadToken,
+        keys: Mapping[str, Sequence[int]],
+        tabs: set[str],
+        now: SheetInfo | None = None,
+        grown: Mapping[str, int] | None = None,
     ) -> dict[str, dict[tuple[str, ...], list[int]]]:
-        """Where each key is now, per tab: one read of the key columns only."""
-        order = sorted(tabs)
-        ranges = []
-        for tab in order:
+        """Where each key is now, per tab: one read of the key columns only, within the
+        grid (`now`'s, else the read's widened to the `grown` columns the append made)."""
+        order, ranges = [], []
+        for tab in sorted(tabs):
             lo, hi = min(keys[tab]), max(keys[tab])
-            title = quote_tab(token.titles[tab])
-            ranges.append(f"{title}!{column_letter(lo)}:{column_letter(hi)}")
+            title = token.titles[tab]
+            sheet = (now or token.info).find(title)
+            hi = min(hi, max(sheet.cols if sheet else 0, (grown or {}).get(tab, 0)))
+            if hi >= lo:  # key columns past the grid hold no key: not asked for
+                order.append(tab)
+                ranges.append(f"{quote_tab(title)}!{column_letter(lo)}:{column_letter(hi)}")
         out: dict[str, dict[tuple[str, ...], list[int]]] = {}
-        for tab, rows in zip(order, self._values(ranges), strict=True):
+        for tab, rows in zip(order, self._values(ranges) if ranges else [], strict=True):
             lo = min(keys[tab])
             found = out.setdefault(tab, {})
             for r, row in enumerate(rows, 1):

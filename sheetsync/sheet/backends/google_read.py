@@ -29,6 +29,8 @@ from sheetsync.sheet.backends.google_api import (
     _from_cells,
     _kept_spans,
     _normal,
+    a1_box,
+    clip,
     quote_tab,
 )
 from sheetsync.sheet.grid import Grid, Skip, Snapshot, column_letter
@@ -132,7 +134,7 @@ class Reads:
                 continue
             ranges.append(f"{title}!1:1")
             places.append((name, 1, 1))
-            for c0, c1 in _kept_spans(cols, tab.cols):
+            for c0, c1 in _kept_spans(cols, tab.cols) if tab.rows > 1 else ():
                 ranges.append(f"{title}!{column_letter(c0)}2:{column_letter(c1)}")
                 places.append((name, 2, c0))
         cells: dict[str, dict[int, dict[int, Value]]] = {name: {} for name in found}
@@ -187,12 +189,14 @@ class Reads:
         """Parts of a tab read with `snapshot` (r0, c0, r1, c1; 1-based, None = to the end),
         rendered as `read` renders them: for a plan that needs only some rows or columns (the
         state rows of the runs that change, a key column)."""
-        title = quote_tab(self._token(snapshot, [tab]).titles[tab])
-        ranges = [
-            f"{title}!{column_letter(c0)}{r0}:{column_letter(c1) if c1 else ''}{r1 or ''}"
-            for r0, c0, r1, c1 in boxes
-        ]
-        return [_normal(rows) for rows in self._values(ranges)] if ranges else []
+        token = self._token(snapshot, [tab])
+        title = token.titles[tab]
+        sheet = token.info.find(title)
+        inside = [clip(sheet, *box) if sheet is not None else None for box in boxes]
+        ranges = [a1_box(title, *box) for box in inside if box is not None]
+        answers = iter(self._values(ranges) if ranges else [])
+        # a box past the grid holds only empty cells: it is not asked for (the API refuses it)
+        return [[] if box is None else _normal(next(answers)) for box in inside]
 
     def _token(self, snapshot: Snapshot, tabs: Sequence[str]) -> ReadToken:
         token = snapshot.token

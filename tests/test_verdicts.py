@@ -1,0 +1,173 @@
+"""The does-it-scale verdict, the anchored gain and the projection, on synthetic methods whose
+slope, gain and baseline law are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sheetsync.science.gain import anchored_gain, bootstrap, gain, gain_draws
+from sheetsync.science.scaling import Ladder, fit_ladder
+from sheetsync.science.trend import (
+    ABOVE_ONE,
+    STABLE_SLOPE,
+    budgets,
+    draws_from_intervals,
+    trend,
+    verdict_of,
+)
+
+E, A, ALPHA = 1.70, 1145.0, 0.155
+BUDGETS = (2e18, 8e18, 3e19, 2e20)  # four budgets inside the ladder's range
+
+
+def law(c):
+    return E + A * np.asarray(c, dtype=float) ** -ALPHA
+
+
+def ladder_fit(seed: int, noise: float = 0.001):
+    """A 7-rung ladder of the known law, each loss off by `noise` (relative, seeded)."""
+    rng = np.random.default_rng(seed)
+    c = np.geomspace(1e18, 3e20, 7)
+    fit = fit_ladder(Ladder(tuple(c), tuple(law(c) * np.exp(rng.normal(0, noise, 7)))))
+    return fit, bootstrap(fit, resamples=400, seed=seed)
+
+
+def method(
+    slope, seed, noise=0.001, k0=1.1, at=BUDGETS, target=None, outlier=None, ladder_noise=0.001
+):
+    """A method whose true gain is k0 * (C / C_0)^slope at each budget; each run's loss off by
+    `noise` (a seed's worth: 0.1% of the loss is about 1.5% of gain here); the trend against
+    a noisy ladder's fit and its joint bootstrap."""
+    fit, boot = ladder_fit(seed + 100, ladder_noise)
+    rng = np.random.default_rng(seed)
+    b = np.asarray(at, dtype=float)
+    loss = law(b * k0 * (b / b[0]) ** slope) * np.exp(rng.normal(0, noise, b.size))
+    if outlier is not None:
+        loss[outlier[0]] *= outlier[1]
+    g = [gain(fit, c, lo).gain for c, lo in zip(b, loss, strict=True)]
+    return trend(b, g, gain_draws(boot, b, loss), target=target)
+
+
+@pytest.mark.parametrize(("slope", "expected"), [(0.05, "rising"), (-0.05, "falling")])
+def test_a_known_slope_at_four_budgets_with_seed_noise_gets_its_verdict(slope, expected):
+    for seed in range(5):
+        t = method(slope, seed)
+        assert t.verdict == expected, (seed, t)
+        assert t.low < slope < t.high or abs(t.slope - slope) < 0.01
+        assert t.budgets == 4
+
+
+def test_a_flat_method_is_never_called_rising_or_falling_and_is_stable_when_precise():
+    for seed in range(5):
+        assert method(0.0, seed, noise=0.001).verdict in ("stable", "inconclusive")
+    precise = [method(0.0, s, noise=0.0001, ladder_noise=0.0002).verdict for s in range(5)]
+    assert precise.count("stable") >= 4, precise
+    t = method(0.0, 0, noise=0.0001, ladder_noise=0.0002)
+    assert t.low > -STABLE_SLOPE and t.high < STABLE_SLOPE
+
+
+def test_two_budgets_are_too_few_whatever_the_slope():
+    t = method(0.2, 0, at=(2e18, 2e20))
+    assert t.verdict == "too few budgets" and t.budgets == 2
+    assert t.slope == pytest.approx(0.2, abs=0.02) and t.low is None and t.high is None
+    # runs within 10% of each other's compute are one budget
+    assert method(0.2, 0, at=(2e18, 2.1e18, 2e20, 2.05e20)).verdict == "too few budgets"
+    assert budgets([1e18, 1.05e18, 1e19, 1e20]) == 3
+
+
+def test_one_noisy_point_makes_a_flat_method_inconclusive_not_rising():
+    # the largest run's loss 0.4% low (gain about 6% high): a least-squares slope alone
+    # would call it rising
+    t = method(0.0, 1, noise=0.0002, outlier=(3, 0.996))
+    assert t.slope > STABLE_SLOPE
+    assert t.verdict == "inconclusive", t
+
+
+def test_the_interval_counts_each_gains_own_uncertainty():
+    """Gains exactly on a line have no scatter: the interval is the bootstrap's alone, and
+    wider for a ladder with noisier rungs."""
+    c = np.asarray(BUDGETS)
+    widths = []
+    for noise in (0.0005, 0.004):
+        fit, boot = ladder_fit(3, noise)
+        loss = law(c * 1.1)
+        g = [gain(fit, x, lo).gain for x, lo in zip(c, loss, strict=True)]
+        t = trend(c, g, gain_draws(boot, c, loss))
+        widths.append(t.high - t.low)
+    assert 0 < widths[0] < widths[1]
+
+
+def test_verdict_words():
+    assert verdict_of(0.01, 0.05) == "rising"
+    assert verdict_of(-0.05, -0.01) == "falling"
+    assert verdict_of(-0.001, 0.001) == "stable"
+    assert verdict_of(-0.001, 0.05) == "inconclusive"
+    assert verdict_of(-math.inf, math.inf) == "inconclusive"
+
+
+def test_above_one_at_every_budget_only_when_every_interval_is():
+    assert method(0.0, 0, k0=1.3).flag == ABOVE_ONE
+    assert method(0.0, 0, k0=1.0).above_one is False
+    assert trend([1e18, 1e19, 1e20], [1.2, 1.2, 1.2], intervals=[(1.1, 1.3)] * 3).above_one
+    gap = [(1.1, 1.3), None, (1.1, 1.3)]
+    assert not trend([1e18, 1e19, 1e20], [1.2, 1.2, 1.2], intervals=gap).above_one
+
+
+def test_projection_of_a_constant_gain_is_that_gain():
+    for seed in range(4):
+        t = method(0.0, seed, noise=0.0003, k0=1.25, target=1e22)
+        p = t.projection
+        assert p is not None and p.compute == 1e22
+        assert p.gain == pytest.approx(1.25, rel=0.08)
+        assert p.low < 1.25 < p.high, (seed, p)
+    assert t.projection.text().startswith("projected at 1e22: 1.2")
+    assert method(0.0, 0, at=(2e18, 2e20), target=1e22).projection is None
+
+
+def test_scatter_alone_when_no_bootstrap_and_cell_intervals_as_independent_draws():
+    c = [1e18, 1e19, 1e20, 1e21]
+    assert trend(c, [1.1, 1.15, 1.21, 1.27]).verdict == "rising"
+    assert trend(c, [1.2, 1.2, 1.2, 1.2]).verdict == "stable"
+    g = [1.10, 1.13, 1.16, 1.19]
+    wide = draws_from_intervals(g, [(x * 0.8, x * 1.25) for x in g])
+    assert trend(c, g, wide).verdict == "inconclusive"
+    assert draws_from_intervals(g, [(1.0, 1.2), None, (1.0, 1.2), (1.0, 1.2)]) is None
+
+
+def test_anchored_gain_equals_the_gain_when_the_baseline_run_is_on_the_law():
+    fit, boot = ladder_fit(0, noise=0.0)
+    c = 3e19
+    plain = gain(fit, c, float(law(c * 1.2)), boot)
+    anchored = anchored_gain(fit, c, float(law(c * 1.2)), c, float(law(c)), boot)
+    assert anchored.gain == pytest.approx(plain.gain, rel=1e-6)
+    assert anchored.low <= anchored.gain <= anchored.high
+
+
+def test_anchored_gain_corrects_a_budget_where_the_baseline_sits_off_the_law():
+    """At this budget both runs do 10% worse than the law (a data-loader change, a bad node):
+    the plain gain books that as the method's, the anchored gain does not."""
+    fit, boot = ladder_fit(0, noise=0.0)
+    c = 3e19
+    base_loss = float(law(c / 1.10))  # the baseline's own run needs 10% more compute
+    run_loss = float(law(c * 1.2 / 1.10))
+    plain = gain(fit, c, run_loss, boot)
+    anchored = anchored_gain(fit, c, run_loss, c, base_loss, boot)
+    assert plain.gain == pytest.approx(1.2 / 1.1, rel=1e-3)
+    assert anchored.gain == pytest.approx(1.2, rel=1e-3)
+    assert anchored.low < 1.2 < anchored.high
+    # the issue's formula, at equal compute: C_pred(L_run) / C_pred(L_base)
+    from sheetsync.science.gain import compute_for_loss
+
+    ratio = compute_for_loss(fit.params, "compute", run_loss) / compute_for_loss(
+        fit.params, "compute", base_loss
+    )
+    assert anchored.gain == pytest.approx(ratio, rel=1e-9)
+
+
+def test_anchored_gain_names_a_baseline_run_beyond_the_floor():
+    fit, _ = ladder_fit(0, noise=0.0)
+    result = anchored_gain(fit, 3e19, float(law(3e19)), 3e19, 1.0)
+    assert result.gain is None and result.note.startswith("the baseline's run: beyond")
