@@ -74,7 +74,7 @@ def finish(project: Project, run_id: str, loss: float) -> None:
     (folder / "results.json").write_text(json.dumps({"final_loss": loss, "flops": 6e18}))
 
 
-def person(emulator: Emulator, edit) -> None:  # noqa: ANN001 - edit(grid) -> grid
+def person(emulator: Emulator, edit) -> None:
     """A person changes the Runs tab in the browser: the whole grid rewritten as they left it."""
     sheet = emulator.books[KEY].sheet("Runs")
     grid = edit([list(r) for r in sheet.grid()])
@@ -92,7 +92,7 @@ def rows(emulator: Emulator) -> list[dict]:
     return [dict(zip(grid[0], r, strict=False)) for r in grid[1:] if r and r[0]]
 
 
-def set_cell(header: list, row: list, column: str, value) -> list:  # noqa: ANN001
+def set_cell(header: list, row: list, column: str, value) -> list:
     row = [*row, *[None] * (len(header) - len(row))]
     row[header.index(column)] = value
     return row
