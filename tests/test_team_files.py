@@ -149,7 +149,7 @@ def test_the_run_cache_is_json_lines_not_pickle(project):
     name, stamp, values = lines[1].split("\t")
     assert json.loads(name) == str(folder)
     assert [n for n, *_ in json.loads(stamp)] == sorted(n for n, *_ in json.loads(stamp))
-    assert json.loads(values)["run"][1] == BASE
+    assert json.loads(values)["memo"][repr(("run config",))][1][1] == BASE
 
 
 class Boom:
@@ -174,7 +174,7 @@ def test_a_pickle_left_where_the_cache_was_is_never_loaded(project, tmp_path, mo
 
 def _bad_progress(slot: dict) -> dict:
     run = slot["run"]
-    return {**slot, "run": [*run[:2], [{"x": 1}] * len(run[2]), *run[3:]]}
+    return {**slot, "run": [[{"x": 1}] * len(run[0]), *run[1:]]}
 
 
 DAMAGE = {
@@ -201,7 +201,8 @@ def test_a_folders_values_that_do_not_validate_are_read_again(project, damage):
     run = again.run(folder)
     assert (run.results.final_loss, run.progress.step, dict(run.config)) == (2.5, 1000, BASE)
     again.save()
-    assert json.loads(store.read_text().split("\n")[1].split("\t")[2])["run"][1] == BASE
+    kept = json.loads(store.read_text().split("\n")[1].split("\t")[2])
+    assert kept["memo"][repr(("run config",))][1][1] == BASE
 
 
 def test_a_truncated_cache_keeps_the_whole_lines(project):

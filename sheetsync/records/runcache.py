@@ -96,35 +96,43 @@ def _part(stamp: Stamp, files: Sequence[str]) -> Stamp:
 def _carried(memo: dict[Hashable, Any], before: Stamp, now: Stamp) -> dict[Hashable, Any]:
     """The kept values whose own files are as they were (the folder's others changed)."""
     out = {}
-    for key, (files, value) in memo.items():
-        if files is not None and _part(before, files) == _part(now, files):
-            out[key] = [files, value]
+    for key, held in memo.items():
+        files = _files_of(held)
+        if files and _part(before, files) == _part(now, files):
+            out[key] = held
     return out
 
 
+def _files_of(held: Any) -> list[str] | None:
+    """The files a kept [files, value] pair names; None for none, or for a damaged pair."""
+    if not (isinstance(held, list) and len(held) == 2 and isinstance(held[0], list)):
+        return None
+    files = held[0]
+    return files if all(isinstance(f, str) for f in files) else None
+
+
 def _pack(run: Run) -> list[Any]:
-    """A run without its paths (rebuilt from the folder)."""
-    parts = (list(vars(run.progress).values()), list(vars(run.results).values()),
-             list(vars(run.launch).values()))  # fmt: skip
-    return [run.config_file.name, run.config, *parts, run.fingerprint]
+    """A run's progress, results and launch facts (its config is kept once, as the memo's
+    `_CONFIG`; its paths are rebuilt from the folder)."""
+    return [list(vars(run.progress).values()), list(vars(run.results).values()),
+            list(vars(run.launch).values())]  # fmt: skip
 
 
-_SCALAR = (str, int, float, bool, type(None))
+_CONFIG_KEY = repr(_CONFIG)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 _FIELDS = tuple(len(fields(kind)) for kind in (Progress, Results, Launch))
 
 
-def _unpack(folder: Path, packed: Any) -> Run | None:
-    """The run a stored line holds, or None when the line is not one `_pack` wrote."""
-    if not (isinstance(packed, list) and len(packed) == 6):
+def _unpack(folder: Path, packed: Any, held: Any) -> Run | None:
+    """The run a stored line holds (`held`: its kept config), or None when the line is not
+    one `_pack` wrote."""
+    if not (isinstance(packed, list) and len(packed) == 3 and _config_held(held)):
         return None
-    config_name, config, progress, results, launch, fingerprint = packed
-    parts = (progress, results, launch)
+    config_name, config, fingerprint = held
+    progress, results, launch = packed
     if not (
-        config_name in CONFIG_NAMES
-        and isinstance(config, dict)
-        and isinstance(fingerprint, str)
-        and all(isinstance(p, list) and len(p) == n for p, n in zip(parts, _FIELDS, strict=True))
-        and all(isinstance(v, _SCALAR) for p in parts for v in p)
+        all(isinstance(p, list) and len(p) == n for p, n in zip(packed, _FIELDS, strict=True))
+        and set(map(type, progress + results + launch)) <= _SCALARS
     ):
         return None
     run = Run(
@@ -145,8 +153,11 @@ def memo_key(key: Hashable) -> str:
     return key if isinstance(key, str) else repr(key)
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _stamp_text(stamp: Stamp) -> str:
-    return json.dumps(stamp, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT(stamp)
 
 
 def _stamp_of(text: str) -> Stamp | None:
@@ -165,13 +176,7 @@ def _slot_of(text: str) -> dict[str, Any] | None:
         return None
     if not isinstance(slot, dict) or not isinstance(slot.get("memo"), dict):
         return None
-    for key, held in list(slot["memo"].items()):
-        files = held[0] if isinstance(held, list) and len(held) == 2 else ()
-        if not (
-            files is None or (isinstance(files, list) and all(isinstance(f, str) for f in files))
-        ):
-            del slot["memo"][key]  # not a (files, value) pair: computed again
-    return slot
+    return slot  # each kept pair is checked where it is used (`memo`, `_carried`)
 
 
 def _parse(text: str) -> dict[str, tuple[str, str]]:
@@ -282,12 +287,14 @@ class RunCache:
         key, slot = self._slot(folder)
         if slot is None:
             return read_run(folder, self.within)
-        if "run" in slot:
-            kept = _unpack(folder, slot["run"])
+        held = slot["memo"].get(_CONFIG_KEY)
+        if not (isinstance(held, list) and len(held) == 2 and _config_held(held[1])):
+            held = None
+        if "run" in slot and held is not None:
+            kept = _unpack(folder, slot["run"], held[1])
             if kept is not None:
                 return kept
-        held = slot["memo"].get(memo_key(_CONFIG))
-        if not (isinstance(held, list) and _config_held(held[1])):
+        if held is None:
             run = read_run(folder, self.within)
             fingerprint = run.fingerprint
         else:
@@ -295,7 +302,7 @@ class RunCache:
             run = read_run(folder, self.within, (name, config))
             run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed then
         config = [run.config_file.name, run.config, fingerprint]
-        slot["memo"][memo_key(_CONFIG)] = [list(CONFIG_FILES), config]
+        slot["memo"][_CONFIG_KEY] = [list(CONFIG_FILES), config]
         slot["run"] = _pack(run)
         self._changed.add(key)
         return run
@@ -316,7 +323,7 @@ class RunCache:
             return compute()
         name = memo_key(key)
         held = slot["memo"].get(name)
-        if held is None:
+        if not (isinstance(held, list) and len(held) == 2):  # none kept, or a damaged pair
             value = compute()
             slot["memo"][name] = [None if files is None else list(files), value]
             self._changed.add(where)
@@ -328,7 +335,7 @@ class RunCache:
         if self.path is None or not (self._changed or self._dropped):
             return
         for key in self._changed:
-            text = json.dumps(self._seen[key], separators=(",", ":"), ensure_ascii=False)
+            text = _COMPACT(self._seen[key])
             self._stored[key] = (_stamp_text(self._stamps[key]), text)
         dumps = json.JSONEncoder(ensure_ascii=False).encode
         lines = [HEADER, *(f"{dumps(k)}\t{s}\t{v}" for k, (s, v) in self._stored.items())]
