@@ -230,7 +230,12 @@ def sync(
     from sheetsync.sheet.sync import sync_runs
 
     project = obj.project()
-    if quiet and not (run_dirs or dry_run or overwrite):
+    if quiet and (run_dirs or dry_run or overwrite):
+        raise click.UsageError(
+            "--quiet syncs every run of this machine, as cron does: "
+            "no RUN_DIRS, --dry-run or --overwrite with it"
+        )
+    if quiet:
         from sheetsync.sheet.unattended import unattended_sync
 
         done = unattended_sync(project, wait, force)
@@ -477,6 +482,8 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
     _notes(report.notices)
     if as_json:
         click.echo(report.to_json())
+        if report.not_here:
+            _notes([_not_here(len(report.not_here), "not checked")])
     else:
         colours = {"fail": "red", "warn": "yellow", "ok": "green"}
         shown = [f for f in report.findings if show_all or f.level != "ok"]

@@ -299,3 +299,18 @@ def gproject(tmp_path, emulator):
     project = load_project(config)
     init_sheet(project)
     return project
+
+
+def test_quiet_is_for_the_whole_machine_only(project):
+    add(project, "r1")
+    result = cli(project, "sync", "--quiet", "--dry-run")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: --quiet syncs every run of this machine")
+
+
+def test_check_json_says_in_a_note_how_many_runs_are_not_here(two):
+    ana, _ = two
+    result = cli(ana, "check", "--json")
+    assert result.exit_code == 0
+    assert {f["run"] for f in json.loads(result.stdout)} == {"ana-1"}
+    assert "note: 1 runs in the sheet are not on this machine: not checked" in result.stderr
