@@ -683,25 +683,58 @@ def _print_quality(fit: Fit) -> None:
 @click.option(
     "--form", type=click.Choice(["compute", "parametric"]), default="compute", show_default=True
 )
+@click.option(
+    "--baseline-loss",
+    type=float,
+    help="The loss of the baseline's own run at this budget: also print the anchored gain.",
+)
+@click.option(
+    "--baseline-compute",
+    type=float,
+    help="That baseline run's FLOPs (default: --compute; within 10% of it).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def gain(ladder_csv: Path, compute: float, loss: float, form: str, as_json: bool) -> None:
+def gain(
+    ladder_csv: Path,
+    compute: float,
+    loss: float,
+    form: str,
+    baseline_loss: float | None,
+    baseline_compute: float | None,
+    as_json: bool,
+) -> None:
     """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
     import json
 
-    from sheetsync.science.gain import bootstrap
+    from sheetsync.science.gain import anchored_gain, bootstrap
     from sheetsync.science.gain import gain as gain_of
     from sheetsync.science.scaling import fit_ladder, read_ladder_csv
 
+    if baseline_compute is not None and baseline_loss is None:
+        raise click.UsageError("--baseline-compute needs --baseline-loss")
+    base_c = compute if baseline_compute is None else baseline_compute
+    if baseline_loss is not None and not abs(base_c - compute) <= 0.10 * compute:
+        raise click.UsageError("--baseline-compute must be within 10% of --compute")
     fitted = fit_ladder(read_ladder_csv(ladder_csv), form)
-    result = gain_of(fitted, compute, loss, bootstrap(fitted))
+    boot = bootstrap(fitted)
+    result = gain_of(fitted, compute, loss, boot)
+    anchored = None
+    if baseline_loss is not None:
+        anchored = anchored_gain(fitted, compute, loss, base_c, baseline_loss, boot)
     if as_json:
-        click.echo(json.dumps({**result.to_dict(), "fit": _fit_dict(fitted)}, indent=2))
+        data = {**result.to_dict(), "fit": _fit_dict(fitted)}
+        if anchored is not None:
+            data["anchored"] = anchored.to_dict()
+        click.echo(json.dumps(data, indent=2))
         return
-    if result.gain is None:
-        click.echo(f"no gain: {result.note}")
-        return
-    interval = f" (90%: {result.low:.3f}-{result.high:.3f})" if result.high is not None else ""
-    click.echo(f"gain {result.gain:.3f}x{interval}" + (f"; {result.note}" if result.note else ""))
+    for label, one in (("gain", result), ("anchored gain", anchored)):
+        if one is None:
+            continue
+        if one.gain is None:
+            click.echo(f"no {label}: {one.note}")
+            continue
+        interval = f" (90%: {one.low:.3f}-{one.high:.3f})" if one.high is not None else ""
+        click.echo(f"{label} {one.gain:.3f}x{interval}" + (f"; {one.note}" if one.note else ""))
 
 
 @main.command()
@@ -712,21 +745,22 @@ def gain(ladder_csv: Path, compute: float, loss: float, form: str, as_json: bool
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw loss vs compute: the ladder, the fit, and the method's runs (PNG).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Per method: runs, slope, verdict, flag.")
 @pass_obj
-def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None) -> None:
+def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None, as_json: bool) -> None:
     """Does a method scale? Gain vs compute for the runs of the same method, and a verdict."""
+    import json
+
     from sheetsync.views.report import scaling_for
+    from sheetsync.views.terminal import trend_lines
 
     trends = scaling_for(obj.project(), list(runs), plot_file)
+    if as_json:
+        click.echo(json.dumps([t.to_dict() for t in trends], indent=2))
+        return
     for t in trends:
-        click.echo(f"{t.method}  vs {t.baseline}")
-        for run_id, c, g in t.points:
-            click.echo(f"  {run_id:<24} {c:10.3g} FLOPs  gain {g:.3f}x")
-        if t.slope is not None:
-            click.echo(
-                f"  slope of log gain vs log compute {t.slope:+.3f} "
-                f"(90%: {t.low:+.3f} to {t.high:+.3f}): {t.verdict}"
-            )
+        for line in trend_lines(t):
+            click.echo(line)
     if plot_file is not None:
         click.echo(f"wrote {plot_file}")
 

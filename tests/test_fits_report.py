@@ -89,7 +89,15 @@ def test_scaling_command_gives_the_verdict(laddered, tmp_path):
     result = cli(laddered, "scaling", "m-2e+19", "--plot", str(tmp_path / "s.png"))
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "model.prores: false -> true  vs b@2026-06-01"
-    assert result.output.splitlines()[-2].endswith(": rising")
+    lines = result.output.splitlines()
+    assert lines[-3].endswith(": rising") and lines[-2] == "  above 1 at every budget"
+    data = json.loads(cli(laddered, "scaling", "m-2e+19", "--json").output)
+    assert [m["verdict"] for m in data] == ["rising"] and data[0]["above_one"] is True
+    assert len(data[0]["runs"]) == 3 and data[0]["low"] > 0 and data[0]["projection"] is None
+    laddered.path.write_text(laddered.path.read_text() + "target_compute: 1e22\n")
+    projected = json.loads(cli(laddered, "scaling", "m-2e+19", "--json").output)[0]["projection"]
+    assert projected["compute"] == 1e22 and projected["low"] < projected["gain"] < projected["high"]
+    assert "  projected at 1e22: " in cli(laddered, "scaling", "m-2e+19").output
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     none = cli(laddered, "scaling", "killed")
     assert none.exit_code == 2 and "has gains at two or more compute budgets" in none.output

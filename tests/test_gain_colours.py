@@ -50,8 +50,11 @@ def test_workbook_rules_colour_by_the_interval_not_the_sign(project):
     format_sheet(project)
     ws = load_workbook(project.sheet_target)["Runs"]
     rules = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
-    gain_rules_found = [r for _, r in rules if r.type == "expression" and "FIND" in r.formula[0]]
-    assert len(gain_rules_found) == 2
+    gain_rules_found = [
+        (s, r) for s, r in rules if r.type == "expression" and "FIND" in r.formula[0]
+    ]
+    assert len(gain_rules_found) == 4  # better and worse, for the gain and the anchored gain
+    assert len({s for s, _ in gain_rules_found}) == 2
     assert not [r for _, r in rules if r.type == "cellIs"]
 
 

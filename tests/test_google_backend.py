@@ -83,14 +83,14 @@ def test_init_creates_tabs_header_and_hidden_state(gproject, emulator):
     assert tab(emulator).frozen_rows == 1 and tab(emulator).frozen_cols == 1
 
 
-def test_sync_fills_results_then_is_idempotent_in_three_reads_and_one_write(gproject, emulator):
+def test_sync_fills_results_then_is_idempotent_in_four_reads_and_one_write(gproject, emulator):
     add(gproject, "r1", loss=2.4)
     add(gproject, "r2", step=600, state="killed")
     emulator.reset_counts()
     assert cli(gproject, "sync").exit_code == 0
     assert emulator.counts == {
         "get": 1,
-        "values.batchGet": 1,
+        "values.batchGet": 2,  # the read, and the proof of where the write landed
         "values.batchGetByDataFilter": 1,
         "batchUpdate": 1,
     }
@@ -240,18 +240,19 @@ def test_format_is_idempotent_and_protects_owned_columns(gproject, emulator):
     sheet = tab(emulator)
     assert any(p["warningOnly"] for p in sheet.protected)
     assert {p["description"] for p in sheet.protected} >= {"sheetsync owns this column: gain"}
-    # gain green and red by its interval, unfinished rows grey, stale baseline cells amber
+    # gain and anchored gain green and red by their intervals, unfinished rows grey, stale
+    # baseline cells amber
     kinds = [r["booleanRule"]["condition"]["type"] for r in sheet.conditional]
-    assert kinds == ["CUSTOM_FORMULA"] * 5
+    assert kinds == ["CUSTOM_FORMULA"] * 7
     formulas = [
         r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in sheet.conditional
     ]
-    assert sum('FIND("-"' in f for f in formulas) == 2
+    assert sum('FIND("-"' in f for f in formulas) == 4
     assert sheet.cells[(1, 1)].note.startswith("Unique run id")
     emulator.reset_counts()
     result = cli(gproject, "format")
     assert result.exit_code == 0, result.output
-    assert emulator.writes() == 0 and len(sheet.conditional) == 5
+    assert emulator.writes() == 0 and len(sheet.conditional) == 7
 
 
 def test_format_replaces_the_sign_only_gain_colours_of_earlier_versions(gproject, emulator):
@@ -274,7 +275,7 @@ def test_format_replaces_the_sign_only_gain_colours_of_earlier_versions(gproject
     sheet.conditional.insert(0, old)
     assert cli(gproject, "format").exit_code == 0
     kinds = [r["booleanRule"]["condition"]["type"] for r in sheet.conditional]
-    assert "NUMBER_GREATER" not in kinds and len(kinds) == 5
+    assert "NUMBER_GREATER" not in kinds and len(kinds) == 7
 
 
 def test_auth_status_names_service_account_and_warns_on_loose_file(tmp_path, monkeypatch):
@@ -370,9 +371,11 @@ def test_check_read_receives_only_the_cells_it_verifies(emulator):
     snapshot = backend.read(["Runs"])
     emulator.reset_counts()
     backend.write(snapshot, [CellWrite("Runs", 1500, 5, 1.0, 1500 * 5 / 7, "run-1500", 1)])
-    check, update = emulator.log
+    check, update, prove = emulator.log
     assert check.kind == "values.batchGetByDataFilter" and check.received < 900
     assert update.kind == "batchUpdate" and update.sent < 400
+    # the proof: the run ids alone (about 13 bytes a row as JSON)
+    assert prove.kind == "values.batchGet" and prove.received < 14 * 2001 + 200
     assert sheet.get(1500, 5) == 1.0
 
 

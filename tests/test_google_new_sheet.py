@@ -56,8 +56,8 @@ def test_init_baseline_add_sync_fit_on_a_new_sheet_wider_than_its_grid(tmp_path,
     run(config, "init")
     runs_tab = emulator.books[KEY].sheet("Runs")
     header = runs_tab.grid()[0]
-    assert len(header) == 32 > runs_tab.cols - 1 and header[-3:] == EXTRA
-    assert runs_tab.cols >= 32  # grown before the header was written
+    assert len(header) == 34 > runs_tab.cols - 1 and header[-3:] == EXTRA
+    assert runs_tab.cols >= 34  # grown before the header was written
     assert "Range" not in run(config, "init").output  # a second init reads within the grid
 
     cfg = tmp_path / "b.yaml"

@@ -14,11 +14,9 @@ from sheetsync.project import Project
 from sheetsync.records.plain import plain_or_none
 from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
-from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
-from sheetsync.sheet.read import read_rows
 from sheetsync.sheet.rows import Row
 from sheetsync.vocab import UNFINISHED, Value, finite, is_unfinished
 
@@ -27,6 +25,9 @@ if TYPE_CHECKING:
     from sheetsync.science.scaling import Fit, Ladder
 
 GAIN_KEYS = ("gain", "gain_interval", "fit")
+ANCHORED_KEYS = ("gain_anchored", "gain_anchored_interval")
+BASELINE_ROLES = ("baseline", "ladder")
+ANCHOR_TOLERANCE = 0.10  # the baseline's own run counts when its compute is within 10%
 
 
 def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Project) -> Ladder:
@@ -95,6 +96,8 @@ def record_fit(project: Project, ref: str, fit: Fit, fitted: dt.date | None = No
     """Append the fit to the Scaling tab (a fit already recorded is not added twice)."""
     layout = project.layout()
     row = fit_row(fit, ref, fitted or dt.date.today())
+    from sheetsync.sheet.backends import open_backend  # sources import no backend
+
     plan = append_rows(open_backend(project), layout, layout.scaling, [row], skip_existing=True)
     return Recorded(fit, str(row["fit"]), bool(plan.changes))
 
@@ -105,6 +108,7 @@ def fit_baseline(
     """Fit the ladder of a dated baseline from the sheet and record it."""
     from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder
+    from sheetsync.sheet.read import read_rows  # the sources import no backend
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)
@@ -144,27 +148,46 @@ def gain_cells(result: Gain | None, fit_name: str, flags: Sequence[str] = ()) ->
     if result.gain is None:
         note = "; ".join(filter(None, [result.note, flagged]))
         return {"gain": result.note.split(";")[0], "gain_interval": note, "fit": fit_name}
-    interval = ""
-    if result.low is not None:
-        high = f"{result.high:.3f}" if result.high is not None else "inf"
-        interval = f"{result.low:.3f}-{high}x"
-    text = "; ".join(filter(None, [interval, result.note, flagged]))
+    text = "; ".join(filter(None, [interval_text(result), result.note, flagged]))
     return {"gain": round(result.gain, 4), "gain_interval": text, "fit": fit_name}
 
 
+def interval_text(result: Gain) -> str:
+    """`0.950-1.120x` (`inf` as an open high), or nothing without an interval."""
+    if result.low is None:
+        return ""
+    high = f"{result.high:.3f}" if result.high is not None else "inf"
+    return f"{result.low:.3f}-{high}x"
+
+
+def anchored_cells(result: Gain | None, anchor: str) -> dict[str, Value]:
+    """The anchored gain and its interval text, which names the baseline run it is anchored to."""
+    if result is None:
+        return dict.fromkeys(ANCHORED_KEYS)
+    if result.gain is None:
+        return {"gain_anchored": result.note.split(";")[0], "gain_anchored_interval": result.note}
+    text = "; ".join(filter(None, [interval_text(result), f"vs {anchor}", result.note]))
+    return {"gain_anchored": round(result.gain, 4), "gain_anchored_interval": text}
+
+
 class GainSource:
-    """Gain, interval and fit for each finished run, against its baseline's newest fit."""
+    """Gain, interval and fit for each finished run, against its baseline's newest fit; with
+    `rows` (the sheet's rows), also the gain anchored to the baseline's own run at its budget."""
 
     def __init__(
         self,
         fits: Mapping[str, tuple[str, Fit]],
         project: Project | None = None,
         cache: RunCache | None = None,
+        rows: Mapping[str, Row] | None = None,
     ):
         self.fits = fits
         self.project = project
         self.cache = cache  # a run's gain cells are kept with its folder: numpy only for new ones
         self._boots: dict[str, Bootstrap | None] = {}
+        self.anchored = rows is not None
+        self._anchors = [r for r in (rows or {}).values() if r.role in BASELINE_ROLES]
+        self._anchor_runs: dict[str, tuple[float, float] | None] = {}
 
     def boot(self, name: str, fit: Fit) -> Bootstrap | None:
         """The fit's bootstrap from the project's cache (computed only when the cache lacks it)."""
@@ -172,7 +195,70 @@ class GainSource:
             self._boots[name] = bootstrap_for(self.project, fit)
         return self._boots[name]
 
+    def _finished(self, run_id: str) -> tuple[float, float] | None:
+        """A baseline run's (compute, final loss) when it finished with both."""
+        if run_id not in self._anchor_runs:
+            found = None
+            if self.project is not None:
+                folder = self.project.run_dir(run_id)
+                if folder.is_dir():
+                    run = self.cache.run(folder) if self.cache else self.project.read_run(folder)
+                    compute, _ = compute_of(run)
+                    loss = run.results.final_loss
+                    if run.finished and compute and loss is not None:
+                        found = (compute, loss)
+            self._anchor_runs[run_id] = found
+        return self._anchor_runs[run_id]
+
+    def anchor(self, row: Row, compute: float) -> tuple[str, float, float] | None:
+        """The baseline's own finished run (role baseline or ladder, same NAME@DATE) nearest in
+        compute, when within 10% of `compute`."""
+        best = None
+        for other in self._anchors:
+            if other.baseline_ref != row.baseline_ref or other.run_id == row.run_id:
+                continue
+            found = self._finished(other.run_id)
+            if found is None or abs(found[0] - compute) > ANCHOR_TOLERANCE * compute:
+                continue
+            if best is None or abs(found[0] - compute) < abs(best[1] - compute):
+                best = (other.run_id, *found)
+        return best
+
     def __call__(self, run: Run, row: Row) -> dict[str, Value]:
+        cells = self._plain(run, row)
+        if not self.anchored:
+            return cells
+        if is_unfinished(run.status):
+            return {**cells, "gain_anchored": UNFINISHED, "gain_anchored_interval": None}
+        return {**cells, **self._anchored(run, row)}
+
+    def _anchored(self, run: Run, row: Row) -> dict[str, Value]:
+        found = self.fits.get(row.baseline_ref)
+        compute, _ = compute_of(run)
+        loss = run.results.final_loss
+        if not run.finished or row.role in BASELINE_ROLES or found is None:
+            return dict.fromkeys(ANCHORED_KEYS)
+        if compute is None or loss is None:
+            return dict.fromkeys(ANCHORED_KEYS)
+        anchor = self.anchor(row, compute)
+        if anchor is None:
+            return dict.fromkeys(ANCHORED_KEYS)
+        name, fit = found
+        base_run, base_compute, base_loss = anchor
+
+        def cells() -> dict[str, Value]:
+            from sheetsync.science.gain import anchored_gain
+
+            boot = self.boot(name, fit)
+            result = anchored_gain(fit, compute, loss, base_compute, base_loss, boot)
+            return anchored_cells(result, base_run)
+
+        if self.cache is None:
+            return cells()
+        key = ("anchored", name, fit.fit_id, fit.n_runs, compute, loss, anchor)
+        return dict(self.cache.memo(run.path, key, cells, files=()))
+
+    def _plain(self, run: Run, row: Row) -> dict[str, Value]:
         if is_unfinished(run.status):
             return {"gain": UNFINISHED, "gain_interval": None, "fit": None}
         if not run.finished:

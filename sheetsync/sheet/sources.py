@@ -37,5 +37,6 @@ def result_sources(
         sources.append(CheckSource(CheckContext(project, rows, cache)))
     if layout.runs.has("gain") and scaling is not None:
         records, _ = records_of(scaling, layout.scaling)
-        sources.append(GainSource(fits_in(records), project, cache))
+        anchors = rows if layout.runs.has("gain_anchored") else None
+        sources.append(GainSource(fits_in(records), project, cache, anchors))
     return sources

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sheetsync.sheet.verdicts import MethodTrend
 from sheetsync.vocab import Value, is_unfinished
 
 # (record key, title, min width, weight for spare width)
@@ -81,3 +82,24 @@ def _fit(text: str, width: int) -> str:
     if len(text) <= width:
         return text.ljust(width)
     return text[: max(width - 1, 0)] + "…"
+
+
+def trend_lines(t: MethodTrend) -> list[str]:
+    """A method's does-it-scale answer as `scaling` prints it: its runs' gains (90%), the
+    slope with its interval and the verdict, then the above-1 flag and the projection."""
+    out = [f"{t.method}  vs {t.baseline}"]
+    for (run_id, c, g), iv in zip(t.points, t.intervals, strict=True):
+        interval = f" [{iv[0]:.3f}-{iv[1]:.3f}]" if iv else ""
+        out.append(f"  {run_id:<24} {c:10.3g} FLOPs  gain {g:.3f}x{interval}")
+    if t.low is not None and t.high is not None:
+        out.append(
+            f"  slope of log gain vs log compute {t.slope:+.3f} "
+            f"(90%: {t.low:+.3f} to {t.high:+.3f}): {t.verdict}"
+        )
+    else:
+        out.append(f"  {t.trend.budgets} budgets: {t.verdict} (a verdict needs 3)")
+    if t.trend.flag:
+        out.append(f"  {t.trend.flag}")
+    if t.projection is not None:
+        out.append(f"  {t.projection.text()}")
+    return out

@@ -211,12 +211,12 @@ def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[s
         return {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": c, "endColumnIndex": c + 1}
 
     wanted = []
-    if "gain" in cols and "gain_interval" in cols:
-        better, worse = gain_rules(
-            column_letter(cols["gain"] + 1), column_letter(cols["gain_interval"] + 1)
-        )
-        wanted.append((column(cols["gain"]), custom(better), GREEN))
-        wanted.append((column(cols["gain"]), custom(worse), RED))
+    for key, interval in (("gain", "gain_interval"), ("gain_anchored", "gain_anchored_interval")):
+        if key not in cols or interval not in cols:
+            continue
+        better, worse = gain_rules(column_letter(cols[key] + 1), column_letter(cols[interval] + 1))
+        wanted.append((column(cols[key]), custom(better), GREEN))
+        wanted.append((column(cols[key]), custom(worse), RED))
     if "status" in cols:
         s = column_letter(cols["status"] + 1)
         whole = {"sheetId": sid, "startRowIndex": 1}

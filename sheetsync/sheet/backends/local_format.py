@@ -43,12 +43,15 @@ WIDTHS = {
     "fit": 44,
     "baseline": 20,
     "gain_interval": 30,
+    "gain_anchored_interval": 30,
     "params": 40,
     "compute_range": 22,
     "git_commit": 16,
     "launched_by": 14,
     "tokens": 12,
 }
+# a gain column and the column of its interval: coloured by the same rule
+GAIN_PAIRS = (("gain", "gain_interval"), ("gain_anchored", "gain_anchored_interval"))
 TYPE_WIDTHS = {"datetime": 17, "date": 13, "flops": 12, "loss": 10, "gain": 9, "score": 10}
 
 
@@ -148,10 +151,12 @@ def _conditional(ws: Worksheet, pos: dict[str, int], last: int) -> bool:
     }
     wanted = []
     width = get_column_letter(max(ws.max_column, max(pos.values(), default=1)))
-    if "gain" in pos and "gain_interval" in pos:
-        g = get_column_letter(pos["gain"])
+    for key, interval in GAIN_PAIRS:
+        if key not in pos or interval not in pos:
+            continue
+        g = get_column_letter(pos[key])
         rng = f"{g}2:{g}{last}"
-        better, worse = gain_rules(g, get_column_letter(pos["gain_interval"]))
+        better, worse = gain_rules(g, get_column_letter(pos[interval]))
         wanted.append((rng, FormulaRule(formula=[better], fill=solid(GREEN))))
         wanted.append((rng, FormulaRule(formula=[worse], fill=solid(RED))))
     if "status" in pos:
