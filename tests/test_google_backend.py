@@ -83,14 +83,14 @@ def test_init_creates_tabs_header_and_hidden_state(gproject, emulator):
     assert tab(emulator).frozen_rows == 1 and tab(emulator).frozen_cols == 1
 
 
-def test_sync_fills_results_then_is_idempotent_in_three_reads_and_one_write(gproject, emulator):
+def test_sync_fills_results_then_is_idempotent_in_four_reads_and_one_write(gproject, emulator):
     add(gproject, "r1", loss=2.4)
     add(gproject, "r2", step=600, state="killed")
     emulator.reset_counts()
     assert cli(gproject, "sync").exit_code == 0
     assert emulator.counts == {
         "get": 1,
-        "values.batchGet": 1,
+        "values.batchGet": 2,  # the read, and the proof of where the write landed
         "values.batchGetByDataFilter": 1,
         "batchUpdate": 1,
     }
@@ -371,9 +371,11 @@ def test_check_read_receives_only_the_cells_it_verifies(emulator):
     snapshot = backend.read(["Runs"])
     emulator.reset_counts()
     backend.write(snapshot, [CellWrite("Runs", 1500, 5, 1.0, 1500 * 5 / 7, "run-1500", 1)])
-    check, update = emulator.log
+    check, update, prove = emulator.log
     assert check.kind == "values.batchGetByDataFilter" and check.received < 900
     assert update.kind == "batchUpdate" and update.sent < 400
+    # the proof: the run ids alone (about 13 bytes a row as JSON)
+    assert prove.kind == "values.batchGet" and prove.received < 14 * 2001 + 200
     assert sheet.get(1500, 5) == 1.0
 
 

@@ -51,10 +51,18 @@ def test_sync_reads_neither_state_json_nor_people_columns(gproject, emulator):
     result = cli(gproject, "sync")
     assert result.exit_code == 0, result.output
     assert rows(emulator)["r1"]["final loss"] == 1.5
-    assert emulator.counts["values.batchGet"] == 1
+    assert emulator.counts["values.batchGet"] == 2  # the read, and the write's proof
     row = _state_rows(emulator)["r1"]
-    # the read: header, keys and digests; the check before writing: r1's state row, by key
-    assert _columns_read(emulator, STATE) == ["1:1", "A2:B", "D2:Z", "1:1", f"B{row}:D{row}"]
+    # the read: header, keys and digests; the check before writing: r1's state row, by key;
+    # the proof after it: the key column
+    assert _columns_read(emulator, STATE) == [
+        "1:1",
+        "A2:B",
+        "D2:Z",
+        "1:1",
+        f"B{row}:D{row}",
+        "B:B",
+    ]
     runs = _columns_read(emulator, "Runs")
     header = tab(emulator).grid()[0]
     assert runs[:2] == ["1:1", f"A2:{column_letter(header.index('my notes'))}"]  # not theirs
@@ -117,7 +125,8 @@ def test_a_column_moved_since_the_last_read_is_read_again_by_its_new_header(gpro
     emulator.reset_counts()
     result = cli(gproject, "sync")
     assert result.exit_code == 0, result.output
-    assert emulator.counts["values.batchGet"] == 2  # the old header's columns, then the new
+    # the old header's columns, then the new; then the write's proof
+    assert emulator.counts["values.batchGet"] == 3
     got = rows(emulator)
     assert got["r2"]["final loss"] == 1.2
     assert all(v["my notes"] == "x" * 500 for v in got.values())
@@ -169,5 +178,6 @@ def test_a_damaged_header_cache_costs_one_read_and_is_written_anew(gproject, emu
     result = cli(gproject, "sync")
     assert result.exit_code == 0, result.output
     assert rows(emulator)["r3"]["final loss"] == 1.1
-    assert emulator.counts["values.batchGet"] == 2  # row 1 first, then the columns it names
+    # row 1 first, then the columns it names; then the write's proof
+    assert emulator.counts["values.batchGet"] == 3
     assert "my notes" in json.loads(cache.read_text())[f"{google.KEY}/Runs"]

@@ -241,3 +241,18 @@ def test_reads_past_the_grid_are_refused_as_the_api_refuses_them(emu, http):
     emu.books[KEY].add_sheet("Empty", rows=1, cols=1)
     assert values(http, "Empty")[0] == {"range": "Empty!A1:A1", "majorDimension": "ROWS"}
     assert http.get(f"{URL}/values:batchGet", params={"ranges": ["Empty!A1:B1"]}).status_code == 400
+
+
+def test_a_persons_sort_insert_and_delete_move_whole_rows(emu, http):
+    sheet = emu.books[KEY].sheet("Sheet1")
+    sheet.put(3, 1, "r0")
+    sheet.put(3, 2, 1.5)
+    sheet.put(4, 1, 7)
+    sheet.sort_rows(1)  # numbers before text, rows move whole
+    assert sheet.grid() == [["run", "loss"], [7, None], ["r0", 1.5], ["r1", 2.5]]
+    sheet.insert_rows(2)
+    assert sheet.rows == 1001 and sheet.grid()[1:3] == [[None, None], [7, None]]
+    sheet.delete_rows(2, 2)
+    assert sheet.rows == 999 and sheet.grid() == [["run", "loss"], ["r0", 1.5], ["r1", 2.5]]
+    with pytest.raises(Exception, match="You can't delete all the rows on the sheet"):
+        sheet.delete_rows(1, 999)

@@ -59,13 +59,18 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
   page says to back off exponentially), a dropped connection before or after the request is
   applied, a reply late by `stall` seconds (for read timeouts).
 
+- A person's sort, inserted rows and deleted rows (`Sheet.sort_rows`, `insert_rows`,
+  `delete_rows`) move whole rows of cells as SortRangeRequest, InsertDimensionRequest and
+  DeleteDimensionRequest do (ref Request); a tab keeps at least one row.
+
 Not emulated: formula evaluation, locales other than en_US, filters, charts, named ranges,
-merges, insert/delete of rows by the API, Drive, OAuth (any bearer token is accepted);
+merges, insert/delete of rows by the API (a person's, above, are), formats and protected
+ranges following moved rows, Drive, OAuth (any bearer token is accepted);
 a request kind the discovery document knows but the emulator does not is a 501.
 
 Test helpers: counts by kind (`counts`, `reads()`, `writes()`), `log` of exchanges with bytes
 sent and received (`sent`, `received`, `received_wire`, `largest_request`), `fail_next`, and
-`on_request` hooks that act as a person editing the sheet between two calls.
+`on_request` and `before_next` hooks that act as a person editing the sheet between two calls.
 """
 
 from tests.sheets_emulator.model import Sheet, Spreadsheet

@@ -234,6 +234,40 @@ class Sheet:
         cell = self.fresh(r, c)
         cell.value, cell.formula, cell.error = None, formula, error
 
+    def sort_rows(self, col: int, first: int = 2, reverse: bool = False) -> None:
+        """A person sorts the rows from `first` down by column `col` (Data > Sort range;
+        SortRangeRequest: whole rows move, cells with their values, formulas, notes and
+        formats; empty cells sort last whatever the order)."""
+        last = self.used()[0]
+        rows = list(range(first, last + 1))
+        value = {r: _sort_key(self.get(r, col)) for r in rows}
+        filled = sorted((r for r in rows if value[r] is not None), key=value.get, reverse=reverse)
+        order = filled + [r for r in rows if value[r] is None]
+        self._move_rows({old: new for new, old in zip(rows, order, strict=True)})
+
+    def insert_rows(self, at: int, count: int = 1) -> None:
+        """A person inserts `count` empty rows above row `at` (InsertDimensionRequest: the
+        rows below move down and the grid grows by `count`)."""
+        self.rows += count
+        self._move_rows({r: r + count for r in range(at, self.used()[0] + 1)})
+
+    def delete_rows(self, at: int, count: int = 1) -> None:
+        """A person deletes rows `at`..`at + count - 1` (DeleteDimensionRequest: the rows below
+        move up and the grid shrinks; a tab keeps at least one row)."""
+        if count >= self.rows:
+            raise ApiError(400, "You can't delete all the rows on the sheet.")
+        for key in [k for k in self.cells if at <= k[0] < at + count]:
+            del self.cells[key]
+        self._move_rows({r: r - count for r in range(at + count, self.used()[0] + 1)})
+        self.rows -= count
+
+    def _move_rows(self, moves: dict[int, int]) -> None:
+        moved = {(r, c): cell for (r, c), cell in self.cells.items() if r in moves}
+        for key in moved:
+            del self.cells[key]
+        for (r, c), cell in moved.items():
+            self.cells[(moves[r], c)] = cell
+
     def format_range(
         self, r0: int, c0: int, r1: int | None, c1: int | None, fmt: dict[str, Any]
     ) -> None:
@@ -413,6 +447,15 @@ class Spreadsheet:
             r0, r1 = min(r0, r1 or r0), max(r0, r1 or r0)
             c0, c1 = min(c0, c1 or c0), max(c0, c1 or c0)
         return sheet, r0, c0, r1, c1
+
+
+def _sort_key(value: Any) -> tuple[int, Any] | None:
+    """Numbers before text, as the Sheets sort orders them; None for an empty cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int | float):
+        return (0, float(value))
+    return (1, str(value).casefold())
 
 
 def _split(a1: str) -> tuple[str | None, str]:

@@ -97,6 +97,7 @@ class Emulator:
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._hooks: list[tuple[int, Callable[[Emulator], None]]] = []
+        self._before: list[tuple[str, Callable[[Emulator], None]]] = []
         discovery()  # load the discovery document once, before any thread needs it
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -169,6 +170,12 @@ class Emulator:
         """Run `action` (a person editing the sheet) just before the nth next request."""
         self._hooks.append((len(self.requests) + nth, action))
 
+    def before_next(self, kind: str, action: Callable[[Emulator], None]) -> None:
+        """Run `action` (a person editing the sheet) when the next request of `kind` (e.g.
+        "batchUpdate") arrives, before it is applied: after every earlier request was
+        answered, so a write's verifying read has already seen the sheet as it was."""
+        self._before.append((kind, action))
+
     # --- HTTP ------------------------------------------------------------------------------
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -196,6 +203,10 @@ class Emulator:
                     for _at, action in [h for h in emulator._hooks if h[0] == n]:
                         action(emulator)
                     emulator._hooks = [h for h in emulator._hooks if h[0] != n]
+                    due = next((b for b in emulator._before if b[0] == kind), None)
+                    if due is not None:
+                        emulator._before.remove(due)
+                        due[1](emulator)
                     fault = next((f for f in emulator._faults if f.kind in (None, kind)), None)
                     if fault is not None:
                         emulator._faults.remove(fault)

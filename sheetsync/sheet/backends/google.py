@@ -8,8 +8,11 @@ values.batchGetByDataFilter (a POST, so any number of ranges) of exactly what mu
 hold (the header row, the cells about to be written and their rows' run ids), with the
 read's render options so that dates, errors and empty cells compare equal; then
 updateCells blocks of contiguous cells, each batch all or nothing, the state tab's cells
-last. New rows go in with appendCells (the server places them, so two writers cannot claim
-one row) and are re-read to prove each landed once.
+last; then one values.batchGet of the written tabs' key columns proves each value is in its
+run's row, and puts right what a person's sort, inserted or deleted row misplaced meanwhile
+(google_proof.py). New rows go in with appendCells (the server places them, so two writers
+cannot claim one row) and are re-read to prove each landed once. No read names a cell past
+a tab's grid (the API refuses it with 400); a write past it grows the tab first.
 
 Every request has connect and read timeouts ($SHEETSYNC_GOOGLE_TIMEOUT, "connect,read" in
 seconds). 429, 5xx, timeouts and dropped connections are retried with exponential backoff
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from sheetsync.layout import Layout
 
 
+from sheetsync.sheet.backends import google_proof as proof
 from sheetsync.sheet.backends.google_api import (
     FORMAT_FIELDS,
     MAX_RANGES,
@@ -77,10 +81,11 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
         token: ReadToken,
         writes: Sequence[CellWrite],
         headers: Sequence[str] = (),
-    ) -> None:
+    ) -> dict[tuple[str, int, int], Value]:
         """Prove, with one read sized to the job, that the sheet still holds what the plan
         saw where it matters (the header row of every tab written below it or in `headers`,
-        each written cell, each written row's key); StaleSheet otherwise."""
+        each written cell, each written row's key); StaleSheet otherwise. Returns what each
+        written cell and written row's key cell held (cells past the grid are empty)."""
         ranges: list[str] = []
         places: list[tuple[str, int, int]] = []  # (tab, first row, first col)
         for tab in _ordered({w.tab for w in writes} | set(headers), writes, headers):
@@ -103,7 +108,7 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                 ranges.append(a1_box(token.titles[tab], r0, c0, r1, c1))
                 places.append((tab, r0, c0))
         if not ranges:
-            return
+            return {}
         now: dict[tuple[str, int, int], Value] = {}
         for (tab, r0, c0), rows in zip(places, self._filtered(ranges), strict=True):
             if c0 == 0:  # the header row
@@ -122,6 +127,11 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                 raise StaleSheet(f"row {w.row} of {w.tab!r} no longer holds {w.row_key}")
             if w.check and not _same(now.get((w.tab, w.row, w.col)), w.expect):
                 raise StaleSheet(f"{w.tab!r} row {w.row} col {w.col} changed")
+        before = {(w.tab, w.row, w.col): now.get((w.tab, w.row, w.col)) for w in writes}
+        for w in writes:
+            if w.key_col is not None:
+                before[(w.tab, w.row, w.key_col)] = now.get((w.tab, w.row, w.key_col))
+        return before
 
     def _guard(self, token: ReadToken, writes: Sequence[CellWrite]) -> None:
         """Refuse, before sending anything, cells inside a protected range the caller may not
@@ -145,13 +155,54 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                     )
 
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
+        """Check, write, then prove: one read of the run ids of the rows written says each
+        value is in its run's row; when a person sorted, inserted or deleted rows between the
+        check and the write, the cells hit go back to what they held and the values go to
+        their runs' new rows (google_proof.py), proved again."""
         if not writes:
             return
         tabs = _ordered({w.tab for w in writes}, writes)
         token = self._token(snapshot, tabs)
         self._guard(token, writes)
-        self._check(snapshot, token, writes)
-        batches = self._batches(token, writes)
+        before = self._check(snapshot, token, writes)
+        self._send(token, writes, self._batches(token, writes))
+        placed = proof.keyed(writes)
+        written = {(w.tab, w.row, w.col): w.value for w in writes}
+        prior = _Prior(snapshot, before, placed)
+        for _ in range(proof.ROUNDS):
+            if not placed:
+                return
+            fix = proof.repair(placed, self._keys_now(token, placed), written, prior)
+            for note in fix.notes:
+                if note not in self.notices:
+                    self.notices.append(note)
+            if not fix.cells:
+                return
+            cells = [CellWrite(t, r, c, v) for (t, r, c), v in fix.cells.items()]
+            self._send(token, cells, self._batches(token, cells, grow=False))
+            written.update(fix.cells)
+            placed = fix.placed
+        raise BackendError(
+            f"{self.describe()}: a person kept moving rows while sheetsync wrote; some values "
+            "may be in another run's row: run the command again (it puts them right)"
+        )
+
+    def _keys_now(self, token: ReadToken, placed: Sequence[proof.Placed]) -> dict[str, dict]:
+        """Tab -> row -> run key, for the tabs of `placed`: one read of their key columns."""
+        cols = proof.key_columns(placed)
+        order = sorted(cols)
+        ranges = []
+        for tab in order:
+            letter = column_letter(cols[tab])
+            ranges.append(f"{quote_tab(token.titles[tab])}!{letter}:{letter}")
+        out: dict[str, dict[int, str]] = {}
+        for tab, rows in zip(order, self._values(ranges), strict=True):
+            keys = {r: _key_text(_blank(row[0])) for r, row in enumerate(rows, 1) if row}
+            out[tab] = {r: k for r, k in keys.items() if k}
+        return out
+
+    def _send(self, token: ReadToken, writes: Sequence[CellWrite], batches: list[list]) -> None:
+        """The batches, in order, each all or nothing; the first may grow the grid."""
         for i, batch in enumerate(batches):
             growth = i == 0 and _has_growth(batch)
 
@@ -193,10 +244,13 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
                     )
         return out
 
-    def _batches(self, token: ReadToken, writes: Sequence[CellWrite]) -> list[list[dict]]:
+    def _batches(
+        self, token: ReadToken, writes: Sequence[CellWrite], grow: bool = True
+    ) -> list[list[dict]]:
         """The writes as updateCells blocks in the order given (the state tab last), packed
-        into batches under the request size limit."""
-        reqs = self._growth(token, writes)
+        into batches under the request size limit; the grid grown first where they reach
+        past it (`grow`)."""
+        reqs = self._growth(token, writes) if grow else []
         for tab in _ordered({w.tab for w in writes}, writes):
             sid = token.info.find(token.titles[tab]).sheet_id  # type: ignore[union-attr]
             values = {(w.row, w.col): w.value for w in writes if w.tab == tab}
@@ -276,3 +330,43 @@ class GoogleBackend(Reads, Appends, SheetsHttp):
         body = build()
         if body is not None:
             self.request("post", ":batchUpdate", {}, body, build, "formatting")
+
+
+class _Prior:
+    """What a run's cell held before the write: from the check-read (the written cells and
+    their rows' keys) or else from the snapshot (every cell but the columns it skipped)."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        before: dict[tuple[str, int, int], Value],
+        placed: Sequence[proof.Placed],
+    ):
+        self.snapshot, self.before = snapshot, before
+        self.cols = proof.key_columns(placed)
+        self.checked: dict[tuple[str, str], int] = {}
+        for p in placed:
+            key = _key_text(before.get((p.tab, p.row, p.key_col)))
+            if key:
+                self.checked[(p.tab, key)] = p.row
+        self.indexed: dict[str, dict[str, list[int]]] = {}
+
+    def __call__(self, tab: str, key: str, col: int) -> object:
+        row = self.checked.get((tab, key))
+        if row is not None and (tab, row, col) in self.before:
+            return self.before[(tab, row, col)]
+        if col in self.snapshot.skipped.get(tab, ()):
+            return proof.UNKNOWN
+        grid = self.snapshot.grid(tab) or []
+        if tab not in self.indexed:
+            kc = self.cols[tab] - 1
+            index: dict[str, list[int]] = {}
+            for r, line in enumerate(grid, 1):
+                if kc < len(line):
+                    index.setdefault(_key_text(line[kc]), []).append(r)
+            self.indexed[tab] = index
+        rows = self.indexed[tab].get(key, [])
+        if len(rows) != 1:
+            return proof.UNKNOWN
+        line = grid[rows[0] - 1]
+        return line[col - 1] if col - 1 < len(line) else None
