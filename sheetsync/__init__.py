@@ -1,18 +1,70 @@
-"""sheetsync: keep a manually curated experiment spreadsheet honest and useful."""
+"""sheetsync: keep a manually curated experiment spreadsheet honest and useful.
+
+The Python API (`sheetsync.open()`, `Experiments` and the values its calls return) is loaded
+on first use: `import sheetsync` imports neither pandas nor the sheet backends.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sheetsync.errors import SheetsyncError
+from sheetsync.errors import (
+    BackendError,
+    BaselineError,
+    ConfigError,
+    FitError,
+    RunError,
+    SheetError,
+    SheetsyncError,
+    UsageError,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["RunLog", "SheetsyncError", "__version__", "load_runs"]
+_API = (
+    "AddPreview",
+    "Added",
+    "BaselineDiff",
+    "Checked",
+    "Demo",
+    "Evals",
+    "Experiments",
+    "Fitted",
+    "Gained",
+    "Initialized",
+    "Reported",
+    "Scaling",
+    "Synced",
+    "Verified",
+    "demo",
+    "fit_ladder_csv",
+    "gain",
+    "init",
+    "open",
+)
+
+__all__ = [
+    *_API,
+    "BackendError",
+    "BaselineError",
+    "ConfigError",
+    "FitError",
+    "RunError",
+    "RunLog",
+    "SheetError",
+    "SheetsyncError",
+    "UsageError",
+    "__version__",
+    "load_runs",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "load_runs":  # lazily: `import sheetsync` must not import pandas
+    if name in _API:  # lazily: `import sheetsync` must not import pandas or a backend
+        from sheetsync import api
+
+        return getattr(api, name)
+    if name == "load_runs":
         from sheetsync.views.rows import load_runs
 
         return load_runs
@@ -21,3 +73,7 @@ def __getattr__(name: str) -> Any:
 
         return RunLog
     raise AttributeError(f"module 'sheetsync' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class SheetsyncError(Exception):
-    """Base of every error sheetsync raises for bad input; the CLI prints it on one line."""
+    """Base of every error sheetsync raises for bad input; the CLI prints it on one line.
+
+    Where they are known, the error also says where as fields: the `file`, the sheet's `row`
+    and `column` (its header text, or a file's key), and the `rule` broken."""
 
     exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | os.PathLike[str] | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        rule: str | None = None,
+    ):
+        super().__init__(message)
+        self.file = Path(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.rule = rule
 
 
 class UsageError(SheetsyncError):

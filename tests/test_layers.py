@@ -16,7 +16,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("sheetsync.layout", "sheetsync.project"),
     ("sheetsync.sheet",),
     ("sheetsync.views",),
-    ("sheetsync.demo", "sheetsync.cli", "sheetsync.__main__", "sheetsync"),
+    ("sheetsync.api", "sheetsync.demo", "sheetsync.demo_wandb"),
+    ("sheetsync.cli", "sheetsync.__main__", "sheetsync"),
 ]
 MAX_LINES = 420
 

@@ -294,3 +294,30 @@ def test_sync_after_human_edits_writes_right_cells_and_nothing_else(n, edits, se
                 assert same(got, want), (run_id, key, got, want)
     again = sync(grids, desired)
     assert again.empty
+
+
+def test_refreshed_state_is_written_when_no_cell_changes():
+    """A result cell already showing what sheetsync wants while the state tab holds an older
+    value: the state record is refreshed even though no cell is written, so the next real
+    update is taken as sheetsync's own (an update), not as a person's edit."""
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    col = grid[0].index("final loss")
+    grid[1][col] = 1.5  # the cell reached the new value another way (a restore, a paste)
+    plan = sync(grids, {"a": {"final_loss": 1.5}})
+    assert plan.changes == [] and plan.conflicts == []
+    assert plan.state_writes and not plan.empty
+    again = sync(grids, {"a": {"final_loss": 1.2}})
+    assert [(c.reason, c.new) for c in again.changes] == [("update", 1.2)]
+    assert again.conflicts == []
+    assert grid[1][col] == 1.2
+
+
+def test_no_change_sync_writes_no_state():
+    """The refresh above is the only state write without cell changes: a sync whose cells and
+    records all agree plans nothing at all."""
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    plan = sync(grids, {"a": {"final_loss": 2.0}})
+    assert plan.empty and plan.state_writes == []

@@ -158,7 +158,7 @@ def find_config(run_dir: Path) -> Path:
             except OSError as exc:
                 why = "a symlink loop" if exc.errno == errno.ELOOP else "a broken symlink"
                 raise RunError(f"{candidate}: cannot read ({why})") from None
-    raise RunError(f"{run_dir}: no config.yaml or config.json in the run folder")
+    raise RunError(f"{run_dir}: no config.yaml or config.json in the run folder", file=run_dir)
 
 
 def _canonical(value: Any) -> Any:

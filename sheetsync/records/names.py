@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from sheetsync.errors import SheetsyncError
+
 RUN_ID_MAX = 128
 RUN_ID_RULE = (
     "letters, digits and . _ - + =, starting with a letter or digit, "
@@ -42,7 +44,10 @@ def check_run_id(text: str, where: str, error: type[Exception]) -> str:
     """`text` if it is a run id, else a one-line `error` naming `where` and the rule."""
     problem = run_id_problem(text)
     if problem is not None:
-        raise error(f"{where}: run id {shown(text)} {problem} (a run id is {RUN_ID_RULE})")
+        message = f"{where}: run id {shown(text)} {problem} (a run id is {RUN_ID_RULE})"
+        if issubclass(error, SheetsyncError):
+            raise error(message, rule="run id")
+        raise error(message)
     return text
 
 

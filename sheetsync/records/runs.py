@@ -147,9 +147,9 @@ def read_run(
     check_run_id(path.name, str(path), RunError)
     try:
         if not path.exists():
-            raise RunError(f"{path}: run folder not found")
+            raise RunError(f"{path}: run folder not found", file=path)
         if not path.is_dir():
-            raise RunError(f"{path}: not a folder")
+            raise RunError(f"{path}: not a folder", file=path)
     except OSError as exc:
         raise RunError(f"{path}: cannot read ({exc.strerror})") from None
     real = confine(path, within)

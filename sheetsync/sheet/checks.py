@@ -23,7 +23,6 @@ from sheetsync.records.checks import (
 )
 from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
-from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.rows import Row, parse_rows
@@ -172,6 +171,8 @@ def check_runs(project: Project, run_ids: Sequence[str] = (), strict: bool = Fal
 
 def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> CheckReport:
     layout = project.layout()
+    from sheetsync.sheet.backends import open_backend  # sources import no backend
+
     backend = open_backend(project)
     with backend.session():
         snapshot = backend.read(all_tabs(layout))

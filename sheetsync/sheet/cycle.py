@@ -8,15 +8,21 @@ meanwhile), it re-reads and re-plans instead of overwriting.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from sheetsync.errors import BackendError, SheetError, StaleSheet
 from sheetsync.layout import Layout, Table
-from sheetsync.sheet.backends.base import Backend
 from sheetsync.sheet.grid import Grid, Skip, Snapshot
 from sheetsync.sheet.header import index_rows, people_columns, read_header
 from sheetsync.sheet.plan import Plan, finish, plan_append
 from sheetsync.sheet.state import STATE_KEYS, WRITTEN, State
 from sheetsync.vocab import Value
+
+if TYPE_CHECKING:
+    from sheetsync.sheet.backends.base import Backend
+
+P = TypeVar("P", bound=Plan)
+Appending = Callable[[Plan], Mapping[str, Sequence[int]]]
 
 ATTEMPTS = 4
 MAX_BOXES = 200  # ranges in one fetch of state rows; more read the whole column
@@ -29,17 +35,19 @@ def all_tabs(layout: Layout) -> list[str]:
 def cycle(
     backend: Backend,
     tabs: Sequence[str],
-    make_plan: Callable[[Snapshot], Plan],
+    make_plan: Callable[[Snapshot], P],
     dry_run: bool = False,
-    append: Mapping[str, Sequence[int]] | None = None,
+    append: Appending | None = None,
     skip: Skip | None = None,
-) -> tuple[Plan, bool]:
+) -> tuple[P, bool]:
     """Read, plan, write; re-read and re-plan when the sheet changed underneath.
 
-    With `append` (tab -> its key columns), new rows of those tabs are appended where the
-    backend places them (no concurrent writer can claim the same row), and `plan.landed`
-    says where each key landed. `skip` (tab -> columns) need not be read below the header:
-    the plan reads what it needs of them later (`load_state`)."""
+    `make_plan` returns everything it found with the plan (a `Plan` of its own kind); it
+    reads what it needs of the snapshot's skipped columns (`load_state`) before planning.
+    With `append` (the plan -> tab -> its key columns), new rows of those tabs are appended
+    where the backend places them (no concurrent writer can claim the same row), and
+    `plan.landed` says where each key landed. `skip` (tab -> columns) need not be read below
+    the header."""
     with backend.session():
         for _ in range(ATTEMPTS):
             snapshot = backend.read(tabs, skip)
@@ -50,7 +58,7 @@ def cycle(
                 if append is None:
                     backend.write(snapshot, plan.writes())
                 else:
-                    landed = backend.append_rows(snapshot, plan.writes(), append)
+                    landed = backend.append_rows(snapshot, plan.writes(), append(plan))
                     plan.landed = {k[0]: r for rows in landed.values() for k, r in rows.items()}
             except StaleSheet:
                 continue
@@ -71,12 +79,20 @@ def sync_skip(layout: Layout) -> Skip:
     return {**lazy_state(layout), layout.runs.tab: people_columns(layout.runs)}
 
 
-def load_state(backend: Backend, snapshot: Snapshot, tab: str) -> State:
-    """The state tab as read, fetching the `written` cells of the rows a plan needs when the
-    read skipped them: contiguous rows as one range, the whole column when they are many."""
+def load_state(
+    backend: Backend,
+    snapshot: Snapshot,
+    tab: str,
+    cells: Mapping[str, Mapping[str, Mapping[str, Value]]] | None = None,
+) -> State:
+    """The state tab as read, with what was written settled for the rows a plan needs
+    (`cells`: tab -> key -> the row's owned cells as the sheet holds them, `owned_cells`),
+    then sealed: planning reads nothing. When the read skipped the `written` column, the rows
+    whose cells no longer match their digest are fetched: contiguous rows as one range, the
+    whole column when they are many."""
     grid = snapshot.grid(tab)
     if WRITTEN not in snapshot.skipped.get(tab, ()):
-        return State(tab, grid)
+        return _resolved(State(tab, grid), cells)
 
     def fetch(rows: Sequence[int]) -> dict[int, Value]:
         boxes: list[tuple[int, int, int | None, int | None]] = []
@@ -93,7 +109,13 @@ def load_state(backend: Backend, snapshot: Snapshot, tab: str) -> State:
                 found[r0 + i] = line[0] if line else None
         return {r: found.get(r) for r in rows}
 
-    return State(tab, grid, fetch)
+    return _resolved(State(tab, grid, fetch), cells)
+
+
+def _resolved(state: State, cells: Mapping[str, Mapping[str, Mapping[str, Value]]] | None) -> State:
+    for table_tab, rows in (cells or {}).items():
+        state.resolve(table_tab, rows)
+    return state.seal()
 
 
 def grid_or_error(snapshot: Snapshot, tab: str, backend: Backend) -> Grid:
@@ -126,11 +148,13 @@ def append_rows(
             if not todo:
                 return Plan()
         state = load_state(backend, snapshot, layout.state_tab)
-        plan = finish(Plan(plan_append(grid, header, todo, state)), state, [header])
-        keys[table.tab] = (plan.key_cols[table.tab],)
-        return plan
+        return finish(Plan(plan_append(grid, header, todo, state)), state, [header])
 
-    keys: dict[str, Sequence[int]] = {layout.state_tab: STATE_KEYS}
+    def keys(plan: Plan) -> dict[str, Sequence[int]]:
+        """The key columns new rows are told by: the tab's key column as read, the state
+        tab's tab and key columns."""
+        return {layout.state_tab: STATE_KEYS, table.tab: (plan.key_cols[table.tab],)}
+
     tabs = [table.tab, layout.state_tab]
     plan, _ = cycle(backend, tabs, make_plan, append=keys, skip=lazy_state(layout))
     return plan

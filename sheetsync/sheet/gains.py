@@ -14,11 +14,9 @@ from sheetsync.project import Project
 from sheetsync.records.plain import plain_or_none
 from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
-from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
-from sheetsync.sheet.read import read_rows
 from sheetsync.sheet.rows import Row
 from sheetsync.vocab import UNFINISHED, Value, finite, is_unfinished
 
@@ -101,6 +99,8 @@ def record_fit(project: Project, ref: str, fit: Fit, fitted: dt.date | None = No
     """Append the fit to the Scaling tab (a fit already recorded is not added twice)."""
     layout = project.layout()
     row = fit_row(fit, ref, fitted or dt.date.today())
+    from sheetsync.sheet.backends import open_backend  # sources import no backend
+
     plan = append_rows(open_backend(project), layout, layout.scaling, [row], skip_existing=True)
     return Recorded(fit, str(row["fit"]), bool(plan.changes))
 
@@ -116,6 +116,7 @@ def fit_baseline(
     record it."""
     from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder
+    from sheetsync.sheet.read import read_rows  # the sources import no backend
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)

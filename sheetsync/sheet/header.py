@@ -29,7 +29,9 @@ def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header
     row = list(grid[0]) if grid else []
     if require and not any(not is_empty(v) for v in row):
         raise SheetError(
-            f"{table.tab} tab: the header row (row 1) is empty; run `sheetsync init` or restore it"
+            f"{table.tab} tab: the header row (row 1) is empty; run `sheetsync init` or restore it",
+            row=1,
+            rule="header",
         )
     seen: dict[str, list[int]] = {}
     for i, value in enumerate(row, 1):
@@ -42,14 +44,20 @@ def read_header(grid: Grid | None, table: Table, require: bool = True) -> Header
             cols = " and ".join(column_letter(c) for c in where)
             raise SheetError(
                 f"{table.tab} tab: column {col.header!r} appears twice in the header "
-                f"(columns {cols}); rename or delete one"
+                f"(columns {cols}); rename or delete one",
+                row=1,
+                column=col.header,
+                rule="header",
             )
         if where:
             positions[col.key] = where[0]
         elif require and col.owned:
             raise SheetError(
                 f"{table.tab} tab: column {col.header!r} is missing from the header row; "
-                "run `sheetsync init` to add it back, or restore its header text"
+                "run `sheetsync init` to add it back, or restore its header text",
+                row=1,
+                column=col.header,
+                rule="header",
             )
     return Header(table, positions, len(row))
 
@@ -97,12 +105,18 @@ def index_rows(grid: Grid, header: Header, notes: list[str] | None = None) -> di
         if key != key.strip():
             raise SheetError(
                 f"{table.tab} tab row {r}, column {table.key.header!r}: {shown(key)} has "
-                "leading or trailing spaces; remove them"
+                "leading or trailing spaces; remove them",
+                row=r,
+                column=table.key.header,
+                rule="key",
             )
         if key in rows:
             raise SheetError(
                 f"{table.tab} tab: {table.key.header} {shown(key)} appears in rows {rows[key]} "
-                f"and {r}; each must be unique (delete or rename one)"
+                f"and {r}; each must be unique (delete or rename one)",
+                row=r,
+                column=table.key.header,
+                rule="unique key",
             )
         rows[key] = r
     return rows

@@ -81,6 +81,11 @@ def format_sheet(project: Project, force: bool = False) -> tuple[str, list[str]]
     return backend.describe(), list(getattr(backend, "notices", []))
 
 
+@dataclass
+class RepairPlan(Plan):
+    rows: int = 0  # keyed rows whose owned cells are recorded
+
+
 @dataclass(frozen=True)
 class Repaired:
     sheet: str
@@ -95,10 +100,8 @@ def repair_state(project: Project, force: bool = False) -> Repaired:
     backend = open_backend(project, force=force)
     with backend.session():
         backend.create_tabs([layout.state_tab], hidden=[layout.state_tab])
-    count = 0
 
-    def make_plan(snapshot: Snapshot) -> Plan:
-        nonlocal count
+    def make_plan(snapshot: Snapshot) -> RepairPlan:
         state = State(layout.state_tab, snapshot.grid(layout.state_tab))
         count = 0
         for table in layout.tables():
@@ -112,10 +115,10 @@ def repair_state(project: Project, force: bool = False) -> Repaired:
                 if values:
                     state.record(table.tab, key, values)
                     count += 1
-        return Plan(state_writes=state.writes())
+        return RepairPlan(state_writes=state.writes(), rows=count)
 
-    cycle(backend, all_tabs(layout), make_plan)
-    return Repaired(backend.describe(), count)
+    plan, _ = cycle(backend, all_tabs(layout), make_plan)
+    return Repaired(backend.describe(), plan.rows)
 
 
 def check_state(snapshot: Snapshot, layout: Layout, rows: Mapping[str, Row], where: str) -> None:

@@ -173,6 +173,21 @@ def refuse_present(header: Header, existing: Mapping[str, int], key: str) -> Non
         )
 
 
+def owned_cells(grid: Grid, header: Header, keys: Iterable[str]) -> dict[str, dict[str, Value]]:
+    """The owned cells (launch and result) of these keys' rows as the sheet holds them: what
+    the state tab's digests are checked against before planning (`State.resolve`)."""
+    table = header.table
+    rows = index_rows(grid, header)
+    owned = [(c.key, header.col(c.key)) for c in table.owned("launch") + table.owned("result")]
+    places = [(k, pos - 1) for k, pos in owned if pos is not None]
+    out: dict[str, dict[str, Value]] = {}
+    for key in keys:
+        if key in rows and rows[key] - 1 < len(grid):
+            line = grid[rows[key] - 1]
+            out[key] = {k: line[i] for k, i in places if i < len(line)}
+    return out
+
+
 def plan_update(
     grid: Grid,
     header: Header,
@@ -189,6 +204,9 @@ def plan_update(
     that differs from what `add` wrote is reported. A cell the backend cannot write
     (`blocked`: merged, locked) is a conflict too, and is not recorded as written, so the
     next sync tries again rather than taking the old value for a person's edit.
+
+    `state` holds what was written for every row of `desired` already (`State.resolve` over
+    `owned_cells`, before planning): planning reads nothing.
     """
     table = header.table
     rows = index_rows(grid, header)
@@ -198,13 +216,6 @@ def plan_update(
     launch = [(c, pos) for c, pos in launch if pos is not None]
     results = [(c, header.col(c.key)) for c in table.owned("result")]
     results = [(c, pos) for c, pos in results if pos is not None]
-    owned = [(c.key, pos - 1) for c, pos in launch + results]
-    sheet: dict[str, dict[str, Value]] = {}
-    for key in desired:
-        if key in rows and rows[key] - 1 < len(grid):
-            line = grid[rows[key] - 1]
-            sheet[key] = {k: line[i] for k, i in owned if i < len(line)}
-    state.resolve(table.tab, sheet)
     for key in sorted(desired, key=lambda k: rows.get(k, 0)):
         if key not in rows:
             continue
@@ -276,8 +287,12 @@ def plan_update(
 
 
 def finish(plan: Plan, state: State, headers: Iterable[Header]) -> Plan:
-    """Attach the state tab's writes and the key columns the backend verifies rows by."""
-    if plan.changes:
+    """Attach the state tab's writes and the key columns the backend verifies rows by.
+
+    State is written with cell changes, and without them when a record was refreshed (a
+    cell already showing the value sheetsync wants while the state tab holds an older one):
+    dropping that refresh would take the next real update for a person's edit."""
+    if plan.changes or state.refreshed():
         plan.state_writes = state.writes()
     for header in headers:
         pos = header.col(header.table.key.key)

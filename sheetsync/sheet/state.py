@@ -116,6 +116,7 @@ class State:
                 self.digests[ident] = mark
             if fetch is None:
                 self.texts[ident] = line[WRITTEN - 1] if len(line) >= WRITTEN else None
+        self.lazy = fetch is not None  # the `written` column was not read with the tab
         self._next = max(last_used_row(self.grid) + 1, 2)
         self._updates: dict[tuple[str, str], Written] = {}
 
@@ -142,13 +143,21 @@ class State:
             for row, ident in need.items():
                 self.texts[ident] = fetched.get(row)
 
+    def seal(self) -> State:
+        """No more reads: what a plan needs was resolved before planning (planning does no
+        I/O); a row asked for after this that was never read is a defect, said as such."""
+        self.fetch = None
+        return self
+
     def written(self, tab: str, key: str) -> Mapping[str, Value] | None:
         ident = (tab, key)
         if ident in self.values:
             return self.values[ident]
         if ident not in self.rows:
             return None
-        if ident not in self.texts and self.fetch is not None:
+        if ident not in self.texts and self.lazy:
+            if self.fetch is None:
+                raise LookupError(f"state row of {key!r} in {tab!r} was not read before planning")
             row = self.rows[ident]
             self.texts[ident] = self.fetch([row]).get(row)
         data = self.values[ident] = parse_written(self.texts.get(ident))
@@ -165,6 +174,14 @@ class State:
             merged = dict(self.written(tab, key) or {})
         merged.update(values)
         self._updates[ident] = normal(merged)
+
+    def refreshed(self) -> bool:
+        """Whether a record noted now differs from what the state tab holds (a new row, or a
+        cell that already shows a value newer than its record)."""
+        return any(
+            ident not in self.rows or data != self.values.get(ident)
+            for ident, data in self._updates.items()
+        )
 
     def writes(self) -> list[CellWrite]:
         """The state tab's cells to write: the header if it differs, each changed record with

@@ -20,10 +20,21 @@ from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, load_state, sy
 from sheetsync.sheet.grid import Snapshot
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.init import check_state
-from sheetsync.sheet.plan import Plan, finish, plan_update
+from sheetsync.sheet.plan import Plan, finish, owned_cells, plan_update
 from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.sheet.sources import result_sources
 from sheetsync.vocab import Value
+
+
+@dataclass
+class SyncPlan(Plan):
+    """A sync's plan with what its reading found: the runs read, the rows without a folder,
+    the folders without a row, what the sources had to say."""
+
+    synced: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rowless: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,17 +115,16 @@ def sync_runs(
     layout = project.layout()
     backend = open_backend(project, force=force)
     table = layout.runs
-    result = SyncResult(backend.describe(), Plan(), False)
 
-    def make_plan(cache: RunCache, snapshot: Snapshot) -> Plan:
+    def make_plan(cache: RunCache, snapshot: Snapshot) -> SyncPlan:
+        # reading: the sheet as read, the run folders, the state rows of these runs
         grid = grid_or_error(snapshot, table.tab, backend)
         header = read_header(grid, table)
-        result.notices = []
-        rows = parse_rows(grid, header, result.notices)
+        notices: list[str] = []
+        rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
-        runs, result.missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
-        result.synced = [r.run_id for r in runs]
-        result.rowless = [] if run_dirs else rowless_runs(project, rows)
+        runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        rowless = [] if run_dirs else rowless_runs(project, rows)
         scaling = snapshot.grid(layout.scaling.tab)
         sources = result_sources(project, layout, rows, scaling, cache)
         desired: dict[str, dict[str, Value]] = {}
@@ -126,12 +136,16 @@ def sync_runs(
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
         for source in sources:
-            result.notices += getattr(source, "notices", [])
-        state = load_state(backend, snapshot, layout.state_tab)
+            notices += getattr(source, "notices", [])
+        cells = {table.tab: owned_cells(grid, header, desired)}
+        state = load_state(backend, snapshot, layout.state_tab, cells)
+        # planning: values in, the plan out
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
-        return finish(Plan(changes, conflicts), state, [header])
+        found = SyncPlan(changes, conflicts, synced=[r.run_id for r in runs], missing=missing)
+        found.rowless, found.notices = rowless, notices
+        return finish(found, state, [header])
 
-    def synced() -> tuple[Plan, bool]:
+    def synced() -> tuple[SyncPlan, bool]:
         cache = RunCache.for_project(project.root, project.folders)
         plan = functools.partial(make_plan, cache)
         done = cycle(backend, all_tabs(layout), plan, dry_run, skip=sync_skip(layout))
@@ -139,6 +153,8 @@ def sync_runs(
         return done  # the cache is freed here, before the collector resumes (else it walks it)
 
     with gc_paused():
-        result.plan, result.applied = synced()
-    result.notices += list(getattr(backend, "notices", []))
-    return result
+        plan, applied = synced()
+    notices = plan.notices + list(getattr(backend, "notices", []))
+    return SyncResult(
+        backend.describe(), plan, applied, plan.synced, plan.missing, plan.rowless, notices
+    )

@@ -1,0 +1,367 @@
+"""The library a notebook drives: `sheetsync.open()` gives the project's `Experiments`, and on
+it every command of the CLI, with keyword-only options, each returning a small frozen value.
+
+Each call reads the project's config and layout afresh, once (a notebook sees edits to them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sheetsync.api.results import (
+    Added,
+    AddPreview,
+    BaselineDiff,
+    Checked,
+    Demo,
+    Evals,
+    Fitted,
+    Gained,
+    Initialized,
+    Reported,
+    Scaling,
+    Synced,
+    Verified,
+)
+from sheetsync.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sheetsync.project import Project
+    from sheetsync.records.baselines import Baseline
+    from sheetsync.science.scaling import Fit
+    from sheetsync.sheet.read import SheetRows
+
+PathLike = str | os.PathLike[str]
+Progress = Callable[[int, int], None]
+
+
+def _date(value: dt.date | str | None, option: str) -> dt.date | None:
+    from sheetsync.records.baselines import parse_date
+
+    if value is None or isinstance(value, dt.date):
+        return value
+    return parse_date(value, option)
+
+
+class Experiments:
+    """A sheetsync project opened for work: its sheet, run folders and dated baselines.
+
+    `Experiments(path)`: `path` is a sheetsync.yaml or its folder; None finds one as the CLI
+    does ($SHEETSYNC_CONFIG, then this folder and its parents)."""
+
+    def __init__(self, path: PathLike | None = None):
+        from sheetsync.project import find_project_file
+
+        self.path = find_project_file(explicit=path) if path is not None else find_project_file()
+
+    def __repr__(self) -> str:
+        return f"<Experiments {self.path.parent}>"
+
+    def project(self) -> Project:
+        """The project config as it is on disk now (its layout read once, on first use)."""
+        from sheetsync.project import load_project
+
+        return load_project(self.path)
+
+    # --- the week's loop: add, sync, check ---------------------------------------------
+
+    def add(
+        self,
+        run: PathLike,
+        *,
+        question: str,
+        baseline: str | None = None,
+        role: str = "feature",
+        confirm: Callable[[AddPreview], bool] | None = None,
+        force: bool = False,
+    ) -> Added:
+        """Append a launched run's row. `confirm(preview)` is asked with the run's diff against
+        its dated baseline before anything is written; False leaves the sheet as it was."""
+        from sheetsync.sheet.add import commit_add, prepare_add
+
+        project = self.project()
+        pending = prepare_add(project, run, question, baseline, role)
+        preview = AddPreview(
+            pending.run.run_id,
+            pending.run.fingerprint,
+            pending.baseline.ref,
+            tuple(pending.changes),
+        )
+        sheet = _sheet_name(project)
+        if confirm is not None and not confirm(preview):
+            return Added(pending.run.run_id, None, sheet, preview)
+        plan = commit_add(project, pending, force)
+        row = plan.landed.get(pending.run.run_id) or (plan.changes[0].row if plan.changes else None)
+        return Added(pending.run.run_id, row, sheet, preview)
+
+    def restore(self, run: PathLike, *, force: bool = False) -> Added:
+        """Append again the row `add` recorded in the run's folder (after a save lost it)."""
+        from sheetsync.sheet.add import restore_row
+
+        restored = restore_row(self.project(), run, force)
+        return Added(restored.run_id, restored.row, restored.sheet, restored=True)
+
+    def sync(
+        self,
+        *runs: PathLike,
+        dry_run: bool = False,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+        force: bool = False,
+    ) -> Synced:
+        """Fill in the result cells of the runs in the sheet (default: every run with a
+        folder); a person's edit is kept and reported unless `overwrite`. `progress(done,
+        total)` is called as runs are read."""
+        from sheetsync.sheet.sync import sync_runs
+
+        result = sync_runs(self.project(), list(runs) or None, dry_run, overwrite, progress, force)
+        plan = result.plan
+        return Synced(
+            result.sheet,
+            result.applied,
+            dry_run,
+            tuple(plan.changes),
+            tuple(plan.conflicts),
+            tuple(result.synced),
+            tuple(result.missing),
+            tuple(result.rowless),
+            tuple(result.notices),
+        )
+
+    def check(self, *runs: str, strict: bool = False) -> Checked:
+        """Every rule on the named runs (default: every run in the sheet); reads only."""
+        from sheetsync.sheet.checks import check_runs
+
+        report = check_runs(self.project(), runs, strict)
+        return Checked(tuple(report.findings), tuple(report.notices))
+
+    def verify(self, config: PathLike, *, baseline: str, strict: bool = False) -> Verified:
+        """Before launch: a config's diff against its dated baseline, guarded keys marked."""
+        from sheetsync.records.checks import verify_config
+
+        project = self.project()
+        found = verify_config(project.registry(), project.guarded, Path(config), baseline, strict)
+        return Verified(
+            Path(config),
+            found.baseline,
+            tuple(found.changes),
+            tuple(found.guarded),
+            found.newer,
+            tuple(found.problems),
+        )
+
+    # --- scaling: fit, gain, scaling --------------------------------------------------
+
+    def fit(
+        self,
+        baseline: str | None = None,
+        *,
+        form: str = "compute",
+        ladder: PathLike | None = None,
+        record: bool = True,
+    ) -> Fitted:
+        """Fit a dated baseline's scaling law from its ladder runs and record it in the
+        Scaling tab; `ladder`: fit a CSV instead (recorded under `baseline` when named)."""
+        from sheetsync.sheet.gains import fit_baseline, record_fit
+
+        if ladder is not None:
+            fitted = fit_ladder_csv(ladder, form=form)
+            if baseline and record:
+                project = self.project()
+                ref = project.registry().resolve(baseline).ref
+                return Fitted(fitted, record_fit(project, ref, fitted).fit_name)
+            return Fitted(fitted)
+        if not baseline:
+            raise UsageError("name a BASELINE[@DATE] or give a ladder CSV")
+        recorded = fit_baseline(self.project(), baseline, form, record)
+        return Fitted(recorded.fit, recorded.fit_name)
+
+    def gain(
+        self, *, ladder: PathLike, compute: float, loss: float, form: str = "compute"
+    ) -> Gained:
+        """What-if: the gain of one (compute, loss) point against a ladder CSV's fit."""
+        return gain(ladder=ladder, compute=compute, loss=loss, form=form)
+
+    def scaling(self, *runs: str, plot: PathLike | None = None) -> Scaling:
+        """Does a method scale: gain against compute for the methods of the named runs (or
+        method texts), with a verdict; `plot`: also draw loss against compute (PNG)."""
+        from sheetsync.views.report import scaling_for
+
+        if not runs:
+            raise UsageError("name a run (or a method) to see whether its method scales")
+        out = Path(plot) if plot is not None else None
+        return Scaling(tuple(scaling_for(self.project(), list(runs), out)), out)
+
+    # --- people: report, runs, evals ------------------------------------------------
+
+    def report(
+        self, *, since: dt.date | str | None = None, out: PathLike | None = None
+    ) -> Reported:
+        """Write the review meeting's report (HTML and Markdown) into `out` (default:
+        report/ beside sheetsync.yaml)."""
+        from sheetsync.views.report import write_report
+
+        written = write_report(
+            self.project(), _date(since, "--since"), Path(out) if out is not None else None
+        )
+        r = written.report
+        return Reported(
+            written.html,
+            written.markdown,
+            sum(len(v) for v in r.groups.values()),
+            len(r.groups),
+            len(r.trends),
+            len(r.attention),
+            tuple(written.notices),
+        )
+
+    def rows(
+        self,
+        *,
+        since: dt.date | str | None = None,
+        baseline: str | None = None,
+        status: str | None = None,
+        question: str | None = None,
+    ) -> tuple[SheetRows, list[dict]]:
+        """The sheet as read, and the Runs-tab records that pass the filters."""
+        from sheetsync.sheet.read import read_rows
+        from sheetsync.views.rows import select
+
+        rows = read_rows(self.project())
+        return rows, select(rows.records, _date(since, "--since"), baseline, status, question)
+
+    def runs(
+        self,
+        *,
+        since: dt.date | str | None = None,
+        baseline: str | None = None,
+        status: str | None = None,
+        question: str | None = None,
+    ) -> pd.DataFrame:
+        """The Runs tab as a typed DataFrame (filtered as `sheetsync ls`)."""
+        from sheetsync.views.rows import frame
+
+        rows, records = self.rows(since=since, baseline=baseline, status=status, question=question)
+        return frame(rows, records)
+
+    def evals(self, run: PathLike) -> Evals:
+        """A run's evals as the sheet will show them, and what was found and not used."""
+        from sheetsync.sheet.evals import eval_specs, explain
+
+        project = self.project()
+        folder = project.run_folder(run)
+        return Evals(folder, tuple(explain(folder, eval_specs(project.layout()))))
+
+    # --- baselines -------------------------------------------------------------------
+
+    def baselines(self) -> tuple[Baseline, ...]:
+        """Every dated baseline, oldest first within each name."""
+        return tuple(self.project().registry().all())
+
+    def baseline(self, ref: str) -> Baseline:
+        """NAME (its newest date) or NAME@YYYY-MM-DD."""
+        return self.project().registry().resolve(ref)
+
+    def add_baseline(
+        self,
+        name: str,
+        *,
+        config: PathLike,
+        date: dt.date | str | None = None,
+        note: str | None = None,
+        backfill: bool = False,
+    ) -> Baseline:
+        """Register NAME@DATE: the config copied into the baselines folder, its row added."""
+        from sheetsync.sheet.baselines import add_baseline
+
+        day = _date(date, "--date")
+        return add_baseline(self.project(), name, Path(config), day, note, backfill)
+
+    def diff_baselines(self, old: str, new: str) -> BaselineDiff:
+        """What changed between two dated baselines (dotted keys, old -> new)."""
+        from sheetsync.records.configs import diff
+
+        registry = self.project().registry()
+        a, b = registry.resolve(old), registry.resolve(new)
+        return BaselineDiff(a, b, tuple(diff(a.config(), b.config())))
+
+    # --- the sheet itself ---------------------------------------------------------------
+
+    def init(self, *, force: bool = False) -> Initialized:
+        """Create the sheet's missing tabs and owned columns (never deletes or reorders)."""
+        from sheetsync.sheet.init import init_sheet
+
+        result = init_sheet(self.project(), force)
+        return Initialized(result.sheet, (), len(result.plan.changes), tuple(result.notices))
+
+    def repair(self, *, force: bool = False) -> int:
+        """Rebuild the hidden state tab from the sheet; returns the rows recorded."""
+        from sheetsync.sheet.init import repair_state
+
+        return repair_state(self.project(), force).rows
+
+    def format(self, *, force: bool = False) -> tuple[str, ...]:
+        """Format the sheet for reading; returns the notices (what `force` dropped)."""
+        from sheetsync.sheet.init import format_sheet
+
+        _, notices = format_sheet(self.project(), force)
+        return tuple(notices)
+
+    def sheet(self) -> str:
+        """The sheet's name in messages (a workbook path, or a Google Sheet's title)."""
+        return _sheet_name(self.project())
+
+
+def _sheet_name(project: Project) -> str:
+    from sheetsync.sheet.backends import open_backend
+
+    return open_backend(project).describe()
+
+
+def open(path: PathLike | None = None) -> Experiments:
+    """The project at `path` (a sheetsync.yaml or its folder), or found by walking up."""
+    return Experiments(path)
+
+
+def init(folder: PathLike | None = None, *, force: bool = False) -> Initialized:
+    """Write sheetsync.yaml, layout.yaml, runs/ and baselines/ into `folder` (default: here)
+    where missing, then create the sheet's tabs."""
+    from sheetsync.sheet.init import write_project_files
+
+    where = Path(folder) if folder is not None else Path.cwd()
+    created = tuple(write_project_files(where))
+    done = Experiments(where).init(force=force)
+    return Initialized(done.sheet, created, done.columns, done.notices)
+
+
+def demo(folder: PathLike = "sheetsync-demo", *, source: str = "folder") -> Demo:
+    """Build the demo project in `folder` (new or empty) and run the whole loop on it:
+    baselines, ladder and feature runs added, synced, fitted, checked, reported."""
+    from sheetsync.demo import build_demo
+
+    built = build_demo(Path(folder), source)
+    return Demo(built.folder, built.workbook, tuple(built.log))
+
+
+def fit_ladder_csv(ladder: PathLike, *, form: str = "compute") -> Fit:
+    """A ladder CSV's fit (compute,loss or params,tokens,loss), judged rung by rung."""
+    from sheetsync.science.quality import judged
+    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
+
+    return judged(fit_ladder(read_ladder_csv(Path(ladder)), form))
+
+
+def gain(*, ladder: PathLike, compute: float, loss: float, form: str = "compute") -> Gained:
+    """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
+    from sheetsync.science.gain import bootstrap
+    from sheetsync.science.gain import gain as gain_of
+    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
+
+    fitted = fit_ladder(read_ladder_csv(Path(ladder)), form)
+    return Gained(gain_of(fitted, compute, loss, bootstrap(fitted)), fitted)

@@ -1,0 +1,277 @@
+"""What the public API's calls return: small frozen values that print as one line in a
+notebook (their `repr`) and carry everything a caller needs (the CLI prints from them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sheetsync.records.baselines import Baseline
+    from sheetsync.records.checks import Finding
+    from sheetsync.records.configs import Change
+    from sheetsync.science.gain import Gain
+    from sheetsync.science.scaling import Fit
+    from sheetsync.sheet.plan import CellChange, Conflict
+    from sheetsync.sheet.verdicts import MethodTrend
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Synced:
+    """A sync: the cells it wrote (or would write, `dry_run`), the people's edits it met."""
+
+    sheet: str
+    applied: bool
+    dry_run: bool
+    changes: tuple[CellChange, ...]
+    conflicts: tuple[Conflict, ...]
+    synced: tuple[str, ...]  # run ids read
+    missing: tuple[str, ...]  # rows whose run folder is not found
+    rowless: tuple[Path, ...]  # run folders `add` recorded whose row is gone
+    notices: tuple[str, ...] = ()
+
+    def by_run(self) -> dict[str, list[CellChange]]:
+        out: dict[str, list[CellChange]] = {}
+        for change in self.changes:
+            out.setdefault(change.key, []).append(change)
+        return out
+
+    @property
+    def kept(self) -> tuple[Conflict, ...]:
+        """People's edits kept (`overwrite=True` replaces them)."""
+        return tuple(c for c in self.conflicts if c.resolved == "kept")
+
+    def summary(self) -> str:
+        """One line, as `sheetsync sync` ends."""
+        if not self.changes:
+            return f"up to date: {len(self.synced)} runs checked in {self.sheet}"
+        verb = "would write" if self.dry_run else ("wrote" if self.applied else "nothing to write:")
+        return f"{verb} {len(self.changes)} cells in {len(self.by_run())} runs of {self.sheet}"
+
+    def __repr__(self) -> str:
+        extra = [f"{len(self.kept)} kept edits"] if self.kept else []
+        extra += [f"{len(self.missing)} without a folder"] if self.missing else []
+        return f"<Synced: {'; '.join([self.summary(), *extra])}>"
+
+
+@dataclass(frozen=True)
+class AddPreview:
+    """What `add` will append, shown before it writes: the run, its baseline, the diff."""
+
+    run_id: str
+    fingerprint: str
+    baseline: str  # NAME@DATE
+    changes: tuple[Change, ...]
+
+    def lines(self) -> list[str]:
+        shown = [f"run {self.run_id}: {self.fingerprint} vs {self.baseline}"]
+        return shown + ([f"  {c}" for c in self.changes] or ["  (no changes: identical to it)"])
+
+
+@dataclass(frozen=True)
+class Added:
+    """A run's row appended (or appended again, `restored`); `row` None when not confirmed."""
+
+    run_id: str
+    row: int | None
+    sheet: str
+    preview: AddPreview | None = None
+    restored: bool = False
+
+    def __repr__(self) -> str:
+        if self.row is None:
+            return f"<Added: {self.run_id} not added (not confirmed)>"
+        verb = "restored" if self.restored else "added"
+        return f"<Added: {verb} {self.run_id} as row {self.row} of {self.sheet}>"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The rules' findings on runs; `failed` when any rule fails."""
+
+    findings: tuple[Finding, ...]
+    notices: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(f.level == "fail" for f in self.findings)
+
+    def count(self, level: str) -> int:
+        return sum(f.level == level for f in self.findings)
+
+    def summary(self) -> str:
+        """One line, as `sheetsync check` ends."""
+        runs = len({f.run for f in self.findings})
+        return f"checked {runs} runs: {self.count('fail')} failing, {self.count('warn')} warnings"
+
+    def to_json(self) -> str:
+        return json.dumps([f.to_dict() for f in self.findings], indent=2)
+
+    def __repr__(self) -> str:
+        return f"<Checked: {self.summary()}>"
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A scaling-law fit, and the name it was recorded under in the Scaling tab (if it was)."""
+
+    fit: Fit
+    name: str = ""
+
+    def law(self) -> str:
+        p, fit = self.fit.params, self.fit
+        if fit.form == "compute":
+            return f"L(C) = {p['E']:.4f} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+        return (
+            f"L(N, D) = {p['E']:.4f} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
+            f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {fit.tokens_per_param:.1f})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.fit.to_dict()
+        data.pop("ladder", None)
+        return {"fit": self.name or None, **data}
+
+    def __repr__(self) -> str:
+        where = f"; recorded as {self.name!r}" if self.name else ""
+        return f"<Fitted: {self.law()}; {_plural(self.fit.n_runs, 'ladder run')}{where}>"
+
+
+@dataclass(frozen=True)
+class Gained:
+    """A (compute, loss) point's gain against a fit, with its 90% interval."""
+
+    gain: Gain
+    fit: Fit
+
+    def text(self) -> str:
+        g = self.gain
+        if g.gain is None:
+            return f"no gain: {g.note}"
+        interval = f" (90%: {g.low:.3f}-{g.high:.3f})" if g.high is not None else ""
+        return f"gain {g.gain:.3f}x{interval}" + (f"; {g.note}" if g.note else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.gain.to_dict(), "fit": Fitted(self.fit).to_dict()}
+
+    def __repr__(self) -> str:
+        return f"<Gained: {self.text()}>"
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Does a method scale: one trend per method of the runs asked about."""
+
+    trends: tuple[MethodTrend, ...]
+    plot: Path | None = None
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [t.to_dict() for t in self.trends]
+
+    def __repr__(self) -> str:
+        parts = [f"{t.method} vs {t.baseline}: {t.verdict}" for t in self.trends]
+        return f"<Scaling: {'; '.join(parts)}>"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The review report written: its two files and what it counted."""
+
+    html: Path
+    markdown: Path
+    runs: int
+    questions: int
+    methods: int
+    flags: int
+    notices: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"{self.runs} finished runs in {self.questions} questions, {self.methods} methods "
+            f"at several budgets, {self.flags} flags"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Reported: {self.summary()}; {self.html}>"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A config checked before launch: its diff against the dated baseline, guarded keys."""
+
+    config: Path
+    baseline: Baseline
+    changes: tuple[Change, ...]
+    guarded: tuple[Change, ...]
+    newer: Baseline | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else "; ".join(self.problems)
+        return (
+            f"<Verified: {self.config} vs {self.baseline.ref}: "
+            f"{_plural(len(self.changes), 'change')} ({len(self.guarded)} guarded); {state}>"
+        )
+
+
+@dataclass(frozen=True)
+class Evals:
+    """A run's evals as the sheet will show them: per column the value and where it came
+    from; the last record lists what was found and not used."""
+
+    run: Path
+    records: tuple[dict[str, Any], ...]
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("column") is not None]
+
+    def __repr__(self) -> str:
+        cols = self.columns()
+        filled = sum(r.get("value") is not None for r in cols)
+        return f"<Evals: {self.run.name}: {filled} of {_plural(len(cols), 'eval column')} filled>"
+
+
+@dataclass(frozen=True)
+class BaselineDiff:
+    old: Baseline
+    new: Baseline
+    changes: tuple[Change, ...]
+
+    def __repr__(self) -> str:
+        n = _plural(len(self.changes), "change")
+        return f"<BaselineDiff: {self.old.ref} -> {self.new.ref}: {n}>"
+
+
+@dataclass(frozen=True)
+class Initialized:
+    """`init`: the project files written, the sheet's tabs and columns added."""
+
+    sheet: str
+    created: tuple[Path, ...] = ()
+    columns: int = 0  # header cells added
+    notices: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return f"<Initialized: {self.sheet}; {_plural(self.columns, 'header cell')} added>"
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo project built: its folder, its workbook, what each step did."""
+
+    folder: Path
+    workbook: Path
+    log: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<Demo: {self.folder} ({len(self.log)} steps); workbook {self.workbook}>"

@@ -1,0 +1,207 @@
+"""The sync plan at its edges: the first row below the header, the last cell of a row, a state
+tab read lazily, a cell the backend cannot write, what a plan's writes carry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sheetsync.sheet.grid import Grid
+from sheetsync.sheet.header import read_header
+from sheetsync.sheet.plan import (
+    Plan,
+    finish,
+    owned_cells,
+    plan_append,
+    plan_header,
+    plan_update,
+)
+from sheetsync.sheet.state import WRITTEN, State
+from tests.test_plan import LAYOUT, RUNS, apply, new_sheet, sync
+
+
+def launch_rows(*ids: str) -> list[dict[str, object]]:
+    return [
+        {"run": r, "question": f"q {r}", "baseline": "b", "fingerprint": f"fp-{r}"} for r in ids
+    ]
+
+
+def test_rows_are_appended_from_row_2_one_below_another():
+    grids = new_sheet([])
+    header = read_header(grids[RUNS.tab], RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    changes = plan_append(grids[RUNS.tab], header, launch_rows("a", "b"), state)
+    assert sorted({(c.key, c.row) for c in changes}) == [("a", 2), ("b", 3)]
+    assert {c.reason for c in changes} == {"new row"}
+
+
+def test_rows_are_appended_below_the_last_used_row_past_blank_ones():
+    grids = new_sheet(["a"])
+    grids[RUNS.tab] += [[None], [""]]  # blank rows below the data are not used rows
+    header = read_header(grids[RUNS.tab], RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    changes = plan_append(grids[RUNS.tab], header, launch_rows("b"), state)
+    assert {c.row for c in changes} == {3}
+
+
+def test_a_run_added_again_after_its_row_was_deleted_starts_a_fresh_record():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    del grids[RUNS.tab][1]  # a person deletes the row; its state record stays
+    header = read_header(grids[RUNS.tab], RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    plan = finish(
+        Plan(plan_append(grids[RUNS.tab], header, launch_rows("a"), state)), state, [header]
+    )
+    apply(grids, plan.writes())
+    [text] = [w.value for w in plan.state_writes if w.col == WRITTEN]
+    assert "final_loss" not in json.loads(text)
+
+
+def test_first_sync_after_add_reports_no_launch_conflict_at_a_row_end():
+    """A new row ends at its last launch cell; that cell is read, not taken as cleared."""
+    grids = new_sheet(["a"])
+    line = grids[RUNS.tab][1]
+    last = max(i for i, v in enumerate(line) if v is not None)
+    del line[last + 1 :]
+    plan = sync(grids, {"a": {"final_loss": 2.0}})
+    assert plan.conflicts == []
+
+
+def test_a_result_cell_at_a_row_end_is_compared_not_refilled():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    line = grids[RUNS.tab][1]
+    col = grids[RUNS.tab][0].index("final loss")
+    del line[col + 1 :]
+    assert sync(grids, {"a": {"final_loss": 2.0}}).empty
+
+
+def test_update_writes_name_their_row_key_and_new_rows_do_not():
+    grids = new_sheet(["a"])
+    grid = grids[RUNS.tab]
+    header = read_header(grid, RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    append = finish(Plan(plan_append(grid, header, launch_rows("b"), state)), state, [header])
+    cells = [w for w in append.writes() if w.tab == RUNS.tab]
+    assert cells and all(w.row_key is None and w.key_col is None for w in cells)
+    update = sync(grids, {"a": {"final_loss": 2.0}})
+    [w] = [w for w in update.writes() if w.tab == RUNS.tab]
+    assert (w.row_key, w.key_col) == ("a", grid[0].index("run") + 1)
+    assert update.key_cols == {RUNS.tab: grid[0].index("run") + 1}
+
+
+def test_person_edit_is_kept_by_default():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    grid[1][grid[0].index("final loss")] = 3.0
+    header = read_header(grid, RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    changes, conflicts = plan_update(grid, header, {"a": {"final_loss": 1.0}}, state)
+    assert changes == [] and [c.resolved for c in conflicts] == ["kept"]
+
+
+def test_a_cell_the_backend_cannot_write_is_a_conflict_and_not_recorded():
+    grids = new_sheet(["a"])
+    grid = grids[RUNS.tab]
+    col = grid[0].index("final loss") + 1
+    header = read_header(grid, RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+
+    def blocked(tab: str, row: int, column: int) -> str | None:
+        return "merged cells" if (tab, row, column) == (RUNS.tab, 2, col) else None
+
+    desired = {"a": {"final_loss": 2.0, "tokens": 10}}
+    changes, conflicts = plan_update(grid, header, desired, state, False, blocked)
+    assert [c.header for c in changes] == ["tokens"]
+    assert [(c.kind, c.resolved) for c in conflicts] == [("merged cells", "not written")]
+    plan = finish(Plan(changes, conflicts), state, [header])
+    apply(grids, plan.writes())
+    again = sync(grids, desired)  # not recorded as written: tried again, not a person's edit
+    assert [(c.header, c.reason) for c in again.changes] == [("final loss", "fill")]
+
+
+def lazy(grids: dict[str, Grid], calls: list[list[int]]) -> State:
+    """The state tab as a backend reads it when the `written` column is skipped."""
+    full = grids[LAYOUT.state_tab]
+    grid = [list(line) for line in full]
+    for line in grid[1:]:
+        if len(line) >= WRITTEN:
+            line[WRITTEN - 1] = None
+
+    def fetch(rows):
+        calls.append(list(rows))
+        return {r: full[r - 1][WRITTEN - 1] for r in rows}
+
+    return State(LAYOUT.state_tab, grid, fetch)
+
+
+def test_rows_nobody_changed_are_vouched_by_their_digest_without_a_fetch():
+    grids = new_sheet(["a", "b"])
+    sync(grids, {"a": {"final_loss": 2.0, "tokens": 5}, "b": {"final_loss": 3.0}})
+    calls: list[list[int]] = []
+    state = lazy(grids, calls)
+    grid = grids[RUNS.tab]
+    header = read_header(grid, RUNS)
+    desired = {"a": {"final_loss": 2.0, "tokens": 5}, "b": {"final_loss": 3.0}}
+    state.resolve(RUNS.tab, owned_cells(grid, header, desired))
+    changes, conflicts = plan_update(grid, header, desired, state.seal())
+    assert (changes, conflicts, calls) == ([], [], [])
+
+
+def test_only_the_row_a_person_changed_is_fetched_in_one_call():
+    grids = new_sheet(["a", "b"])
+    sync(grids, {"a": {"final_loss": 2.0}, "b": {"final_loss": 3.0}})
+    grid = grids[RUNS.tab]
+    grid[2][grid[0].index("final loss")] = 9.0  # b's cell: a person's edit
+    calls: list[list[int]] = []
+    state = lazy(grids, calls)
+    header = read_header(grid, RUNS)
+    desired = {"a": {"final_loss": 2.5}, "b": {"final_loss": 3.5}}
+    state.resolve(RUNS.tab, owned_cells(grid, header, desired))
+    assert calls == [[3]]  # b's state row, read before planning
+    changes, conflicts = plan_update(grid, header, desired, state.seal())
+    assert calls == [[3]]  # planning read nothing more
+    assert [(c.key, c.reason) for c in changes] == [("a", "update")]
+    assert [(c.key, c.sheet) for c in conflicts] == [("b", 9.0)]
+
+
+def test_header_goes_right_after_the_last_header_cell_past_trailing_blanks():
+    grids = new_sheet(["a"])
+    grid = grids[RUNS.tab]
+    grid[0][grid[0].index("gain")] = None
+    grid[0] += [None, "  "]
+    changes = plan_header(grid, RUNS)
+    last = max(i for i, v in enumerate(grid[0], 1) if v is not None and str(v).strip())
+    assert [(c.header, c.col, c.row) for c in changes] == [("gain", last + 1, 1)]
+
+
+def test_empty_plan_and_one_with_only_state_writes():
+    assert Plan().empty
+    grids = new_sheet(["a"])
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    state.record(RUNS.tab, "a", {"final_loss": 1.0})
+    only_state = Plan(state_writes=state.writes())
+    assert only_state.state_writes and not only_state.empty
+    assert only_state.writes() == only_state.state_writes
+
+
+def test_a_state_row_not_read_before_planning_is_a_defect_not_a_silent_empty():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    state = lazy(grids, []).seal()  # nothing resolved
+    grid = grids[RUNS.tab]
+    with pytest.raises(LookupError, match="not read before planning"):
+        plan_update(grid, read_header(grid, RUNS), {"a": {"final_loss": 2.5}}, state)
+
+
+def test_owned_cells_are_the_launch_and_result_cells_of_the_rows_asked_for():
+    grids = new_sheet(["a", "b"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    cells = owned_cells(grid, read_header(grid, RUNS), ["a", "zz"])
+    assert list(cells) == ["a"]
+    assert cells["a"]["final_loss"] == 2.0 and cells["a"]["fingerprint"] == "fp-a"
+    assert "question" not in cells["a"]  # a person's column
