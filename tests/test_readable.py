@@ -12,8 +12,11 @@ from openpyxl.utils import get_column_letter
 from sheetsync.sheet.read import SheetRows
 from sheetsync.views import plots
 from sheetsync.views.review import build
+from tests import test_fits_report
 from tests.helpers import cli
-from tests.test_fits_report import laddered, run_at  # noqa: F401 - the fixture
+from tests.test_fits_report import run_at
+
+laddered = test_fits_report.laddered  # the fixture: a ladder, a method at three budgets
 
 
 def test_the_runs_tab_prints_landscape_at_70_percent_with_its_header_and_run_column(laddered):
