@@ -265,14 +265,19 @@ def test_malformed_yaml_names_file_and_line(project):
     assert "r1/config.yaml:3: invalid YAML" in result.output
 
 
-def test_sync_skips_rows_without_folder_and_names_them(project):
+def test_sync_leaves_rows_without_folder_alone_in_one_line(project):
     add(project, "r1")
+    add(project, "r2")
     import shutil
 
     shutil.rmtree(project.runs_dir / "r1")
+    shutil.rmtree(project.runs_dir / "r2")
     result = cli(project, "sync")
     assert result.exit_code == 0
-    assert "no folder for run r1: skipped" in result.output
+    assert "2 runs in the sheet are not on this machine: their cells left as they are\n" in (
+        result.output
+    )
+    assert "r1" not in result.output
 
 
 def test_sync_of_run_not_in_sheet_is_an_error(project):

@@ -21,6 +21,9 @@ from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
 """A baseline run of the sheet and the dated baseline (`NAME@DATE`) its row names."""
+CodeVerdict = Callable[[str, str], bool | None]
+"""(run's commit, baseline's commit) -> whether the run's history contains the baseline's
+(None: the repository does not know one of them)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Subject:
     guarded: Sequence[str] = ()
     strict: bool = False
     peers: Sequence[Peer] = ()
+    code: CodeVerdict | None = None  # None: no repository at hand to check code in
     launched: dict[str, Any] | None = None  # the config as `add` saw it, when it drifted since
     baseline: Baseline | None = None
     changes: list[Change] = field(default_factory=list)  # vs the baseline, as launched
@@ -94,9 +98,10 @@ def subject(
     guarded: Sequence[str] = (),
     strict: bool = False,
     peers: Sequence[Peer] = (),
+    code: CodeVerdict | None = None,
 ) -> Subject:
     """What the rules share: the launch copy (for a drifted run only), the baseline, the diff."""
-    s = Subject(run, row, registry, tuple(guarded), strict, peers)
+    s = Subject(run, row, registry, tuple(guarded), strict, peers, code)
     recorded = row.get("fingerprint")
     if not _is_empty(recorded) and recorded != run.fingerprint:
         s.launched = launch_copy(run)
@@ -229,6 +234,29 @@ def rule_quality(s: Subject) -> list[Finding]:
     return []
 
 
+def rule_code(s: Subject) -> list[Finding]:
+    """The run was launched from code that contains the code its baseline was trained with."""
+    baseline = s.baseline
+    if baseline is None:
+        try:
+            baseline = s.registry.resolve(s.ref)
+        except BaselineError:
+            return []
+    mine = str(s.row.get("git_commit") or s.run.launch.git_commit or "").removesuffix("-dirty")
+    theirs = baseline.commit()
+    if s.code is None or not mine or not theirs:
+        return []
+    contains = s.code(mine, theirs)
+    if contains is None:
+        reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
+        return [s.finding("code", "ok", reason)]
+    if contains:
+        return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
+    level: Level = "fail" if s.strict else "warn"
+    reason = f"behind {baseline.ref}'s code ({theirs[:7]}): rebase on main"
+    return [s.finding("code", level, reason, "behind")]
+
+
 RULES: dict[str, Callable[[Subject], list[Finding]]] = {
     "drift": rule_drift,
     "baseline": rule_baseline,
@@ -238,11 +266,15 @@ RULES: dict[str, Callable[[Subject], list[Finding]]] = {
     "reproducible": rule_reproducible,
     "question": rule_question,
     "quality": rule_quality,
+    "code": rule_code,
 }
 
 
 # the rules that read the run's progress; the others read its config, launch facts and row
 PROGRESS_RULES = ("finished",)
+# the rules asked anew at every check: the run's progress, and the code repository (which
+# may learn a commit it did not know)
+LIVE_RULES = (*PROGRESS_RULES, "code")
 
 
 def check_run(s: Subject, rules: Iterable[str] = RULES) -> list[Finding]:
@@ -270,6 +302,8 @@ def _short(f: Finding) -> str:
         return f.reason.split(" (")[0]
     if f.rule == "finished":
         return f.reason.split(":")[0]
+    if f.rule == "code":
+        return f.reason.split(":")[0]  # behind NAME@DATE's code (abc1234)
     return f.rule
 
 

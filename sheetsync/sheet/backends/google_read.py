@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import BackendError, RunError, StaleSheet
+from sheetsync.records.atomic import write_atomic
 from sheetsync.records.files import read_text
 from sheetsync.sheet.backends.google_api import (
     MARKER,
@@ -245,9 +246,7 @@ class Reads:
             return
         with contextlib.suppress(OSError):  # a cache: failing to keep it costs one request
             self.header_cache.parent.mkdir(exist_ok=True)
-            tmp = self.header_cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(headers, sort_keys=True))
-            tmp.replace(self.header_cache)
+            write_atomic(self.header_cache, json.dumps(headers, sort_keys=True))
 
 
 def _columns(cols: Iterable[int], tab: Tab) -> tuple[int, ...]:
