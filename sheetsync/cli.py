@@ -612,10 +612,20 @@ def _fit_dict(fit) -> dict:  # noqa: ANN001
     type=click.Path(dir_okay=False, path_type=Path),
     help="Fit a ladder from a CSV (compute,loss or params,tokens,loss) instead.",
 )
+@click.option(
+    "--floor",
+    type=float,
+    help="Pin the irreducible loss E to this value (a short ladder cannot tell it).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 def fit(
-    obj: _Obj, baseline_ref: str | None, form: str, ladder_csv: Path | None, as_json: bool
+    obj: _Obj,
+    baseline_ref: str | None,
+    form: str,
+    ladder_csv: Path | None,
+    floor: float | None,
+    as_json: bool,
 ) -> None:
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
@@ -626,12 +636,12 @@ def fit(
 
     name = ""
     if ladder_csv is not None:
-        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form))
+        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form, floor=floor))
         if baseline_ref:
             ref = obj.project().registry().resolve(baseline_ref).ref
             name = record_fit(obj.project(), ref, result_fit).fit_name
     elif baseline_ref:
-        recorded = fit_baseline(obj.project(), baseline_ref, form)
+        recorded = fit_baseline(obj.project(), baseline_ref, form, floor=floor)
         result_fit, name = recorded.fit, recorded.fit_name
     else:
         raise click.UsageError("name a BASELINE[@DATE] or give --ladder FILE.csv")
@@ -639,11 +649,12 @@ def fit(
         click.echo(json.dumps({"fit": name or None, **_fit_dict(result_fit)}, indent=2))
         return
     p = result_fit.params
+    pinned = " (E pinned)" if result_fit.floor is not None else ""
     if form == "compute":
-        law = f"L(C) = {p['E']:.4f} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+        law = f"L(C) = {p['E']:.4f}{pinned} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
     else:
         law = (
-            f"L(N, D) = {p['E']:.4f} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
+            f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
             f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {result_fit.tokens_per_param:.1f})"
         )
     click.echo(law)

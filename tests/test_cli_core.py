@@ -383,7 +383,7 @@ def test_sync_keeps_people_formatting_and_formats_numbers(project):
     assert ws.freeze_panes == "B2"
     header = [c.value for c in ws[1]]
     loss = ws.cell(2, header.index("final loss") + 1)
-    assert (loss.value, loss.number_format) == (2.41234567, "0.0000")
+    assert (loss.value, loss.number_format) == (2.41234567, '0.0000" "')
 
 
 def test_control_character_in_a_question_is_refused_with_one_line(project):

@@ -50,6 +50,16 @@ def guarded_changes(changes: Sequence[Change], guarded: Sequence[str]) -> list[C
     return [c for c in changes if any(c.key == g or c.key.startswith(g + ".") for g in guarded)]
 
 
+def ladder_keys(peers: Sequence[Peer], ref: str) -> frozenset[str]:
+    """The keys whose values differ between the baseline's own runs (its ladder rungs, its
+    baseline runs): the sizes it is run at, which a feature run may take without a warning."""
+    configs = [run.config for run, peer_ref in peers if peer_ref == ref]
+    keys: set[str] = set()
+    for other in configs[1:]:
+        keys |= {c.key for c in diff(configs[0], other)}
+    return frozenset(keys)
+
+
 def _is_empty(value: Value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -152,6 +162,9 @@ def rule_feature(s: Subject) -> list[Finding]:
     touched = guarded_changes(s.changes, s.guarded)
     if s.role == "ladder":
         touched = [c for c in touched if not c.key.startswith("model.")]
+    elif touched and s.role not in BASELINE_ROLES:
+        sizes = ladder_keys(s.peers, s.ref)  # a feature run at one of the ladder's sizes
+        touched = [c for c in touched if c.key not in sizes]
     if not s.changes and s.role not in BASELINE_ROLES:
         reason = f"identical to {s.baseline.ref} but not marked as a baseline run"
         return [s.finding("feature", "fail", reason)]

@@ -19,6 +19,7 @@ from sheetsync.records.checks import (
     Peer,
     Subject,
     check_run,
+    ladder_keys,
     subject,
     summary,
 )
@@ -149,7 +150,9 @@ class CheckContext:
         """What the rules read besides the run folder."""
         rows = tuple(row.get(k) for k in ROW_INPUTS)
         guarded = tuple(self.project.guarded)
-        return rows, self._baselines(str(row.get("baseline"))), guarded, strict
+        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
+        sizes = tuple(sorted(ladder_keys(self.peers(), ref))) if guarded else ()
+        return rows, self._baselines(str(row.get("baseline"))), guarded, strict, sizes
 
     def _findings(
         self,

@@ -31,7 +31,7 @@ class Report:
     since: dt.date | None
     groups: dict[str, list[dict[str, Value]]]
     trends: list[MethodTrend]
-    attention: list[tuple[str, str, str]]  # run, what, detail
+    attention: list[tuple[str, str, str]]  # run (each once), what (joined), detail (joined)
     plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
     gain_plots: dict[str, str] = field(default_factory=dict)  # baseline -> PNG base64
     plot_note: str = ""
@@ -47,12 +47,15 @@ def build(rows: SheetRows, since: dt.date | None = None, project: Project | None
     attention = []
     for r in period:
         status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
+        found = []  # (what, detail): a run is listed once, with all that is wrong with it
         if is_unfinished(status):
-            attention.append((str(r["run"]), "unfinished", status))
+            found.append(("unfinished", status))
         if "drift" in checks:
-            attention.append((str(r["run"]), "config drift", checks))
+            found.append(("config drift", checks))
         if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
-            attention.append(
-                (str(r["run"]), "stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}")
-            )
+            found.append(("stale baseline", f"{r.get('baseline')}@{r.get('baseline_date')}"))
+        if found:
+            whats = ", ".join(w for w, _ in found)
+            details = "; ".join(dict.fromkeys(d for _, d in found if d))
+            attention.append((str(r["run"]), whats, details))
     return Report(since, groups, trends(rows.records, rows.fits, project), attention)
