@@ -157,7 +157,55 @@ def one(runs: int) -> list[dict[str, float]]:
     return out
 
 
+def quiet(emulator: Emulator, config: Path) -> dict[str, float]:
+    """A cron tick: `sync --quiet`; what it cost and what it printed."""
+    emulator.reset_counts()
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync", "--quiet"])
+    return {
+        "requests": len(emulator.log),
+        "sent": emulator.sent,
+        "received": emulator.received,
+        "wire": emulator.received_wire,
+        "lines": len(result.output.splitlines()),
+        "exit": result.exit_code,
+    }
+
+
+def cron(runs: int = 2_000) -> list[dict[str, float]]:
+    """Cron's `sync --quiet` of a sheet where nothing changed: on the machine that has the
+    runs (synced already), and on a cron machine with no run folders (every run not here)."""
+    emulator = Emulator()
+    out = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["SHEETSYNC_SHEETS_API"] = emulator.base
+            config = build(Path(tmp) / "proj", emulator, runs)
+            run(config, "sync")
+            out.append({"label": "machine with the runs", **quiet(emulator, config)})
+            bare = Path(tmp) / "cron"
+            CliRunner().invoke(cli, ["init", str(bare)])
+            other = bare / "sheetsync.yaml"
+            other.write_text(
+                other.read_text().replace("  local: experiments.xlsx", f"  google: {KEY}")
+            )
+            (bare / "baselines" / "b@2026-06-01.yaml").write_text(yaml.safe_dump(BASE))
+            out.append({"label": "cron machine, no runs", **quiet(emulator, other)})
+    finally:
+        os.environ.pop("SHEETSYNC_SHEETS_API", None)
+        emulator.close()
+    for r in out:
+        print(
+            f"google cron: {runs:,} runs, nothing changed, `sync --quiet` on the "
+            f"{r['label']}: {r['requests']} requests, sent {r['sent'] / 1e3:,.1f} kB, received "
+            f"{r['received'] / 1e3:,.1f} kB ({r['wire'] / 1e3:,.1f} kB gzip), lines printed "
+            f"{r['lines']} (goal 0), exit code {r['exit']}",
+            flush=True,
+        )
+    return out
+
+
 def main(sizes: tuple[int, ...] = (100, 2_000, 10_000)) -> list[dict[str, float]]:
+    cron()
     results = []
     for runs in sizes:
         for r in one(runs):

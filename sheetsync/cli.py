@@ -64,8 +64,10 @@ class _Group(click.Group):
         except click.UsageError as exc:
             raise _one_line_usage(exc, ctx) from None
         except SheetsyncError as exc:
-            error = _OneLineUsage if exc.exit_code == 2 else click.ClickException
-            raise error(" ".join(str(exc).split())) from None  # always one line
+            kind = _OneLineUsage if exc.exit_code == 2 else click.ClickException
+            error = kind(" ".join(str(exc).split()))  # always one line
+            error.exit_code = exc.exit_code  # e.g. 4: another sync of the project was running
+            raise error from None
 
 
 class _Obj:
@@ -188,7 +190,7 @@ def add(
     plan = commit_add(project, pending, force)
     if yes:  # a launch script: the diff only once the row is there, never before an error
         click.echo("\n".join(shown))
-    row = plan.changes[0].row if plan.changes else "?"
+    row = plan.landed.get(pending.run.run_id, "?")  # where the server put it, not the plan
     click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
 
 
@@ -197,19 +199,54 @@ def add(
 @click.option("--dry-run", "-n", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace people's edits of result cells.")
 @click.option("--force", is_flag=True, help="Write even while the workbook is open elsewhere.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print nothing unless something needs a person (for cron; exit codes in the README).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait while another sync of this project runs, then stop (exit code 4).",
+)
 @pass_obj
 def sync(
-    obj: _Obj, run_dirs: tuple[Path, ...], dry_run: bool, overwrite: bool, force: bool
+    obj: _Obj,
+    run_dirs: tuple[Path, ...],
+    dry_run: bool,
+    overwrite: bool,
+    force: bool,
+    quiet: bool,
+    wait: float,
 ) -> None:
-    """Fill in results of the runs in the sheet (default: every run whose folder is found)."""
+    """Fill in results of the runs in the sheet (default: every run on this machine).
+
+    Runs whose folders are on other machines are left as they are. One sync of a project
+    runs at a time on a machine: a second one waits up to --wait seconds, then stops.
+    """
+    from sheetsync.sheet.lock import sync_lock
     from sheetsync.sheet.sync import sync_runs
 
     project = obj.project()
-    with _progress("syncing runs") as progress:
+    if quiet and (run_dirs or dry_run or overwrite):
+        raise click.UsageError(
+            "--quiet syncs every run of this machine, as cron does: "
+            "no RUN_DIRS, --dry-run or --overwrite with it"
+        )
+    if quiet:
+        from sheetsync.sheet.unattended import unattended_sync
+
+        done = unattended_sync(project, wait, force)
+        for line in done.attention:
+            click.echo(line)
+        raise SystemExit(done.exit_code)
+    with _progress("syncing runs") as progress, sync_lock(project, wait):
         result = sync_runs(project, list(run_dirs) or None, dry_run, overwrite, progress, force)
     _print_plan(result.plan)
-    for run_id in result.missing:
-        click.echo(f"no folder for run {run_id}: skipped")
+    if result.missing:
+        click.echo(_not_here(len(result.missing), "their cells left as they are"))
     for folder in result.rowless:
         click.echo(
             f"run {folder.name} was added but has no row in the sheet: "
@@ -227,6 +264,10 @@ def sync(
     kept = [c for c in result.plan.conflicts if c.resolved == "kept"]
     if kept:
         click.echo(f"{len(kept)} cells edited by people were kept (--overwrite replaces them)")
+
+
+def _not_here(count: int, what: str) -> str:
+    return f"{count} runs in the sheet are not on this machine: {what}"
 
 
 PROGRESS_FROM = 36  # runs: below this a command is quick enough to need no bar
@@ -286,6 +327,42 @@ def demo(folder: Path | None, source: str) -> None:
     click.echo(f"\nOpen the workbook: {result.workbook}")
 
 
+@main.command("watch")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 86_400),
+    default=30.0,
+    show_default=True,
+    help="Seconds between looks at the run folders (and the tracker's folder).",
+)
+@pass_obj
+def watch_command(obj: _Obj, interval: float) -> None:
+    """Sync whenever this machine's runs change, until SIGTERM or Ctrl-C (between syncs)."""
+    import signal
+    import threading
+
+    from sheetsync.sheet.watch import watch
+
+    project = obj.project()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def report(item) -> None:  # noqa: ANN001 - a sync done or an error
+        if isinstance(item, SheetsyncError):
+            click.echo(f"Error: {' '.join(str(item).split())}", err=True)
+            return
+        for line in item.attention:
+            click.echo(line)
+        if item.result.applied:
+            cells, runs = len(item.result.plan.changes), len(item.result.plan.by_key())
+            click.echo(f"wrote {cells} cells in {runs} runs of {item.result.sheet}")
+
+    click.echo(f"watching the runs of {project.path} every {interval:g} s")
+    count = watch(project, interval, stop, report)
+    click.echo(f"watch stopped after {count} syncs")
+
+
 # --- baselines and checks ---------------------------------------------------------------
 
 
@@ -306,16 +383,28 @@ def baseline() -> None:
 @click.option("--date", "date_text", help="YYYY-MM-DD (default: today).")
 @click.option("--note", help="Why this baseline was (re-)dated.")
 @click.option("--backfill", is_flag=True, help="Allow a date older than the newest.")
+@click.option(
+    "--commit",
+    "code",
+    help="The code commit it was trained with (default: HEAD of the config's git repository, "
+    "refused when that has uncommitted changes).",
+)
 @pass_obj
 def baseline_add(
-    obj: _Obj, name: str, config_file: Path, date_text: str | None, note: str | None, backfill: bool
+    obj: _Obj,
+    name: str,
+    config_file: Path,
+    date_text: str | None,
+    note: str | None,
+    backfill: bool,
+    code: str | None,
 ) -> None:
     """Register NAME@DATE: copy the config into the baselines folder and add its row."""
     from sheetsync.records.baselines import parse_date
     from sheetsync.sheet.baselines import add_baseline
 
     date = parse_date(date_text, "--date") if date_text else None
-    made = add_baseline(obj.project(), name, config_file, date, note, backfill)
+    made = add_baseline(obj.project(), name, config_file, date, note, backfill, code=code)
     click.echo(f"added baseline {made.ref}: {made.path}")
 
 
@@ -384,7 +473,8 @@ def baseline_diff(obj: _Obj, old: str, new: str) -> None:
 def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_all: bool) -> None:
     """Check runs against their dated baselines: drift, stale, feature, finished, ...
 
-    Exit code 0 when nothing fails, 1 when a rule fails.
+    Runs of the sheet whose folders are on other machines are counted, not checked. Exit
+    code 0 when nothing fails, 1 when a rule fails, 2 when a run named is not on this machine.
     """
     from sheetsync.sheet.checks import check_runs
 
@@ -392,6 +482,8 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
     _notes(report.notices)
     if as_json:
         click.echo(report.to_json())
+        if report.not_here:
+            _notes([_not_here(len(report.not_here), "not checked")])
     else:
         colours = {"fail": "red", "warn": "yellow", "ok": "green"}
         shown = [f for f in report.findings if show_all or f.level != "ok"]
@@ -402,6 +494,8 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
         fails = sum(f.level == "fail" for f in report.findings)
         warns = sum(f.level == "warn" for f in report.findings)
         click.echo(f"checked {runs_seen} runs: {fails} failing, {warns} warnings")
+        if report.not_here:
+            click.echo(_not_here(len(report.not_here), "not checked"))
     if report.failed:
         raise SystemExit(1)
 
@@ -518,10 +612,20 @@ def _fit_dict(fit) -> dict:  # noqa: ANN001
     type=click.Path(dir_okay=False, path_type=Path),
     help="Fit a ladder from a CSV (compute,loss or params,tokens,loss) instead.",
 )
+@click.option(
+    "--floor",
+    type=float,
+    help="Pin the irreducible loss E to this value (a short ladder cannot tell it).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_obj
 def fit(
-    obj: _Obj, baseline_ref: str | None, form: str, ladder_csv: Path | None, as_json: bool
+    obj: _Obj,
+    baseline_ref: str | None,
+    form: str,
+    ladder_csv: Path | None,
+    floor: float | None,
+    as_json: bool,
 ) -> None:
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
@@ -532,12 +636,12 @@ def fit(
 
     name = ""
     if ladder_csv is not None:
-        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form))
+        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form, floor=floor))
         if baseline_ref:
             ref = obj.project().registry().resolve(baseline_ref).ref
             name = record_fit(obj.project(), ref, result_fit).fit_name
     elif baseline_ref:
-        recorded = fit_baseline(obj.project(), baseline_ref, form)
+        recorded = fit_baseline(obj.project(), baseline_ref, form, floor=floor)
         result_fit, name = recorded.fit, recorded.fit_name
     else:
         raise click.UsageError("name a BASELINE[@DATE] or give --ladder FILE.csv")
@@ -545,11 +649,12 @@ def fit(
         click.echo(json.dumps({"fit": name or None, **_fit_dict(result_fit)}, indent=2))
         return
     p = result_fit.params
+    pinned = " (E pinned)" if result_fit.floor is not None else ""
     if form == "compute":
-        law = f"L(C) = {p['E']:.4f} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+        law = f"L(C) = {p['E']:.4f}{pinned} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
     else:
         law = (
-            f"L(N, D) = {p['E']:.4f} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
+            f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
             f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {result_fit.tokens_per_param:.1f})"
         )
     click.echo(law)

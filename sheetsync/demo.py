@@ -298,6 +298,10 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
             result.log.append(f"check: {f.run}: {f.rule}: {f.reason}")
     stale = sorted({f.run for f in report.findings if f.rule == "stale" and f.level != "ok"})
     result.log.append(f"check: {len(stale)} runs compare against a stale baseline")
+    from sheetsync.sheet.init import format_sheet
+
+    format_sheet(project)  # once the rows are in: each question's row as tall as its lines
+    result.log.append("format: the Runs tab prints landscape at 70%, questions wrapped")
     written = write_report(project, out_dir=folder / "report")
     result.log.append(f"report: {written.html}")
     return result

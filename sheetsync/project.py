@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
 KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
-KNOWN_KEYS |= {"target_compute", "review_days"}
+KNOWN_KEYS |= {"target_compute", "code_repo", "review_days"}
 REVIEW_DAYS = 14
 
 
@@ -57,6 +57,15 @@ class Project:
         """Where sheetsync may read and write once symlinks are followed: the project's
         folder, its runs and baselines folders, and the `trusted_folders` it lists."""
         return (self.root.resolve(), self.runs_dir, self.baselines_dir, *self.trusted_folders)
+
+    def code_repo(self) -> Path | None:
+        """The git repository where runs' and baselines' commits are looked up (`code_repo:`,
+        default the repository containing the project); None when there is none."""
+        from sheetsync.records.git import repo_root
+
+        value = self.raw.get("code_repo")
+        folder = self.root / Path(str(value)).expanduser() if value else self.root
+        return repo_root(folder) if folder.is_dir() else None
 
     def registry(self) -> Registry:
         from sheetsync.records.baselines import Registry
@@ -172,6 +181,8 @@ def load_project(path: Path) -> Project:
     credentials = sheet.get("credentials")
     runs_dir, runs_source = _runs(path, data)
     timeout = _timeout(path, sheet.get("timeout"))
+    if not isinstance(data.get("code_repo", ""), str):
+        raise ConfigError(f"{path}: 'code_repo' must be a folder (a git repository)")
     trusted = data.get("trusted_folders") or []
     if not isinstance(trusted, list) or not all(isinstance(t, str) and t for t in trusted):
         raise ConfigError(f"{path}: 'trusted_folders' must be a list of folders")

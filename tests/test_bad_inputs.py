@@ -131,9 +131,12 @@ def write_run_folder(folder: Path) -> None:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    """Every file under `root` (symlinks as their target text), to prove nothing changed."""
+    """Every file under `root` (symlinks as their target text), to prove nothing changed.
+    The sync lock (`.sheetsync/sync.lock`, what `flock` locks: the holder's pid) is not data."""
     out = {}
     for path in sorted(root.rglob("*")):
+        if path.name == "sync.lock" and path.parent.name == ".sheetsync":
+            continue
         if path.is_symlink():
             out[str(path)] = os.readlink(path).encode()
         elif path.is_file():

@@ -104,6 +104,29 @@ def test_guarded_key_change_is_reported_and_ladder_size_changes_are_expected(pro
     assert levels(project, "ladder")["feature"] == "ok"
 
 
+def test_a_feature_run_at_a_ladder_size_does_not_warn_for_the_size_keys(project):
+    """The ladder's rungs differ in model.d_model and model.n_layers: a feature run at one of
+    those sizes changes them against the baseline config, and says nothing of it; a guarded
+    key the ladder does not vary still warns."""
+    add(project, "rung-1", role="ladder", changes={"model.d_model": 512, "model.n_layers": 8})
+    add(project, "rung-2", role="ladder", changes={"model.d_model": 1024, "model.n_layers": 12})
+    add(project, "sized", changes={"model.prores": True, "model.d_model": 512, "model.n_layers": 8})
+    add(project, "sized-lr", changes={"model.d_model": 512, "optim.lr": 1e-3})
+    assert levels(project, "sized")["feature"] == "ok"
+    sized_lr = next(f for f in check_runs(project, ["sized-lr"]).findings if f.rule == "feature")
+    assert sized_lr.level == "warn" and sized_lr.detail == "optim.lr"
+    checks = runs_checks(project)
+    assert checks["sized"] == "ok" and "guarded optim.lr" in checks["sized-lr"]
+
+
+def runs_checks(project: Project) -> dict[str, str]:
+    assert cli(project, "sync").exit_code == 0
+    ws = load_workbook(project.sheet_target)["Runs"]
+    grid = list(ws.iter_rows(values_only=True))
+    col = grid[0].index("checks")
+    return {r[0]: r[col] for r in grid[1:] if r[0]}
+
+
 def test_baseline_date_missing_from_registry_fails(project):
     add(project, "r1", changes={"model.prores": True})
     (project.baselines_dir / "b@2026-06-01.yaml").unlink()

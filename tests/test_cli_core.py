@@ -265,14 +265,19 @@ def test_malformed_yaml_names_file_and_line(project):
     assert "r1/config.yaml:3: invalid YAML" in result.output
 
 
-def test_sync_skips_rows_without_folder_and_names_them(project):
+def test_sync_leaves_rows_without_folder_alone_in_one_line(project):
     add(project, "r1")
+    add(project, "r2")
     import shutil
 
     shutil.rmtree(project.runs_dir / "r1")
+    shutil.rmtree(project.runs_dir / "r2")
     result = cli(project, "sync")
     assert result.exit_code == 0
-    assert "no folder for run r1: skipped" in result.output
+    assert "2 runs in the sheet are not on this machine: their cells left as they are\n" in (
+        result.output
+    )
+    assert "r1" not in result.output
 
 
 def test_sync_of_run_not_in_sheet_is_an_error(project):
@@ -378,7 +383,7 @@ def test_sync_keeps_people_formatting_and_formats_numbers(project):
     assert ws.freeze_panes == "B2"
     header = [c.value for c in ws[1]]
     loss = ws.cell(2, header.index("final loss") + 1)
-    assert (loss.value, loss.number_format) == (2.41234567, "0.0000")
+    assert (loss.value, loss.number_format) == (2.41234567, '0.0000" "')
 
 
 def test_control_character_in_a_question_is_refused_with_one_line(project):

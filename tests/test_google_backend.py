@@ -311,7 +311,7 @@ def test_baseline_add_works_right_after_init_formatted_the_header_row(gproject, 
     result = cli(gproject, "baseline", "add", "b2", "--config", str(config), "--date", "2026-07-01")
     assert result.exit_code == 0, result.output
     grid = tab(emulator, "Baselines").grid()
-    assert len(grid[0]) == 8  # a header narrower than the formatted row
+    assert len(grid[0]) == 9  # a header narrower than the formatted row
     assert [r[:3] for r in grid[1:]] == [["b2@2026-07-01", "b2", "2026-07-01"]]
 
 

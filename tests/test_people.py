@@ -127,3 +127,24 @@ def test_sync_shows_a_progress_bar_on_a_terminal_only(project):
         pass
     assert done.returncode == 0
     assert b"syncing runs" in seen and b"100%" in seen
+
+
+def test_ls_never_shortens_a_run_id_other_columns_give_way(project, monkeypatch):
+    """The demo's ids: seven ladder rungs that differ only after `ladder-1`, and a long one."""
+    ids = ["ladder-100m", "ladder-1000m", "ladder-1600m", "baseline-600m-sep", "prores-1000m"]
+    for i, run_id in enumerate(ids):
+        write_run(project, run_id, changes={"model.d_model": 256 + i}, loss=2.4 + i / 10)
+        q = "Scaling ladder for the 4b MoE baseline, dated 2026-06-01, and a long question"
+        added = cli(project, "add", str(project.runs_dir / run_id), "-q", q, "-b", "b", "--yes")
+        assert added.exit_code == 0, added.output
+    assert cli(project, "sync").exit_code == 0
+    for width in (80, 100, 40):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = cli(project, "ls").output.splitlines()
+        firsts = [line.split()[0] for line in lines[1:-1]]
+        assert firsts == ids, (width, lines)
+        if width >= 80:
+            assert all(len(line) <= width for line in lines)
+            assert "status" in lines[0] and "gain" in lines[0]
+    monkeypatch.setenv("COLUMNS", "100")
+    assert "launched" in cli(project, "ls").output.splitlines()[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sheetsync.records import evals as eval_files
 from sheetsync.records import runcache
 from sheetsync.records.evals import read_raw
 from sheetsync.records.runcache import RunCache
@@ -29,7 +30,7 @@ def _age(folder: Path, when: float = HOUR_AGO) -> None:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every folder the cache actually parses (runs and evals)."""
     seen: list[str] = []
-    real_run, real_raw = runcache.read_run, runcache.read_raw
+    real_run, real_raw = runcache.read_run, eval_files.read_raw
 
     def read_run(folder: Path, within=(), config=None):
         seen.append(f"run {folder.name}" + (" (config kept)" if config is not None else ""))
@@ -40,8 +41,14 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real_raw(folder)
 
     monkeypatch.setattr(runcache, "read_run", read_run)
-    monkeypatch.setattr(runcache, "read_raw", read_raw)
+    monkeypatch.setattr(runcache, "read_raw", read_raw, raising=False)  # what _evals calls
     return seen
+
+
+def _evals(cache: RunCache, folder: Path) -> int:
+    """A value kept with the folder's eval files: how many results they hold."""
+    return cache.memo(folder, ("evals",), lambda: len(runcache.read_raw(folder).results),
+                      runcache.EVAL_FILES)  # fmt: skip
 
 
 def test_an_unchanged_folder_is_read_once_across_commands(project, reads, tmp_path):
@@ -50,11 +57,11 @@ def test_an_unchanged_folder_is_read_once_across_commands(project, reads, tmp_pa
     store = tmp_path / "runs.cache"
     first = RunCache(store)
     assert first.run(folder).results.final_loss == 2.5
-    first.evals(folder)
+    _evals(first, folder)
     first.save()
     second = RunCache(store)
     assert second.run(folder).results.final_loss == 2.5
-    second.evals(folder)
+    _evals(second, folder)
     assert reads == ["run r1", "evals r1"]
 
 
@@ -73,7 +80,7 @@ def test_a_changed_file_makes_what_it_feeds_read_again(project, reads, tmp_path,
     store = tmp_path / "runs.cache"
     cache = RunCache(store)
     cache.run(folder)
-    cache.evals(folder)
+    _evals(cache, folder)
     cache.save()
     if change == "rewrite":
         (folder / "results.json").write_text(json.dumps({"final_loss": 1.75, "flops": 6e18}))
@@ -89,11 +96,11 @@ def test_a_changed_file_makes_what_it_feeds_read_again(project, reads, tmp_path,
             os.utime(path, (HOUR_AGO + 60, HOUR_AGO + 60))
     again = RunCache(store)
     run = again.run(folder)
-    raw = again.evals(folder)
+    raw = _evals(again, folder)
     assert reads == ["run r1", "evals r1", *AGAIN[change]]
     assert run.results.final_loss == {"rewrite": 1.75, "same size, new time": 2.4}.get(change, 2.5)
     assert run.fingerprint == read_run(folder).fingerprint
-    assert raw.results == read_raw(folder).results
+    assert raw == len(read_raw(folder).results)
     again.save()
     RunCache(store).run(folder)  # kept again as read
     assert len(reads) == 2 + len(AGAIN[change])
@@ -113,7 +120,7 @@ def test_a_damaged_cache_is_ignored_and_rewritten(project, tmp_path):
     folder = write_run(project, "r1", loss=2.5)
     _age(folder)
     store = tmp_path / "runs.cache"
-    store.write_bytes(b"not a pickle")
+    store.write_bytes(b"not a run cache")
     cache = RunCache(store)
     assert cache.run(folder).results.final_loss == 2.5
     cache.save()

@@ -139,7 +139,7 @@ class Experiments:
         from sheetsync.sheet.checks import check_runs
 
         report = check_runs(self.project(), runs, strict)
-        return Checked(tuple(report.findings), tuple(report.notices))
+        return Checked(tuple(report.findings), tuple(report.notices), tuple(report.not_here))
 
     def verify(self, config: PathLike, *, baseline: str, strict: bool = False) -> Verified:
         """Before launch: a config's diff against its dated baseline, guarded keys marked."""
@@ -276,12 +276,15 @@ class Experiments:
         date: dt.date | str | None = None,
         note: str | None = None,
         backfill: bool = False,
+        commit: str | None = None,
     ) -> Baseline:
-        """Register NAME@DATE: the config copied into the baselines folder, its row added."""
+        """Register NAME@DATE: the config copied into the baselines folder, its row added,
+        and the code commit it was trained with (`commit`, default the HEAD of the config's
+        clean git repository) kept beside it."""
         from sheetsync.sheet.baselines import add_baseline
 
         day = _date(date, "--date")
-        return add_baseline(self.project(), name, Path(config), day, note, backfill)
+        return add_baseline(self.project(), name, Path(config), day, note, backfill, code=commit)
 
     def diff_baselines(self, old: str, new: str) -> BaselineDiff:
         """What changed between two dated baselines (dotted keys, old -> new)."""

@@ -97,6 +97,7 @@ class Checked:
 
     findings: tuple[Finding, ...]
     notices: tuple[str, ...] = ()
+    not_here: tuple[str, ...] = ()  # runs of the sheet on other machines: not checked
 
     @property
     def failed(self) -> bool:
@@ -114,7 +115,8 @@ class Checked:
         return json.dumps([f.to_dict() for f in self.findings], indent=2)
 
     def __repr__(self) -> str:
-        return f"<Checked: {self.summary()}>"
+        away = f"; {len(self.not_here)} not on this machine" if self.not_here else ""
+        return f"<Checked: {self.summary()}{away}>"
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,15 @@ from typing import Any
 from sheetsync.errors import BaselineError
 from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping, parse_mapping
 from sheetsync.records.files import MAX_CONFIG_BYTES, commit, confine, read_bytes, read_text, staged
-from sheetsync.records.git import who
+from sheetsync.records.git import head, repo_root, resolve_commit, who
 from sheetsync.records.names import one_line, shown
 
 _FILE = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(ya?ml|json)"
 )
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SHA = re.compile(r"[0-9a-f]{7,40}")
+COMMIT_SUFFIX = ".commit"  # beside NAME@DATE.yaml: the code commit the baseline was trained with
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,20 @@ class Baseline:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.config())
+
+    @property
+    def commit_file(self) -> Path:
+        return self.path.with_suffix(COMMIT_SUFFIX)
+
+    def commit(self) -> str | None:
+        """The code commit the baseline was trained with (`baseline add` records it beside
+        the config), or None when none was recorded or the file is not a commit hash."""
+        try:
+            text = read_text(self.commit_file, BaselineError, 1000, "a commit")
+        except BaselineError:
+            return None
+        sha = text.strip().lower()
+        return sha if _SHA.fullmatch(sha) else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -157,19 +173,56 @@ class NewBaseline:
     baseline: Baseline
     content: bytes
     row: dict[str, str]
+    code: str | None = None  # the code commit it was trained with
 
-    def stage(self) -> Path:
-        """Write the file under a temp name in the baselines folder (proving it can be
-        written) before the tab row; `commit` renames it into place."""
+    def files(self) -> dict[Path, bytes]:
+        out = {self.baseline.path: self.content}
+        if self.code:
+            out[self.baseline.commit_file] = f"{self.code}\n".encode()
+        return out
+
+    def stage(self) -> list[Path]:
+        """Write the files under temp names in the baselines folder (proving they can be
+        written) before the tab row; `commit` renames them into place."""
         folder = self.baseline.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BaselineError(f"{folder}: cannot create the baselines folder ({exc})") from None
-        return staged(self.baseline.path, self.content, BaselineError)
+        return [staged(path, data, BaselineError) for path, data in self.files().items()]
 
-    def commit(self, tmp: Path) -> None:
-        commit(tmp, self.baseline.path)
+    def commit(self, temps: Sequence[Path]) -> None:
+        for tmp, path in zip(temps, self.files(), strict=True):
+            commit(tmp, path)
+
+
+def code_commit(config_file: Path, given: str | None) -> str | None:
+    """The commit of the code a baseline was trained with: `given` (resolved to a full hash
+    when the config's repository knows it), else the HEAD of the git repository holding the
+    config when its tracked files are clean; refused when they are not."""
+    folder = Path(config_file).resolve().parent
+    repo = repo_root(folder)
+    if given is not None:
+        full = resolve_commit(repo, given.strip()) if repo is not None else None
+        if full:
+            return full
+        if _SHA.fullmatch(given.strip().lower()):
+            return given.strip().lower()
+        where = f"the repository {repo}" if repo else "no git repository here"
+        raise BaselineError(
+            f"--commit {shown(given)}: not a commit ({where} does not know it); give its hash"
+        )
+    found = head(folder)
+    if found is None:
+        return None
+    sha, dirty = found
+    if dirty:
+        raise BaselineError(
+            f"{config_file}: the git repository {repo} has uncommitted changes, so its HEAD is "
+            "not the code this baseline was trained with; commit them, or name that code "
+            "with --commit HASH"
+        )
+    return sha
 
 
 def new_baseline(
@@ -180,6 +233,7 @@ def new_baseline(
     note: str | None = None,
     backfill: bool = False,
     person: str | None = None,
+    code: str | None = None,
 ) -> NewBaseline:
     """Validate a new dated baseline and compute its row and file; writes nothing.
 
@@ -207,6 +261,7 @@ def new_baseline(
             f"{config_file}: not UTF-8 text (bad byte at offset {exc.start})"
         ) from None
     config = parse_mapping(text, config_file, BaselineError)
+    code = code_commit(config_file, code)
     history = registry.history(name)
     ref = f"{name}@{date.isoformat()}"
     if any(b.date == date for b in history):
@@ -235,5 +290,6 @@ def new_baseline(
         "changes": changes or "(none)",
         "added_by": one_line(person or who()),
         "note": one_line(note or ""),
+        "commit": code[:12] if code else "",
     }
-    return NewBaseline(Baseline(name, date, target, registry.within), content, row)
+    return NewBaseline(Baseline(name, date, target, registry.within), content, row, code)

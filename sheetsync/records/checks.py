@@ -21,6 +21,9 @@ from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
 """A baseline run of the sheet and the dated baseline (`NAME@DATE`) its row names."""
+CodeVerdict = Callable[[str, str], bool | None]
+"""(run's commit, baseline's commit) -> whether the run's history contains the baseline's
+(None: the repository does not know one of them)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,16 @@ def guarded_changes(changes: Sequence[Change], guarded: Sequence[str]) -> list[C
     return [c for c in changes if any(c.key == g or c.key.startswith(g + ".") for g in guarded)]
 
 
+def ladder_keys(peers: Sequence[Peer], ref: str) -> frozenset[str]:
+    """The keys whose values differ between the baseline's own runs (its ladder rungs, its
+    baseline runs): the sizes it is run at, which a feature run may take without a warning."""
+    configs = [run.config for run, peer_ref in peers if peer_ref == ref]
+    keys: set[str] = set()
+    for other in configs[1:]:
+        keys |= {c.key for c in diff(configs[0], other)}
+    return frozenset(keys)
+
+
 def _is_empty(value: Value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -61,6 +74,7 @@ class Subject:
     guarded: Sequence[str] = ()
     strict: bool = False
     peers: Sequence[Peer] = ()
+    code: CodeVerdict | None = None  # None: no repository at hand to check code in
     launched: dict[str, Any] | None = None  # the config as `add` saw it, when it drifted since
     baseline: Baseline | None = None
     changes: list[Change] = field(default_factory=list)  # vs the baseline, as launched
@@ -84,9 +98,10 @@ def subject(
     guarded: Sequence[str] = (),
     strict: bool = False,
     peers: Sequence[Peer] = (),
+    code: CodeVerdict | None = None,
 ) -> Subject:
     """What the rules share: the launch copy (for a drifted run only), the baseline, the diff."""
-    s = Subject(run, row, registry, tuple(guarded), strict, peers)
+    s = Subject(run, row, registry, tuple(guarded), strict, peers, code)
     recorded = row.get("fingerprint")
     if not _is_empty(recorded) and recorded != run.fingerprint:
         s.launched = launch_copy(run)
@@ -147,6 +162,9 @@ def rule_feature(s: Subject) -> list[Finding]:
     touched = guarded_changes(s.changes, s.guarded)
     if s.role == "ladder":
         touched = [c for c in touched if not c.key.startswith("model.")]
+    elif touched and s.role not in BASELINE_ROLES:
+        sizes = ladder_keys(s.peers, s.ref)  # a feature run at one of the ladder's sizes
+        touched = [c for c in touched if c.key not in sizes]
     if not s.changes and s.role not in BASELINE_ROLES:
         reason = f"identical to {s.baseline.ref} but not marked as a baseline run"
         return [s.finding("feature", "fail", reason)]
@@ -216,6 +234,29 @@ def rule_quality(s: Subject) -> list[Finding]:
     return []
 
 
+def rule_code(s: Subject) -> list[Finding]:
+    """The run was launched from code that contains the code its baseline was trained with."""
+    baseline = s.baseline
+    if baseline is None:
+        try:
+            baseline = s.registry.resolve(s.ref)
+        except BaselineError:
+            return []
+    mine = str(s.row.get("git_commit") or s.run.launch.git_commit or "").removesuffix("-dirty")
+    theirs = baseline.commit()
+    if s.code is None or not mine or not theirs:
+        return []
+    contains = s.code(mine, theirs)
+    if contains is None:
+        reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
+        return [s.finding("code", "ok", reason)]
+    if contains:
+        return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
+    level: Level = "fail" if s.strict else "warn"
+    reason = f"behind {baseline.ref}'s code ({theirs[:7]}): rebase on main"
+    return [s.finding("code", level, reason, "behind")]
+
+
 RULES: dict[str, Callable[[Subject], list[Finding]]] = {
     "drift": rule_drift,
     "baseline": rule_baseline,
@@ -225,11 +266,15 @@ RULES: dict[str, Callable[[Subject], list[Finding]]] = {
     "reproducible": rule_reproducible,
     "question": rule_question,
     "quality": rule_quality,
+    "code": rule_code,
 }
 
 
 # the rules that read the run's progress; the others read its config, launch facts and row
 PROGRESS_RULES = ("finished",)
+# the rules asked anew at every check: the run's progress, and the code repository (which
+# may learn a commit it did not know)
+LIVE_RULES = (*PROGRESS_RULES, "code")
 
 
 def check_run(s: Subject, rules: Iterable[str] = RULES) -> list[Finding]:
@@ -257,6 +302,8 @@ def _short(f: Finding) -> str:
         return f.reason.split(" (")[0]
     if f.rule == "finished":
         return f.reason.split(":")[0]
+    if f.rule == "code":
+        return f.reason.split(":")[0]  # behind NAME@DATE's code (abc1234)
     return f.rule
 
 

@@ -7,15 +7,16 @@ can neither block nor run forever; a file that grows while read stops at the lim
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from sheetsync.errors import RunError, UsageError
+from sheetsync.records.atomic import commit as commit  # re-exported: staged files
+from sheetsync.records.atomic import discard as discard
+from sheetsync.records.atomic import stage, write_atomic
 
 MAX_FILE_BYTES = 20_000_000  # any file sheetsync reads (eval results are the largest)
 MAX_CONFIG_BYTES = 5_000_000  # a run's or a baseline's config, sheetsync.yaml, layout.yaml
@@ -148,20 +149,10 @@ def output_folder(path: Path, what: str = "--out") -> Path:
 
 
 def write_file(path: Path, data: str | bytes, error: type[Exception] = UsageError) -> None:
-    """Write a whole file atomically (temp file beside it, then rename); one-line errors."""
-    path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    """Write a whole file atomically (`records.atomic`); one-line errors."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(path, data)
     except OSError as exc:
-        raise error(f"{path}: cannot write ({_why(exc)})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise error(f"{path}: cannot write ({_why(exc)})") from None
 
 
@@ -169,22 +160,6 @@ def staged(path: Path, data: bytes, error: type[Exception] = RunError) -> Path:
     """Write `data` to a new temp file beside `path` (never through a symlink); `commit`
     renames it into place. Lets a command prove it can write before it touches the sheet."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        return stage(path, data)
     except OSError as exc:
         raise error(f"{path}: cannot write ({_why(exc)})") from None
-    return Path(tmp)
-
-
-def commit(tmp: Path, path: Path) -> None:
-    """Rename a staged temp file into place (replacing a symlink there, never writing
-    through it)."""
-    os.replace(tmp, path)
-
-
-def discard(tmp: Path | None) -> None:
-    """Remove a staged temp file that will not be used."""
-    if tmp is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)

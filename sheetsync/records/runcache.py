@@ -7,26 +7,34 @@ outlives changes to the folder's other files. A run whose results.json moved kee
 config and its eval results; a value that names none (the default) goes with any change.
 
 A sync of 10,000 runs would otherwise parse 10,000 configs and 30,000 JSON files every time.
-The stored form is pickle: the file is as trusted as the project folder it sits in.
+
+The stored form is data, never code (a teammate who can write the project folder must not be
+able to run code in your sync): a first line naming the format, then one line per folder,
+`<folder as JSON>\t<stamp as JSON>\t<values as JSON>`, each folder's values parsed only when
+that folder is asked for. A file that is not this format, or a folder's line or value that
+does not parse or has the wrong shape, is dropped and read again from the folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
-import pickle
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sheetsync.records.atomic import write_atomic
 from sheetsync.records.configs import CONFIG_NAMES
-from sheetsync.records.evals import EVAL_DIRS, NATIVE, RawEvals, read_raw
+from sheetsync.records.evals import EVAL_DIRS, NATIVE
 from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 5
+VERSION = 6
+HEADER = json.dumps({"sheetsync run cache": VERSION})
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
 _FILES = frozenset(
     (*CONFIG_NAMES, "progress.json", "results.json", "launch.json", NATIVE, LAUNCH_COPY)
@@ -37,8 +45,7 @@ _EVAL_DIRS = frozenset(EVAL_DIRS)
 CONFIG_FILES = CONFIG_NAMES
 LAUNCH_FILES = (*CONFIG_NAMES, "launch.json", LAUNCH_COPY)  # the config and the launch facts
 EVAL_FILES = (NATIVE, *(f"{name}/" for name in EVAL_DIRS))
-_CONFIG = ("run config",)  # the memo keys of the parsed config and the eval results
-_EVALS = ("run evals",)
+_CONFIG = ("run config",)  # the memo key of the parsed config
 
 Stamp = tuple[tuple[str, int, int], ...]
 T = TypeVar("T")
@@ -89,21 +96,45 @@ def _part(stamp: Stamp, files: Sequence[str]) -> Stamp:
 def _carried(memo: dict[Hashable, Any], before: Stamp, now: Stamp) -> dict[Hashable, Any]:
     """The kept values whose own files are as they were (the folder's others changed)."""
     out = {}
-    for key, (files, value) in memo.items():
-        if files is not None and _part(before, files) == _part(now, files):
-            out[key] = (files, value)
+    for key, held in memo.items():
+        files = _files_of(held)
+        if files and _part(before, files) == _part(now, files):
+            out[key] = held
     return out
 
 
-def _pack(run: Run) -> tuple[Any, ...]:
-    """A run without its paths (rebuilt from the folder: unpickling paths is slow)."""
-    parts = (tuple(vars(run.progress).values()), tuple(vars(run.results).values()),
-             tuple(vars(run.launch).values()))  # fmt: skip
-    return (run.config_file.name, run.config, *parts, run.fingerprint)
+def _files_of(held: Any) -> list[str] | None:
+    """The files a kept [files, value] pair names; None for none, or for a damaged pair."""
+    if not (isinstance(held, list) and len(held) == 2 and isinstance(held[0], list)):
+        return None
+    files = held[0]
+    return files if all(isinstance(f, str) for f in files) else None
 
 
-def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
-    config_name, config, progress, results, launch, fingerprint = packed
+def _pack(run: Run) -> list[Any]:
+    """A run's progress, results and launch facts (its config is kept once, as the memo's
+    `_CONFIG`; its paths are rebuilt from the folder)."""
+    return [list(vars(run.progress).values()), list(vars(run.results).values()),
+            list(vars(run.launch).values())]  # fmt: skip
+
+
+_CONFIG_KEY = repr(_CONFIG)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_FIELDS = tuple(len(fields(kind)) for kind in (Progress, Results, Launch))
+
+
+def _unpack(folder: Path, packed: Any, held: Any) -> Run | None:
+    """The run a stored line holds (`held`: its kept config), or None when the line is not
+    one `_pack` wrote."""
+    if not (isinstance(packed, list) and len(packed) == 3 and _config_held(held)):
+        return None
+    config_name, config, fingerprint = held
+    progress, results, launch = packed
+    if not (
+        all(isinstance(p, list) and len(p) == n for p, n in zip(packed, _FIELDS, strict=True))
+        and set(map(type, progress + results + launch)) <= _SCALARS
+    ):
+        return None
     run = Run(
         folder.name,
         folder,
@@ -115,6 +146,73 @@ def _unpack(folder: Path, packed: tuple[Any, ...]) -> Run:
     )
     run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed when read
     return run
+
+
+def memo_key(key: Hashable) -> str:
+    """A memo key as stored: its repr (keys are tuples of plain values, so it is stable)."""
+    return key if isinstance(key, str) else repr(key)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _stamp_text(stamp: Stamp) -> str:
+    return _COMPACT(stamp)
+
+
+def _stamp_of(text: str) -> Stamp | None:
+    try:
+        lines = json.loads(text)
+        return tuple((str(n), int(m), int(s)) for n, m, s in lines)
+    except (ValueError, TypeError):
+        return None
+
+
+def _slot_of(text: str) -> dict[str, Any] | None:
+    """A folder's stored values, or None when they do not parse or have the wrong shape."""
+    try:
+        slot = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(slot, dict) or not isinstance(slot.get("memo"), dict):
+        return None
+    return slot  # each kept pair is checked where it is used (`memo`, `_carried`)
+
+
+def _parse(text: str) -> dict[str, tuple[str, str]]:
+    """The stored lines by folder (stamp and values still as text); {} for another format."""
+    lines = text.split("\n")
+    if lines[0] != HEADER:
+        return {}
+    stored = {}
+    for line in lines[1:]:
+        parts = line.split("\t", 2)
+        if len(parts) != 3:
+            continue
+        name = parts[0]
+        if "\\" in name and name[:1] == '"':
+            try:
+                key = json.loads(name)
+            except ValueError:
+                continue
+        elif len(name) >= 2 and name[0] == name[-1] == '"':
+            key = name[1:-1]  # JSON text of a name with nothing escaped
+        else:
+            continue
+        if isinstance(key, str):
+            stored[key] = (parts[1], parts[2])
+    return stored
+
+
+def _config_held(value: Any) -> bool:
+    """A kept config as `run` stores it: [file name, mapping, fingerprint]."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and value[0] in CONFIG_NAMES
+        and isinstance(value[1], dict)
+        and isinstance(value[2], str)
+    )
 
 
 @contextlib.contextmanager
@@ -133,36 +231,26 @@ def gc_paused() -> Iterator[None]:
 
 class RunCache:
     """Parsed run folders by absolute path; `save()` writes what changed (atomically). Each
-    folder's values are stored pickled on their own, so a save re-pickles only the folders
-    read anew and a load unpickles only the folders asked for."""
+    folder's values are stored as JSON on their own line, so a save encodes only the folders
+    read anew and a load decodes only the folders asked for."""
 
     def __init__(self, path: Path | None = None, within: Sequence[Path] = ()):
         self.path = path
         self.within = tuple(within)  # folders a run's files must resolve into (the project's)
-        self._stored: dict[str, tuple[Stamp, bytes]] = {}
+        self._stored: dict[str, tuple[str, str]] = {}  # folder -> (stamp, values) as JSON
         self._seen: dict[str, dict[str, Any] | None] = {}  # folders stamped by this command
         self._stamps: dict[str, Stamp] = {}
         self._changed: set[str] = set()
         self._dropped = False
         if path is not None and path.is_file():
             try:
-                with open(path, "rb") as fh:
-                    version, stored = pickle.load(fh)
-                if version == VERSION and isinstance(stored, dict):
-                    self._stored = stored
-            except Exception:  # a damaged or foreign cache is ignored and rewritten
+                self._stored = _parse(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):  # unreadable or foreign: rewritten
                 self._stored = {}
 
     @classmethod
     def for_project(cls, root: Path, within: Sequence[Path] = ()) -> RunCache:
         return cls(root / CACHE_FILE, within)
-
-    def _load(self, blob: bytes) -> dict[str, Any] | None:
-        try:
-            slot = pickle.loads(blob)
-        except Exception:  # one damaged entry: read the folder again
-            return None
-        return slot if isinstance(slot, dict) and isinstance(slot.get("memo"), dict) else None
 
     def _slot(self, folder: Path) -> tuple[str, dict[str, Any] | None]:
         """The folder's key and cached values (stamped once per command); None: do not cache.
@@ -175,13 +263,14 @@ class RunCache:
         now = stamp(folder)
         held = self._stored.get(key)
         slot: dict[str, Any] | None = None
-        if now is not None and held is not None and held[0] == now:
-            slot = self._load(held[1])
+        if now is not None and held is not None and held[0] == _stamp_text(now):
+            slot = _slot_of(held[1])
         if slot is None and now is not None:
             fresh = time.time_ns() - RECENT_NS
             if all(mtime <= fresh for _, mtime, _ in now):  # else too new to trust its mtime
-                before = self._load(held[1]) if held is not None else None
-                memo = _carried(before["memo"], held[0], now) if before and held else {}
+                before = _slot_of(held[1]) if held is not None else None
+                then = _stamp_of(held[0]) if held is not None else None
+                memo = _carried(before["memo"], then, now) if before and then else {}
                 slot = {"memo": memo}
                 self._changed.add(key)
         if slot is not None and now is not None:
@@ -198,9 +287,13 @@ class RunCache:
         key, slot = self._slot(folder)
         if slot is None:
             return read_run(folder, self.within)
-        if "run" in slot:
-            return _unpack(folder, slot["run"])
-        held = slot["memo"].get(_CONFIG)
+        held = slot["memo"].get(_CONFIG_KEY)
+        if not (isinstance(held, list) and len(held) == 2 and _config_held(held[1])):
+            held = None
+        if "run" in slot and held is not None:
+            kept = _unpack(folder, slot["run"], held[1])
+            if kept is not None:
+                return kept
         if held is None:
             run = read_run(folder, self.within)
             fingerprint = run.fingerprint
@@ -208,14 +301,11 @@ class RunCache:
             name, config, fingerprint = held[1]
             run = read_run(folder, self.within, (name, config))
             run.__dict__["fingerprint"] = fingerprint  # the cached_property, as computed then
-        slot["memo"][_CONFIG] = (CONFIG_FILES, (run.config_file.name, run.config, fingerprint))
+        config = [run.config_file.name, run.config, fingerprint]
+        slot["memo"][_CONFIG_KEY] = [list(CONFIG_FILES), config]
         slot["run"] = _pack(run)
         self._changed.add(key)
         return run
-
-    def evals(self, folder: Path) -> RawEvals:
-        """`read_raw(folder)`, from the cache while its eval files are unchanged."""
-        return self.memo(folder, _EVALS, lambda: read_raw(folder), EVAL_FILES)
 
     def memo(
         self,
@@ -227,14 +317,15 @@ class RunCache:
         """`compute()`, kept with the folder under `key` while its files are unchanged: all of
         them, or only `files` when it names the files `compute` reads of the folder (a name
         ending in "/": everything under that folder). The key must name every other input of
-        `compute`; the value must be plain data (it is pickled)."""
+        `compute`; the value must be plain data as JSON keeps it (a tuple comes back a list)."""
         where, slot = self._slot(folder)
         if slot is None:
             return compute()
-        held = slot["memo"].get(key)
-        if held is None:
+        name = memo_key(key)
+        held = slot["memo"].get(name)
+        if not (isinstance(held, list) and len(held) == 2):  # none kept, or a damaged pair
             value = compute()
-            slot["memo"][key] = (None if files is None else tuple(files), value)
+            slot["memo"][name] = [None if files is None else list(files), value]
             self._changed.add(where)
             return value
         return held[1]
@@ -244,16 +335,14 @@ class RunCache:
         if self.path is None or not (self._changed or self._dropped):
             return
         for key in self._changed:
-            blob = pickle.dumps(self._seen[key], protocol=pickle.HIGHEST_PROTOCOL)
-            self._stored[key] = (self._stamps[key], blob)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            text = _COMPACT(self._seen[key])
+            self._stored[key] = (_stamp_text(self._stamps[key]), text)
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        lines = [HEADER, *(f"{dumps(k)}\t{s}\t{v}" for k, (s, v) in self._stored.items())]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                pickle.dump((VERSION, self._stored), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, "\n".join(lines))
             self._changed.clear()
             self._dropped = False
         except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            pass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import json
 import math
 import os
@@ -22,19 +21,15 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from sheetsync.errors import RunError
+from sheetsync.records import atomic
 
-_counter = itertools.count()
 KILLING_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step: readers see the old file or the new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Replace `path` with `text` in one step: readers see the old file or the new, never half
+    (fsynced: a run's records outlive a crash of its node)."""
+    atomic.write_atomic(path, text, durable=True)
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:

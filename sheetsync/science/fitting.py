@@ -30,6 +30,7 @@ from sheetsync.science.objective import (
     _evaluate,
     _names,
     _weight_rows,
+    check_floor,
 )
 from sheetsync.science.starts import _linear_response, _starts
 
@@ -79,7 +80,12 @@ def _projected_step(hess: np.ndarray, grad: np.ndarray, held: np.ndarray) -> np.
 
 
 def _polish(
-    theta: np.ndarray, xc: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 1000
+    theta: np.ndarray,
+    xc: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    max_iter: int = 1000,
+    floor: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Batched Levenberg-Marquardt on the Huber loss, projected onto the bounds (E >= 0, the
     exponents'); returns each row's parameters and objective.
@@ -89,7 +95,7 @@ def _polish(
     the iteratively reweighted matrix (curvature psi(r)/r, a majoriser of the loss), which keeps
     the correlations of (E, A, alpha), so a damped step follows the valley of the objective
     rather than the coordinate axes."""
-    lower, upper = _bounds(xc.shape[0])
+    lower, upper = _bounds(xc.shape[0], floor)
     out_theta, out_f = theta.copy(), np.empty(theta.shape[0])
     ids = np.arange(theta.shape[0])
     th, ww = np.clip(theta, lower, upper), w
@@ -183,11 +189,12 @@ def _fit_rows(
     form: str,
     start: Mapping[str, float] | None,
     grid: bool,
+    floor: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit every row of weights `w` (see `fit_many`), with BLAS held to one thread: tiny
     matrices in big batches, where more threads only fight over a busy machine's cores."""
     with one_blas_thread():
-        return _fit_rows_now(logs, y, w, form, start, grid)
+        return _fit_rows_now(logs, y, w, form, start, grid, floor)
 
 
 def _fit_rows_now(
@@ -197,9 +204,10 @@ def _fit_rows_now(
     form: str,
     start: Mapping[str, float] | None,
     grid: bool,
+    floor: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit every row of `w` from its grid starts and/or from `start`; NaN for rows whose
-    weighted runs sit at fewer than 3 sizes."""
+    weighted runs sit at fewer than 3 sizes. A `floor` pins E."""
     centre = logs.mean(axis=1)
     xc = logs - centre[:, None]
     ok = _distinct(logs.sum(axis=0), w) >= 3
@@ -209,19 +217,24 @@ def _fit_rows_now(
     wk = w[ok]
     starts = []
     if grid:
-        starts.append(_starts(xc, y, wk, form, keep=4 if form == "compute" else 6))
+        starts.append(_starts(xc, y, wk, form, keep=4 if form == "compute" else 6, floor=floor))
     if start is not None:
-        starts.append(_linear_response(_theta_of(start, centre, form), xc, y, wk)[:, None, :])
+        t0 = _theta_of(start, centre, form)
+        if floor is not None:
+            t0[0] = floor
+        starts.append(_linear_response(t0, xc, y, wk, floor)[:, None, :])
     both = np.concatenate(starts, axis=1)
     rows, keep, width = both.shape
     wr = np.repeat(wk, keep, axis=0)
-    theta, f = _polish(both.reshape(-1, width), xc, y, wr, max_iter=15 if keep > 1 else 1000)
+    theta, f = _polish(
+        both.reshape(-1, width), xc, y, wr, max_iter=15 if keep > 1 else 1000, floor=floor
+    )
     if keep > 1:
         # a race: only the starts within 10% of their row's best after 15 steps go on (a start
         # on the wrong side of a long valley would otherwise set the batch's step count)
         f = f.reshape(rows, keep)
         go = (f <= 1.1 * f.min(axis=1, keepdims=True)).ravel()
-        theta[go], f.ravel()[go] = _polish(theta[go], xc, y, wr[go])
+        theta[go], f.ravel()[go] = _polish(theta[go], xc, y, wr[go], floor=floor)
         f[~go.reshape(rows, keep)] = np.inf
     best = f.reshape(rows, keep).argmin(axis=1)
     theta = theta.reshape(rows, keep, width)[np.arange(rows), best]
@@ -236,14 +249,16 @@ def fit(
     form: str = "compute",
     weights: ArrayLike | None = None,
     start: Mapping[str, float] | None = None,
+    floor: float | None = None,
 ) -> dict[str, float]:
     """The law's parameters (E, A, alpha; B, beta) fitted to one ladder, optionally weighted
-    (n,); `start` (a previous fit) replaces the grid of starts."""
+    (n,); `start` (a previous fit) replaces the grid of starts; `floor` pins E."""
     logs, y = _check(x, loss, form)
+    check_floor(floor, np.exp(y))
     w = _weight_rows(weights, y.size)
     if w.shape[0] != 1:
         raise FitError("fit takes one row of weights; use fit_many for several")
-    result = _fit_rows(logs, y, w, form, start, grid=start is None)
+    result = _fit_rows(logs, y, w, form, start, grid=start is None, floor=floor)
     if not np.isfinite(result["E"][0]):
         raise FitError("the weighted runs are all at one or two sizes; a law needs a range")
     return {name: float(v[0]) for name, v in result.items()}
@@ -255,10 +270,13 @@ def fit_many(
     weights: ArrayLike,
     form: str = "compute",
     start: Mapping[str, float] | None = None,
+    floor: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit every row of `weights` (R, n) in one batch: an array (R,) per parameter, NaN for rows
     whose weighted runs sit at fewer than 3 sizes. With `start` (the ladder's own fit) every row
-    starts from it, as a bootstrap does; without it every row gets its own grid of starts."""
+    starts from it, as a bootstrap does; without it every row gets its own grid of starts.
+    `floor` pins E in every row."""
     logs, y = _check(x, loss, form)
+    check_floor(floor, np.exp(y))
     w = _weight_rows(weights, y.size)
-    return _fit_rows(logs, y, w, form, start, grid=start is None)
+    return _fit_rows(logs, y, w, form, start, grid=start is None, floor=floor)

@@ -86,8 +86,9 @@ class Bootstrap:
 
 def bootstrap(fit: Fit, resamples: int = RESAMPLES, seed: int = 0) -> Bootstrap:
     """Refit on `resamples` ladders resampled with replacement (multinomial weights on the
-    ladder's runs, seeded), all in one batch warm-started from the fit; resamples whose runs
-    sit at fewer than 3 sizes cannot identify a law and are dropped."""
+    ladder's runs, seeded), all in one batch warm-started from the fit (with its floor, when
+    pinned); resamples whose runs sit at fewer than 3 sizes cannot identify a law and are
+    dropped."""
     from sheetsync.science.fitting import fit_many
     from sheetsync.science.law import bootstrap_weights
     from sheetsync.science.scaling import ladder_sizes
@@ -96,7 +97,8 @@ def bootstrap(fit: Fit, resamples: int = RESAMPLES, seed: int = 0) -> Bootstrap:
     if ladder is None:
         raise FitError("this fit does not carry its ladder, so it cannot be bootstrapped")
     weights = bootstrap_weights(len(ladder), resamples, seed, sizes=ladder.compute)
-    params = fit_many(ladder_sizes(ladder, fit.form), ladder.loss, weights, fit.form, fit.params)
+    sizes = ladder_sizes(ladder, fit.form)
+    params = fit_many(sizes, ladder.loss, weights, fit.form, fit.params, floor=fit.floor)
     ok = np.isfinite(params["E"])
     return Bootstrap(fit.form, {k: v[ok] for k, v in params.items()}, fit.tokens_per_param)
 

@@ -86,6 +86,7 @@ def leave_one_out(
     form: str = "compute",
     start: Mapping[str, float] | None = None,
     compute: ArrayLike | None = None,
+    floor: float | None = None,
 ) -> LeaveOneOut:
     """Refit without each rung in turn (one batch; each refit from its own grid and from the
     ladder's fit `start`, computed when not given) and predict the held-out rung. The largest
@@ -95,8 +96,8 @@ def leave_one_out(
     if n - 1 < (4 if form == "compute" else 6):  # a refit the product would refuse
         params = {k: np.full(n, np.nan) for k in _names(form)}
     else:
-        start = fit(x, loss, form) if start is None else start
-        params = _fit_rows(logs, y, 1.0 - np.eye(n), form, start, grid=True)
+        start = fit(x, loss, form, floor=floor) if start is None else start
+        params = _fit_rows(logs, y, 1.0 - np.eye(n), form, start, grid=True, floor=floor)
     sizes = np.exp(logs)
     predicted = np.diagonal(predict(params, sizes, form)).copy()
     observed = np.exp(y)

@@ -103,12 +103,28 @@ def _huber(r: np.ndarray) -> np.ndarray:
 # which log E would reach only as it crept towards minus infinity).
 
 
-def _bounds(k: int) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(k: int, floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates' bounds; a pinned `floor` is E's lower and upper bound at once (the
+    optimiser holds a coordinate on a bound it is pushed against, so E never moves)."""
     lo, hi = EXPONENT_BOUNDS
+    e_low, e_high = (0.0, np.inf) if floor is None else (floor, floor)
     return (
-        np.array([0.0] + [-np.inf] * k + [lo] * k),
-        np.array([np.inf] * (1 + k) + [hi] * k),
+        np.array([e_low] + [-np.inf] * k + [lo] * k),
+        np.array([e_high] + [np.inf] * k + [hi] * k),
     )
+
+
+def check_floor(floor: float | None, loss: np.ndarray) -> None:
+    """A pinned floor is a finite E >= 0 below every ladder loss."""
+    if floor is None:
+        return
+    if not (np.isfinite(floor) and floor >= 0):
+        raise FitError(f"--floor must be a finite loss >= 0, not {floor}")
+    if floor >= float(np.min(loss)):
+        raise FitError(
+            f"--floor {floor:g} is not below every ladder loss (the smallest is "
+            f"{float(np.min(loss)):.4f}); the law's floor lies below the losses it fits"
+        )
 
 
 def _evaluate(

@@ -72,7 +72,7 @@ def assess(fit: Fit, resamples: int = 300, seed: int = 0) -> Quality | None:
     loss = np.asarray(ladder.loss, dtype=float)
     compute = np.asarray(ladder.compute, dtype=float)
     fitted = predict(fit.params, x, fit.form)
-    loo = leave_one_out(x, loss, fit.form, start=fit.params, compute=compute)
+    loo = leave_one_out(x, loss, fit.form, start=fit.params, compute=compute, floor=fit.floor)
     names = ladder.runs or tuple(f"rung {i + 1}" for i in range(len(loss)))
     rungs = tuple(
         Rung(
@@ -93,7 +93,7 @@ def assess(fit: Fit, resamples: int = 300, seed: int = 0) -> Quality | None:
         keep = np.arange(len(loss)) != top
         xs = x[:, keep] if x.ndim == 2 else x[keep]
         weights = bootstrap_weights(int(keep.sum()), resamples, seed, sizes=compute[keep])
-        params = fit_many(xs, loss[keep], weights, fit.form, start)
+        params = fit_many(xs, loss[keep], weights, fit.form, start, floor=fit.floor)
         ok = np.isfinite(params["E"])
         if ok.sum() >= 20:
             at = x[:, [top]] if x.ndim == 2 else x[[top]]

@@ -115,6 +115,7 @@ class Fit:
     tokens_per_param: float | None = None
     ladder: Ladder | None = field(default=None, compare=False)
     quality: dict[str, Any] | None = field(default=None, compare=False)  # science.quality
+    floor: float | None = None  # E pinned by the person who fitted (`fit --floor`), else None
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -124,9 +125,13 @@ class Fit:
 
     @property
     def fit_id(self) -> str:
-        text = json.dumps(
-            {"form": self.form, **{k: round(v, 6) for k, v in self.params.items()}}, sort_keys=True
-        )
+        named: dict[str, Any] = {
+            "form": self.form,
+            **{k: round(v, 6) for k, v in self.params.items()},
+        }
+        if self.floor is not None:  # a pinned fit is another fit (and another bootstrap)
+            named["floor"] = self.floor
+        text = json.dumps(named, sort_keys=True)
         return self.form + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
     def predict(self, compute: float) -> float:
@@ -149,6 +154,7 @@ class Fit:
             "tokens_per_param": self.tokens_per_param,
             "ladder": self.ladder.to_dict() if self.ladder else None,
             "quality": self.quality,
+            **({"floor": self.floor} if self.floor is not None else {}),
         }
 
     @classmethod
@@ -165,6 +171,7 @@ class Fit:
             data.get("tokens_per_param"),
             ladder,
             data["quality"] if isinstance(data.get("quality"), dict) else None,
+            float(data["floor"]) if data.get("floor") is not None else None,
         )
 
 
@@ -212,8 +219,14 @@ def ladder_sizes(ladder: Ladder, form: str) -> object:
     return np.vstack([ladder.params, ladder.tokens]).astype(float)
 
 
-def fit_ladder(ladder: Ladder, form: str = "compute", start: dict[str, float] | None = None) -> Fit:
-    """Fit the ladder; `start` (a previous fit's parameters) replaces the grid of starts."""
+def fit_ladder(
+    ladder: Ladder,
+    form: str = "compute",
+    start: dict[str, float] | None = None,
+    floor: float | None = None,
+) -> Fit:
+    """Fit the ladder; `start` (a previous fit's parameters) replaces the grid of starts;
+    `floor` pins the irreducible loss E (a short ladder cannot tell E from A and alpha)."""
     import numpy as np
 
     from sheetsync.science.fitting import fit
@@ -221,9 +234,17 @@ def fit_ladder(ladder: Ladder, form: str = "compute", start: dict[str, float] | 
 
     _check(ladder, form)
     x = ladder_sizes(ladder, form)
-    params = fit(x, ladder.loss, form, start=start)
+    params = fit(x, ladder.loss, form, start=start, floor=floor)
     rms = float(np.sqrt(np.mean(residuals(params, x, ladder.loss, form) ** 2)))
     tpp = tokens_per_param(ladder.params, ladder.tokens) if form == "parametric" else None
     return Fit(
-        form, params, len(ladder), min(ladder.compute), max(ladder.compute), rms, tpp, ladder
+        form,
+        params,
+        len(ladder),
+        min(ladder.compute),
+        max(ladder.compute),
+        rms,
+        tpp,
+        ladder,
+        floor=None if floor is None else float(floor),
     )

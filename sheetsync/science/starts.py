@@ -17,11 +17,14 @@ def _grid(form: str) -> np.ndarray:
     return np.array(list(itertools.product(axis, axis)))
 
 
-def _starts(xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int) -> np.ndarray:
+def _starts(
+    xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int, floor: float | None = None
+) -> np.ndarray:
     """Grid starts of every row (B, keep + 1, P): for each grid exponent, the nonnegative
     (E, A, B) of least weighted relative squared error; the `keep` best by the objective, and
     the best with E = 0 (a noisy ladder's optimum is often a pure power law, which the best
-    few with E > 0 can miss)."""
+    few with E > 0 can miss). With a pinned `floor`, E is that floor and the linear problem is
+    the rest: sum w (F c / L - (1 - E / L))^2 over (A, B)."""
     grid = _grid(form)
     k = xc.shape[0]
     loss = np.exp(y)
@@ -29,9 +32,12 @@ def _starts(xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int) 
     feats = np.ones((grid.shape[0], xc.shape[1], k + 1))
     feats[:, :, 1:] = np.exp(-grid[:, None, :] * xc.T[None, :, :])
     rel = feats / loss[None, :, None]
+    target = np.ones_like(loss) if floor is None else 1.0 - floor / loss
     p = k + 1
     outer = (rel[:, :, :, None] * rel[:, :, None, :]).transpose(1, 0, 2, 3).reshape(len(y), -1)
     subsets = [s for m in range(1, p + 1) for s in itertools.combinations(range(p), m)]
+    if floor is not None:
+        subsets = [s for s in subsets if 0 not in s]
     rows = w.shape[0]
     out = np.empty((rows, keep + 1, 1 + 2 * k))
     chunk = max(1, int(4e6 // (grid.shape[0] * len(y))))
@@ -39,7 +45,8 @@ def _starts(xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int) 
         wc = w[lo : lo + chunk]
         b = wc.shape[0]
         mat = (wc @ outer).reshape(b, grid.shape[0], p, p)
-        vec = (wc @ rel.transpose(1, 0, 2).reshape(len(y), -1)).reshape(b, grid.shape[0], p)
+        lhs = (rel * target[None, :, None]).transpose(1, 0, 2).reshape(len(y), -1)
+        vec = (wc @ lhs).reshape(b, grid.shape[0], p)
         # NNLS by active sets: the best subset whose unconstrained solution is positive
         best = np.full((2, b, grid.shape[0]), np.inf)  # any subset; subsets without E
         coef = np.zeros((2, b, grid.shape[0], p))
@@ -57,6 +64,8 @@ def _starts(xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int) 
                 best[j] = np.where(better, value, best[j])
                 coef[j] = np.where(better[..., None], full, coef[j])
         coef[..., 1:] = np.maximum(coef[..., 1:], 1e-9 * loss.min())
+        if floor is not None:
+            coef[..., 0] = floor
         pred = np.log(np.einsum("gnp,jbgp->jbgn", feats, coef))
         score = (_huber(pred - y) * wc[None, :, None, :]).sum(axis=3)
         top = np.concatenate(
@@ -75,7 +84,9 @@ def _starts(xc: np.ndarray, y: np.ndarray, w: np.ndarray, form: str, keep: int) 
     return out
 
 
-def _linear_response(t0: np.ndarray, xc: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _linear_response(
+    t0: np.ndarray, xc: np.ndarray, y: np.ndarray, w: np.ndarray, floor: float | None = None
+) -> np.ndarray:
     """Starts for reweighted rows (R, P): one Newton step from `t0` with each row's gradient and
     the unweighted ladder's IRLS matrix (one matrix product for all rows), or `t0` itself where
     that step does not lower the row's objective."""
@@ -84,7 +95,7 @@ def _linear_response(t0: np.ndarray, xc: np.ndarray, y: np.ndarray, w: np.ndarra
     per_run = (j0 * np.clip(r0, -HUBER_DELTA, HUBER_DELTA)).T
     curv = np.where(np.abs(r0) <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(np.abs(r0), 1e-300))
     step = (w @ per_run) @ np.linalg.pinv((j0 * curv) @ j0.T).T
-    lower, upper = _bounds(xc.shape[0])
+    lower, upper = _bounds(xc.shape[0], floor)
     moved = np.clip(t0 - step, lower, upper)
     f_moved, _, _ = _evaluate(moved, xc, y, w)
     f_t0, _, _ = _evaluate(t0[None], xc, y, w)

@@ -20,16 +20,18 @@ def add_baseline(
     note: str | None = None,
     backfill: bool = False,
     person: str | None = None,
+    code: str | None = None,
 ) -> Baseline:
     """Register a new dated baseline: everything validated and the file staged (written under
     a temp name) first, then the tab row, then the file renamed into place. A failure before
     the row leaves the sheet and the baselines folder as they were."""
-    new = new_baseline(project.registry(), name, config_file, date, note, backfill, person)
+    new = new_baseline(project.registry(), name, config_file, date, note, backfill, person, code)
     layout = project.layout()
-    tmp = new.stage()
+    temps = new.stage()
     try:
         append_rows(open_backend(project), layout, layout.baselines, [new.row])
-        new.commit(tmp)
+        new.commit(temps)
     finally:
-        discard(tmp)
+        for tmp in temps:
+            discard(tmp)
     return new.baseline

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.errors import FitError
 from sheetsync.project import Project
+from sheetsync.records.atomic import replacing
 
 if TYPE_CHECKING:
     from sheetsync.science.gain import Bootstrap
@@ -90,9 +89,7 @@ def _save(path: Path, boot: Bootstrap) -> None:
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        with os.fdopen(fd, "wb") as handle:
+        with replacing(path, durable=False) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **{f"p_{k}": v for k, v in boot.params.items()})
-        os.replace(tmp, path)
     except OSError:
         return

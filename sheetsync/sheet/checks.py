@@ -6,20 +6,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
-from sheetsync.errors import RunError, SheetsyncError
+from sheetsync.errors import RunError, SheetsyncError, UsageError
 from sheetsync.project import Project
 from sheetsync.records.checks import (
-    PROGRESS_RULES,
+    LIVE_RULES,
     RULES,
+    CodeVerdict,
     Finding,
     Peer,
     Subject,
     check_run,
+    ladder_keys,
     subject,
     summary,
 )
+from sheetsync.records.git import contains
 from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.cycle import all_tabs
@@ -28,6 +32,19 @@ from sheetsync.sheet.rows import Row, parse_rows
 from sheetsync.vocab import BASELINE_ROLES, Value
 
 T = TypeVar("T")
+_UNSET = object()
+
+
+class _NotKept(Exception):
+    """A value not to keep in the run cache (it may change without the folder changing)."""
+
+    def __init__(self, value: object):
+        self.value = value
+
+
+def _unsure(findings: list[Finding]) -> bool:
+    """A code rule that could not say (a commit the repository does not know yet)."""
+    return any(f.rule == "code" and f.reason.startswith("note:") for f in findings)
 
 
 def _plain_findings(findings: list[Finding]) -> list[tuple[str, ...]]:
@@ -52,6 +69,35 @@ class CheckContext:
         self.rows = rows
         self._peers: list[Peer] | None = None
         self._versions: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        self._repo: object = _UNSET
+        self._verdicts: dict[tuple[str, ...], bool | None] = {}
+
+    def code(self, run: Run) -> CodeVerdict | None:
+        """The `code` rule's question for one run, asked of the code repository (`code_repo`);
+        a yes or no is kept with the run's folder, an unknown commit asked again next time."""
+        if self._repo is _UNSET:
+            self._repo = self.project.code_repo()
+        repo = self._repo
+        if not isinstance(repo, Path):
+            return None
+
+        def verdict(mine: str, theirs: str) -> bool | None:
+            key = ("code verdict", str(repo), mine, theirs)
+            if key not in self._verdicts:
+
+                def ask() -> bool:
+                    found = contains(repo, mine, theirs)
+                    if found is None:
+                        raise _NotKept(None)
+                    return found
+
+                try:
+                    self._verdicts[key] = self.cache.memo(run.path, key, ask, files=())
+                except _NotKept:
+                    self._verdicts[key] = None
+            return self._verdicts[key]
+
+        return verdict
 
     def peers(self) -> list[Peer]:
         """The sheet's baseline runs whose folders can be read (read once)."""
@@ -85,19 +131,28 @@ class CheckContext:
     ) -> T:
         if str(row.get("role") or "") in BASELINE_ROLES:  # its quality rule reads other runs
             registry, guarded = self.registry, self.project.guarded
-            return form(check_run(subject(run, row, registry, guarded, strict, self.peers())))
+            s = subject(run, row, registry, guarded, strict, self.peers(), self.code(run))
+            return form(check_run(s))
         inputs = self._inputs(row, strict)
 
         def findings() -> T:
-            return form(self._findings(run, row, strict, inputs, what == "summary"))
+            found = self._findings(run, row, strict, inputs, what == "summary")
+            if _unsure(found):
+                raise _NotKept(form(found))
+            return form(found)
 
-        return self.cache.memo(run.path, (what, *inputs), findings)
+        try:
+            return self.cache.memo(run.path, (what, *inputs), findings)
+        except _NotKept as unsure:
+            return unsure.value  # type: ignore[return-value]
 
     def _inputs(self, row: Mapping[str, Value], strict: bool) -> tuple[object, ...]:
         """What the rules read besides the run folder."""
         rows = tuple(row.get(k) for k in ROW_INPUTS)
         guarded = tuple(self.project.guarded)
-        return rows, self._baselines(str(row.get("baseline"))), guarded, strict
+        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
+        sizes = tuple(sorted(ladder_keys(self.peers(), ref))) if guarded else ()
+        return rows, self._baselines(str(row.get("baseline"))), guarded, strict, sizes
 
     def _findings(
         self,
@@ -114,12 +169,13 @@ class CheckContext:
 
         def settled() -> list[tuple[str, ...]]:
             s = subject(run, row, registry, guarded, strict, self.peers())
-            found = check_run(s, [r for r in RULES if r not in PROGRESS_RULES])
+            found = check_run(s, [r for r in RULES if r not in LIVE_RULES])
             return _plain_findings([f for f in found if f.level != "ok"] if brief else found)
 
         key = ("settled findings", brief, *inputs)
         kept = self.cache.memo(run.path, key, settled, LAUNCH_FILES)
-        live = check_run(Subject(run, row, registry, tuple(guarded), strict), PROGRESS_RULES)
+        s = Subject(run, row, registry, tuple(guarded), strict, code=self.code(run))
+        live = [f for f in check_run(s, LIVE_RULES) if not (brief and f.level == "ok")]
         order = list(RULES)
         return sorted([Finding(*v) for v in kept] + live, key=lambda f: order.index(f.rule))
 
@@ -128,11 +184,12 @@ class CheckContext:
         if name not in self._versions:
             versions = []
             for b in self.registry.history(name):
-                try:
-                    st = b.path.stat()
-                except OSError:
-                    continue
-                versions.append((b.path.name, st.st_mtime_ns, st.st_size))
+                for path in (b.path, b.commit_file):
+                    try:
+                        st = path.stat()
+                    except OSError:
+                        continue
+                    versions.append((path.name, st.st_mtime_ns, st.st_size))
             self._versions[name] = tuple(versions)
         return self._versions[name]
 
@@ -151,6 +208,7 @@ class CheckSource:
 class CheckReport:
     findings: list[Finding]
     notices: list[str] = field(default_factory=list)
+    not_here: list[str] = field(default_factory=list)  # runs of the sheet not on this machine
 
     @property
     def failed(self) -> bool:
@@ -181,13 +239,26 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
     wanted = named or [project.run_dir(r) for r in context.rows]
     project.run_source().refresh([f.name for f in wanted if f.name in context.rows])
     findings: list[Finding] = []
+    not_here: list[str] = []
     for folder in wanted:
         rid = folder.name
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
-        if not folder.is_dir():
-            findings.append(Finding(rid, "drift", "fail", f"run folder {folder} not found"))
+        if not folder.is_dir():  # its folder is on another machine (or a tracker's, elsewhere)
+            not_here.append(rid)
             continue
         findings += context.check(context.cache.run(folder), context.rows[rid], strict)
     context.cache.save()
-    return CheckReport(findings, notices)
+    if named and not_here:
+        raise NotHere(
+            f"run {not_here[0]!r} is in the sheet but not on this machine (no folder "
+            f"{project.run_dir(not_here[0])} from {project.run_source().describe()}): not checked"
+        )
+    for f in findings:
+        if f.rule == "code" and f.reason.startswith("note:"):
+            notices.append(f"{f.run}: {f.reason.removeprefix('note: ')}")
+    return CheckReport(findings, notices, not_here)
+
+
+class NotHere(UsageError):
+    """`check RUN` of a run whose folder is on another machine: exit code 2."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sheetsync.science.scaling import Fit, Ladder
 
 GAIN_KEYS = ("gain", "gain_interval", "fit")
+LAW_KEYS = ("E", "A", "alpha", "B", "beta")  # the Scaling tab's number columns
 ANCHORED_KEYS = ("gain_anchored", "gain_anchored_interval")
 BASELINE_ROLES = ("baseline", "ladder")
 ANCHOR_TOLERANCE = 0.10  # the baseline's own run counts when its compute is within 10%
@@ -79,6 +80,8 @@ def fit_row(fit: Fit, ref: str, fitted: dt.date) -> dict[str, Value]:
         "fitted": fitted.isoformat(),
         "form": fit.form,
         "params": json.dumps(fit.to_dict(), separators=(",", ":")),
+        **{k: float(f"{fit.params[k]:.6g}") if k in fit.params else None for k in LAW_KEYS},
+        "floor": "pinned" if fit.floor is not None else None,
         "n_runs": fit.n_runs,
         "compute_range": f"{fit.compute_min:.3g} - {fit.compute_max:.3g}",
         "residual": round(fit.residual_rms, 6),
@@ -103,16 +106,22 @@ def record_fit(project: Project, ref: str, fit: Fit, fitted: dt.date | None = No
 
 
 def fit_baseline(
-    project: Project, ref: str, form: str = "compute", record: bool = True
+    project: Project,
+    ref: str,
+    form: str = "compute",
+    record: bool = True,
+    floor: float | None = None,
 ) -> Recorded:
-    """Fit the ladder of a dated baseline from the sheet and record it."""
+    """Fit the ladder of a dated baseline from the sheet (E pinned at `floor`, if given) and
+    record it."""
     from sheetsync.science.quality import judged
     from sheetsync.science.scaling import fit_ladder
     from sheetsync.sheet.read import read_rows  # the sources import no backend
 
     baseline = project.registry().resolve(ref)
     rows = read_rows(project)
-    fit = judged(fit_ladder(ladder_from_rows(rows.records, baseline.ref, project), form))
+    ladder = ladder_from_rows(rows.records, baseline.ref, project)
+    fit = judged(fit_ladder(ladder, form, floor=floor))
     if not record:
         return Recorded(fit, "", False)
     recorded = record_fit(project, baseline.ref, fit)

@@ -15,8 +15,8 @@ def baseline_of(record: dict[str, Value]) -> str:
 
 
 def attention(records: Sequence[dict[str, Value]]) -> list[tuple[str, str, str]]:
-    """(run, what, detail) of the runs that need a person's eye, each run once: unfinished,
-    config drift, a stale baseline (several reasons share one line)."""
+    """(run, what, detail) of the runs that need a person's eye, each run once with all that
+    is wrong with it: unfinished, config drift, a stale baseline."""
     out = []
     for r in records:
         status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
@@ -28,8 +28,9 @@ def attention(records: Sequence[dict[str, Value]]) -> list[tuple[str, str, str]]
         if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
             found.append(("stale baseline", baseline_of(r)))
         if found:
-            details = list(dict.fromkeys(d for _, d in found))
-            out.append((str(r["run"]), "; ".join(w for w, _ in found), "; ".join(details)))
+            whats = ", ".join(w for w, _ in found)
+            details = "; ".join(dict.fromkeys(d for _, d in found if d))
+            out.append((str(r["run"]), whats, details))
     return out
 
 

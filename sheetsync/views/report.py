@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sheetsync.errors import UsageError
 from sheetsync.records.files import output_folder, output_path, write_file
 from sheetsync.records.names import one_line
+from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.views.plots import draw
@@ -34,12 +35,28 @@ def _fmt(value: Value, digits: int = 4) -> str:
     return str(value)
 
 
-def _gain(r: dict[str, Value]) -> str:
-    g = finite(r.get("gain"))
+def _gain(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
+    g = finite(r.get(key))
     if g is None:
-        return _fmt(r.get("gain"))
-    interval = str(r.get("gain_interval") or "")
+        return _fmt(r.get(key))
+    interval = str(r.get(interval_key) or "")
     return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
+
+
+def _gain_html(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
+    """A gain cell: `1.10x [1.098-1.100x]` kept on one line (a table never breaks inside a
+    gain), the notes after it free to wrap."""
+    g = finite(r.get(key))
+    if g is None:
+        return html.escape(_fmt(r.get(key)))
+    parts = [p for p in str(r.get(interval_key) or "").split("; ") if p]
+    head = f"{g:.2f}x"
+    if parts and interval_of(parts[0]) is not None:
+        head += f" [{parts.pop(0)}]"
+    notes = "; ".join(parts)
+    return f"<span class='nb'>{html.escape(head)}</span>" + (
+        f" <span class='muted'>{html.escape(notes)}</span>" if notes else ""
+    )
 
 
 def _tone(r: dict[str, Value]) -> str:
@@ -77,8 +94,8 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
             "",
             "| run | baseline | changes | loss | eval avg | "
             + " | ".join(md(h) for _, h in evals)
-            + " | gain | checks |",
-            "|" + "---|" * (7 + len(evals)),
+            + " | gain | gain (anchored) | checks |",
+            "|" + "---|" * (8 + len(evals)),
         ]
         for r in runs:
             cells = [
@@ -89,6 +106,7 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
                 _fmt(r.get("eval_avg"), 3),
                 *(_fmt(r.get(k), 3) for k, _ in evals),
                 _gain(r),
+                _gain(r, "gain_anchored", "gain_anchored_interval"),
                 _fmt(r.get("checks")),
             ]
             out.append("| " + " | ".join(md(c) for c in cells) + " |")
@@ -135,6 +153,7 @@ CSS = "".join(
         "th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}",
         "th{background:#eef3fb}",
         "td.num{text-align:right;font-variant-numeric:tabular-nums}",
+        ".nb,td.id{white-space:nowrap}",
         ".good{background:#dff3e2}",
         ".bad{background:#fbe1e3}",
         ".rising{color:#1a7f37;font-weight:600}",
@@ -161,18 +180,19 @@ def to_html(rows: SheetRows, report: Report) -> str:
             f"<h2>{e(question)}</h2><table><tr><th>run</th><th>baseline</th>"
             "<th>changes</th><th>loss</th><th>eval avg</th>"
             + "".join(f"<th>{e(h)}</th>" for _, h in evals)
-            + "<th>gain (90%)</th><th>checks</th></tr>"
+            + "<th>gain (90%)</th><th>gain (anchored)</th><th>checks</th></tr>"
         )
         for r in runs:
             tone = _tone(r)
             out.append(
-                f"<tr><td>{e(str(r['run']))}</td>"
-                f"<td>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
+                f"<tr><td class='id'>{e(str(r['run']))}</td>"
+                f"<td class='id'>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
                 f"<td>{e(_fmt(r.get('changes')))}</td>"
                 f"<td class='num'>{e(_fmt(r.get('final_loss')))}</td>"
                 f"<td class='num'>{e(_fmt(r.get('eval_avg'), 3))}</td>"
                 + "".join(f"<td class='num'>{e(_fmt(r.get(k), 3))}</td>" for k, _ in evals)
-                + f"<td class='num{tone}'>{e(_gain(r))}</td>"
+                + f"<td class='num{tone}'>{_gain_html(r)}</td>"
+                + f"<td class='num'>{_gain_html(r, 'gain_anchored', 'gain_anchored_interval')}</td>"
                 + f"<td>{e(_fmt(r.get('checks')))}</td></tr>"
             )
         out.append("</table>")
@@ -184,10 +204,13 @@ def to_html(rows: SheetRows, report: Report) -> str:
             "</tr>"
         )
         for t in report.trends:
-            pts = "<br>".join(f"{e(run)}: {g:.2f}x at {c:.2e} FLOPs" for run, c, g in t.points)
+            pts = "<br>".join(
+                f"<span class='nb'>{e(run)}: {g:.2f}x at {c:.2e} FLOPs</span>"
+                for run, c, g in t.points
+            )
             slope = _slope(t)
             out.append(
-                f"<tr><td>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
+                f"<tr><td class='id'>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
                 f"<td class='num'>{e(slope)}</td><td class='{e(t.verdict.replace(' ', '-'))}'>"
                 f"{e(t.verdict)}</td><td>{e(beside(t))}</td></tr>"
             )
@@ -203,7 +226,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
     if report.attention:
         out.append("<table><tr><th>run</th><th>what</th><th>detail</th></tr>")
         out += [
-            f"<tr><td>{e(run)}</td><td>{e(what)}</td><td>{e(detail)}</td></tr>"
+            f"<tr><td class='id'>{e(run)}</td><td>{e(what)}</td><td>{e(detail)}</td></tr>"
             for run, what, detail in report.attention
         ]
         out.append("</table>")

@@ -33,7 +33,7 @@ class Report:
     since: dt.date | None
     groups: dict[str, list[dict[str, Value]]]
     trends: list[MethodTrend]
-    attention: list[tuple[str, str, str]]  # run, what, detail
+    attention: list[tuple[str, str, str]]  # run (each once), what (joined), detail (joined)
     plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
     gain_plots: dict[str, str] = field(default_factory=dict)  # baseline -> PNG base64
     plot_note: str = ""

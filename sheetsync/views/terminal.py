@@ -50,32 +50,50 @@ def _text(key: str, record: dict[str, Value]) -> Cell:
     return Cell(str(value))
 
 
+# Columns dropped, in this order, when even at their minimum widths they do not leave the run
+# id whole: the run id is how a person names a run in the room, so it is never shortened.
+DROP_ORDER = ("launched", "question", "eval_avg", "baseline", "checks", "final_loss", "status")
+
+
 def table(records: Sequence[dict[str, Value]], width: int) -> list[list[Cell]]:
-    """Header + one row per record, each cell cut to fit `width` characters in all."""
-    rows = [[_text(key, r) for key, *_ in COLUMNS] for r in records]
+    """Header + one row per record in `width` characters: the run id always whole; the other
+    columns shortened first, then left out (DROP_ORDER) while the line is still too wide."""
+    cells = [[_text(key, r) for key, *_ in COLUMNS] for r in records]
     natural = [
-        max([len(title)] + [len(row[i].text) for row in rows])
+        max([len(title)] + [len(row[i].text) for row in cells])
         for i, (_, title, _, _) in enumerate(COLUMNS)
     ]
-    widths = list(natural)
-    budget = width - 2 * (len(COLUMNS) - 1)
-    while sum(widths) > budget:
-        # shrink the column with the most room above its minimum, weighted
-        candidates = [
-            (widths[i] - COLUMNS[i][2]) * (1 + COLUMNS[i][3]) for i in range(len(COLUMNS))
-        ]
-        i = max(range(len(COLUMNS)), key=lambda k: candidates[k])
-        if widths[i] <= COLUMNS[i][2]:
+    shown = list(range(len(COLUMNS)))
+    widths = _widths(shown, natural, width)
+    for key in DROP_ORDER:
+        if widths is not None:
             break
-        widths[i] -= 1
-    header = [
-        Cell(title.ljust(widths[i])[: widths[i]], "muted")
-        for i, (_, title, *_) in enumerate(COLUMNS)
-    ]
-    out = [header]
-    for row in rows:
-        out.append([Cell(_fit(c.text, widths[i]), c.tone) for i, c in enumerate(row)])
+        shown.remove(next(i for i in shown if COLUMNS[i][0] == key))
+        widths = _widths(shown, natural, width)
+    if widths is None:  # the run id alone is wider than the terminal: it is still shown whole
+        shown = [i for i in shown if COLUMNS[i][0] in ("run", "gain")]
+        widths = {i: natural[i] for i in shown}
+    out = [[Cell(COLUMNS[i][1].ljust(widths[i])[: widths[i]], "muted") for i in shown]]
+    for row in cells:
+        out.append([Cell(_fit(row[i].text, widths[i]), row[i].tone) for i in shown])
     return out
+
+
+def _widths(shown: list[int], natural: list[int], width: int) -> dict[int, int] | None:
+    """Each shown column's width within `width` (the run column at its natural width), taking
+    a character at a time from the column with the most room above its minimum, weighted;
+    None when the columns at their minimums still do not fit."""
+    widths = {i: natural[i] for i in shown}
+    least = {
+        i: natural[i] if COLUMNS[i][0] == "run" else min(COLUMNS[i][2], natural[i]) for i in shown
+    }
+    budget = width - 2 * (len(shown) - 1)
+    if sum(least.values()) > budget:
+        return None
+    while sum(widths.values()) > budget:
+        i = max(shown, key=lambda k: (widths[k] - least[k]) * (1 + COLUMNS[k][3]))
+        widths[i] -= 1
+    return widths
 
 
 def _fit(text: str, width: int) -> str:

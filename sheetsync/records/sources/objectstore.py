@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import RunError
+from sheetsync.records.atomic import write_atomic
 from sheetsync.records.evalformats.detect import EVAL_DIRS, MAX_BYTES
 from sheetsync.records.runlog import write_json_atomic
 from sheetsync.records.runs import Run
@@ -199,9 +200,7 @@ class ObjectStoreSource:
         for rel, data in contents.items():
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
+            write_atomic(target, data)
         for rel in set(kept) - set(listing):  # gone from the store: gone here too
             (folder / rel).unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)

@@ -13,14 +13,15 @@ from sheetsync.sheet.grid import column_letter
 if TYPE_CHECKING:
     from sheetsync.layout import Layout, Table
 
+# Each number ends in a space, so it never touches the next cell's text (see local_format).
 NUMBER_FORMATS = {
-    "loss": ("NUMBER", "0.0000"),
-    "flops": ("SCIENTIFIC", "0.00E+00"),
-    "fraction": ("PERCENT", "0%"),
-    "score": ("NUMBER", "0.000"),
-    "gain": ("NUMBER", '0.00"x"'),
-    "int": ("NUMBER", "#,##0"),
-    "number": ("NUMBER", "0.0000"),
+    "loss": ("NUMBER", '0.0000" "'),
+    "flops": ("SCIENTIFIC", '0.00E+00" "'),
+    "fraction": ("PERCENT", '0%" "'),
+    "score": ("NUMBER", '0.000" "'),
+    "gain": ("NUMBER", '0.00"x "'),
+    "int": ("NUMBER", '#,##0" "'),
+    "number": ("NUMBER", '0.0000" "'),
 }
 GREEN = {"red": 0.78, "green": 0.94, "blue": 0.81}
 RED = {"red": 1.0, "green": 0.78, "blue": 0.81}
@@ -103,6 +104,21 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
                     }
                 }
             )
+            if table.kind == "runs" and col.key == "question":  # rows grow to fit
+                reqs.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": sid,
+                                "startRowIndex": 1,
+                                "startColumnIndex": c,
+                                "endColumnIndex": c + 1,
+                            },
+                            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP"}},
+                            "fields": "userEnteredFormat.wrapStrategy",
+                        }
+                    }
+                )
             if col.owned and col.type in NUMBER_FORMATS:
                 kind, pattern = NUMBER_FORMATS[col.type]
                 reqs.append(

@@ -14,17 +14,20 @@ if TYPE_CHECKING:
 
     from sheetsync.layout import Layout, Table
 
+# Each number ends in a space: a right-aligned number and the left-aligned text of the next
+# cell would otherwise touch (`2.59E+19unfinished`, `1.10x1.098-1.100x`).
+PAD = '" "'
 NUMBER_FORMATS = {
-    "loss": "0.0000",
-    "flops": "0.00E+00",
-    "fraction": "0%",
-    "score": "0.000",
-    "gain": '0.00"x"',
-    "int": "#,##0",
-    "number": "0.0000",
+    "loss": "0.0000" + PAD,
+    "flops": "0.00E+00" + PAD,
+    "fraction": "0%" + PAD,
+    "score": "0.000" + PAD,
+    "gain": '0.00"x "',
+    "int": "#,##0" + PAD,
+    "number": "0.0000" + PAD,
 }
 # Tokens read as 2.00B / 350.00M, never as ### in a narrow column (Excel and LibreOffice).
-KEY_FORMATS = {"tokens": '[>=1000000000]0.00,,,"B";[>=1000000]0.00,,"M";#,##0'}
+KEY_FORMATS = {"tokens": '[>=1000000000]0.00,,,"B ";[>=1000000]0.00,,"M ";#,##0" "'}
 HEADER_FILL = "DDE7F5"
 HEADER_FONT = "Calibri"  # named, so LibreOffice does not fall back to a serif face
 GREEN, RED, GREY, AMBER = "C6EFCE", "FFC7CE", "E7E6E6", "FFE699"
@@ -52,6 +55,9 @@ WIDTHS = {
 }
 # a gain column and the column of its interval: coloured by the same rule
 GAIN_PAIRS = (("gain", "gain_interval"), ("gain_anchored", "gain_anchored_interval"))
+WRAPPED = ("question",)  # long text that wraps rather than runs under the next columns
+LINE_HEIGHT = 15  # points: one line of 11 pt Calibri
+PRINT_SCALE = 70  # percent: 9-10 pt text on paper, the Runs tab several pages wide
 TYPE_WIDTHS = {"datetime": 17, "date": 13, "flops": 12, "loss": 10, "gain": 9, "score": 10}
 
 
@@ -128,7 +134,10 @@ def _format_tab(ws: Worksheet, table: Table, layout: Layout) -> bool:
             changed = True
     if table.kind == "runs":
         changed |= _conditional(ws, pos, COLOURED_ROWS)
-    changed |= _page_setup(ws)
+        changed |= _wrap(ws, [pos[k] for k in WRAPPED if k in pos], last)
+        changed |= _print_runs(ws, pos.get("run"))
+    else:
+        changed |= _page_setup(ws)
     if ws.auto_filter.ref is None and ws.max_column > 0:
         ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}1"
         changed = True
@@ -212,6 +221,62 @@ def _page_setup(ws: Worksheet) -> bool:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "1:1"
+    return True
+
+
+def _wrap(ws: Worksheet, columns: list[int], last: int) -> bool:
+    """Long text (the question) wraps in its cells, each row as tall as its lines (LibreOffice
+    does not fit row heights when it opens a workbook, so wrapped lines would overlap the next
+    row). Rows added after this keep one line until the next `format`."""
+    import textwrap
+
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    changed = False
+    for r in range(2, last + 1):
+        lines = 1
+        for c in columns:
+            cell = ws.cell(r, c)
+            if not isinstance(cell.value, str) or not cell.value:
+                continue
+            if not cell.alignment.wrap_text:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                changed = True
+            width = int(ws.column_dimensions[get_column_letter(c)].width or 10)
+            lines = max(lines, len(textwrap.wrap(cell.value, max(width - 2, 8))) or 1)
+        height = LINE_HEIGHT * lines if lines > 1 else None
+        if ws.row_dimensions[r].height != height:
+            ws.row_dimensions[r].height = height
+            changed = True
+    return changed
+
+
+def _print_runs(ws: Worksheet, run_col: int | None) -> bool:
+    """The Runs tab prints for reading in the room: landscape at 70%, several pages wide
+    rather than 30 columns squeezed onto one, the header row and the run column on every
+    page."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    titles = f"{get_column_letter(run_col)}:{get_column_letter(run_col)}" if run_col else None
+    setup = ws.page_setup
+    current = (
+        setup.orientation,
+        bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage),
+        setup.scale,
+        (ws.print_title_rows or "").replace("$", "") or None,
+        (ws.print_title_cols or "").replace("$", "") or None,
+    )
+    wanted = ("landscape", False, PRINT_SCALE, "1:1", titles)
+    if current == wanted:
+        return False
+    setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
+    setup.scale = PRINT_SCALE
+    setup.fitToWidth = setup.fitToHeight = None
+    ws.print_title_rows = "1:1"
+    ws.print_title_cols = titles
     return True
 
 

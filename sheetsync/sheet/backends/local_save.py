@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.errors import BackendError, SheetError, StaleSheet, WouldDrop
+from sheetsync.records.atomic import replacing
 from sheetsync.sheet.grid import CellWrite, column_letter
 
 if TYPE_CHECKING:
@@ -53,14 +54,13 @@ def check_cells(writes: Sequence[CellWrite]) -> None:
 def save_atomically(path: Path, write: Callable[[str], None], read_as: Signature | None) -> None:
     """`write(temp path)`, then put it in place of `path` (keeping its permissions) only if
     `path` is still the version read (`read_as`); the caller holds the lock."""
-    from sheetsync.sheet.backends.xlsx import atomic_replace
 
     def unchanged() -> None:
         if signature(path) != read_as:
             raise StaleSheet(f"{path} changed on disk while sheetsync was writing")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_replace(path, unchanged) as tmp:
+    with replacing(path, unchanged) as tmp:
         write(str(tmp))
 
 

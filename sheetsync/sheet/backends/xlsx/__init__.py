@@ -8,10 +8,11 @@ same way; `openpyxl_losses` names what an
 openpyxl save of it would drop, for the fallback.
 """
 
+from sheetsync.records.atomic import replacing as atomic_replace  # the one atomic writer
 from sheetsync.sheet.backends.xlsx.a1 import MAX_COL, MAX_ROW, Refusal, Unpatchable, cell_name
 from sheetsync.sheet.backends.xlsx.guard import Guard
 from sheetsync.sheet.backends.xlsx.losses import openpyxl_losses
-from sheetsync.sheet.backends.xlsx.patch import atomic_replace, can_patch, patch_bytes, patch_cells
+from sheetsync.sheet.backends.xlsx.patch import can_patch, patch_bytes, patch_cells
 from sheetsync.sheet.backends.xlsx.reader import read_grids, read_sheets
 from sheetsync.sheet.backends.xlsx.tabs import add_tabs
 

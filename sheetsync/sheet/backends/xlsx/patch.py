@@ -4,15 +4,13 @@ overwritten, the calc chain's removal); every other zip member is copied byte fo
 
 from __future__ import annotations
 
-import contextlib
 import io
 import numbers
 import os
 import re
 import struct
-import tempfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from sheetsync.sheet.backends.xlsx.a1 import (
@@ -358,34 +356,3 @@ def can_patch(
     except (OSError, zlib.error, struct.error) as exc:
         return False, f"cannot read the file ({exc})"
     return True, ""
-
-
-@contextlib.contextmanager
-def atomic_replace(
-    path: str | os.PathLike[str], before_replace: Callable[[], None] | None = None
-) -> Iterator[Path]:
-    """A temp path beside `path`; on success it is fsynced and renamed over `path` (keeping
-    its permissions), on failure removed. `before_replace` may still refuse (by raising) just
-    before the rename. The caller holds any lock."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        if before_replace is not None:
-            before_replace()
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
