@@ -41,6 +41,10 @@ from tests.sheets_emulator.render import (
 
 API = "https://sheets.googleapis.com"
 MAX_REQUEST = 10 * 1024 * 1024  # "Request payload size exceeds the limit: 10485760 bytes."
+LOGIN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
+    b"<body><form action='/login' method='post'>Proxy login</form></body></html>"
+)
 READS = {"get", "values.get", "values.batchGet", "getByDataFilter", "values.batchGetByDataFilter"}
 
 
@@ -83,6 +87,7 @@ class Fault:
     after_apply: bool = False
     stall: float = 0.0
     kind: str | None = None
+    html: bool = False
 
 
 class Emulator:
@@ -158,12 +163,15 @@ class Emulator:
         after_apply: bool = False,
         stall: float = 0.0,
         kind: str | None = None,
+        html: bool = False,
     ) -> None:
         """The next `times` requests (of `kind`, e.g. "batchUpdate", if given) get `status`
         (Google sends 429 without Retry-After), a dropped connection (`drop`; with
         `after_apply` the request is applied first, as when a connection breaks after Google
-        wrote), or a reply `stall` seconds late."""
-        fault = Fault(status or 0, retry_after, drop, after_apply, stall, kind)
+        wrote), or a reply `stall` seconds late. With `html`, the answer is an HTML page with
+        that status, as a proxy's login page answers in Google's place (reported to gspread in
+        issue #1504 and fixed by PR #1510; PyDrive2 issue #251 shows such a page)."""
+        fault = Fault(status or 0, retry_after, drop, after_apply, stall, kind, html)
         self._faults += [fault] * times
 
     def on_request(self, nth: int, action: Callable[[Emulator], None]) -> None:
@@ -218,6 +226,9 @@ class Emulator:
                 if fault is not None and not fault.after_apply:
                     if fault.drop:
                         self._drop(kind, sent)
+                        return
+                    if fault.html:
+                        self._reply(kind, sent, fault.status, LOGIN_PAGE)
                         return
                     headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                     error = ApiError(fault.status, "injected fault")
@@ -274,8 +285,12 @@ class Emulator:
                 # Google pretty-prints JSON unless prettyPrint=false (the standard parameter's
                 # default is true), and gzips only when asked twice: Accept-Encoding: gzip
                 # and a User-Agent containing "gzip" (Performance tips, "Using gzip").
-                data = json.dumps(payload, indent=2 if pretty else None).encode()
-                if not pretty:
+                kind_of = "application/json; charset=UTF-8"
+                if isinstance(payload, bytes):  # a page that is not the API's
+                    data, kind_of = payload, "text/html; charset=utf-8"
+                elif pretty:
+                    data = json.dumps(payload, indent=2).encode()
+                else:
                     data = json.dumps(payload, separators=(",", ":")).encode()
                 size = len(data)
                 zipped = "gzip" in self.headers.get("Accept-Encoding", "") and "gzip" in (
@@ -287,7 +302,7 @@ class Emulator:
                     emulator.log.append(Exchange(kind, status, sent, size, len(data)))
                 with contextlib.suppress(OSError):
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Type", kind_of)
                     self.send_header("Content-Length", str(len(data)))
                     if zipped:
                         self.send_header("Content-Encoding", "gzip")

@@ -27,4 +27,5 @@ def open_backend(project: Project, force: bool = False) -> Backend:
 
     backend = GoogleBackend(project.sheet_target, project.credentials, timeout=project.timeout)
     backend.header_cache = project.root / ".sheetsync" / "google-headers.json"
+    backend.state_tab = project.layout().state_tab
     return backend

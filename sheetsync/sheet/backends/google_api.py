@@ -314,6 +314,25 @@ def _retry_after(response: Any) -> float | None:
         return None
 
 
+HTML_PAGE = "the Sheets API answered with an HTML page: a proxy or a login page?"
+
+
+def not_json(response: Any) -> str | None:
+    """What answered instead of the API when a body is not its JSON (a corporate proxy's login
+    page answers 200 with HTML), else None."""
+    kind = response.headers.get("Content-Type", "")
+    start = response.content[:100].lstrip().lower()
+    if "html" in kind or start.startswith((b"<!doctype html", b"<html")):
+        return HTML_PAGE
+    if "json" in kind:
+        return None
+    try:
+        response.json()
+    except ValueError:
+        return f"the Sheets API answered with {kind or 'a body of no stated type'}, not JSON"
+    return None
+
+
 def _api_message(response: Any) -> str:
     try:
         error = response.json()["error"]

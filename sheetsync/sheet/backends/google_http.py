@@ -23,6 +23,7 @@ from sheetsync.sheet.backends.google_api import (
     RETRY_STATUS,
     _api_message,
     _retry_after,
+    not_json,
     sheet_key,
     timeout_from_env,
 )
@@ -87,7 +88,11 @@ class SheetsHttp:
             headers = {"Content-Type": "application/json"}
         url = API + self.key + path
         response = self.http().request(method, url, params=params, data=data, headers=headers)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            what = not_json(response) or "the Sheets API answered with a body that is not JSON"
+            raise BackendError(f"{self.describe()}: {what} (HTTP {response.status_code})") from None
 
     def request(
         self,
@@ -142,6 +147,9 @@ class SheetsHttp:
     def _refusal(self, response: Any, what: str) -> BackendError:
         """The API's refusal as an error a person can act on."""
         status = response.status_code
+        other = not_json(response)
+        if other is not None:
+            return BackendError(f"{self.describe()}: {other} (HTTP {status})")
         message = _api_message(response)
         if status in (400, 403) and "protected cell" in message:  # reported with either code
             return BackendError(

@@ -43,6 +43,7 @@ class Reads:
     """The read half of `GoogleBackend` (uses its requests)."""
 
     header_cache: Path | None = None  # where headers seen last time are kept, if anywhere
+    state_tab: str | None = None  # the hidden tab of what sheetsync wrote, named when deleted
     _headers: dict[str, list[Value]] | None = None
 
     def info(self) -> SheetInfo:
@@ -205,9 +206,24 @@ class Reads:
         info = self.info()
         found = self._resolve(info, tabs)
         missing = [t for t in tabs if t not in found]
+        for name in missing:
+            if name in info.markers:  # absent at the read too: deleted, not a race
+                raise BackendError(self._deleted(name))
         if missing:
             raise StaleSheet(f"tab {missing[0]!r} disappeared")
         return ReadToken(info, {n: t.title for n, t in found.items()})
+
+    def _deleted(self, name: str) -> str:
+        """A tab sheetsync made that a person deleted, and what brings it back."""
+        if name == self.state_tab:
+            return (
+                f"{self.describe()}: the hidden {name!r} tab, where sheetsync keeps what it "
+                "wrote, was deleted from the sheet; run `sheetsync init --repair` to rebuild it"
+            )
+        return (
+            f"{self.describe()}: the {name!r} tab sheetsync made was deleted from the sheet; "
+            "run `sheetsync init` to make it again"
+        )
 
     def tab_status(self, snapshot: Snapshot, tab: str) -> str:
         """'present', 'empty', 'deleted' (sheetsync made it; a person deleted it) or

@@ -35,7 +35,9 @@ def read_grids(
 
     str, int (a number stored without fraction), float, bool, datetime/time/timedelta (a
     number in a date or duration format, or a date cell), None for empty; a formula gives its
-    cached value (None if it has none), an error cell its text (`#DIV/0!`). The grid ends at
+    cached value, or its own text (`=1/0`) when the file keeps no value for it (openpyxl and
+    pandas write formulas without one: a person's formula is never read as an empty cell), an
+    error cell its text (`#DIV/0!`). The grid ends at
     the last row and column holding a value. `convert` is applied to every value that is not
     text, a number or None (booleans, dates, times), in the same pass.
     """
@@ -49,7 +51,7 @@ def read_grids(
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             grids[name] = plain_grid(rows, convert)
     if grids:
-        _fill_errors(data, grids)
+        _fill_from_xml(data, grids)
     return grids
 
 
@@ -80,10 +82,15 @@ def plain_grid(rows: list[list[object]], convert: Callable[[object], object] | N
 
 
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>/]*)>((?:(?!</c>).)*)</c>', re.DOTALL)
+_FORMULA_CELL = re.compile(
+    rb"<c\b([^>]*[^/])>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)((?:(?!</c>).)*)</c>", re.DOTALL
+)
+_VALUE = re.compile(rb"<v>([^<]+)</v>")  # `<v/>` and `<v></v>` hold no value
 
 
-def _fill_errors(data: bytes, grids: dict[str, Grid]) -> None:
-    """Put error text where calamine reports an error cell as empty."""
+def _fill_from_xml(data: bytes, grids: dict[str, Grid]) -> None:
+    """Put error text where calamine reports an error cell as empty, and a formula's own text
+    where the file keeps no value for it."""
     try:
         package = Package.open(data)
     except Unpatchable:
@@ -93,16 +100,26 @@ def _fill_errors(data: bytes, grids: dict[str, Grid]) -> None:
         if grid is None or ref.kind != "worksheet":
             continue
         xml = package.archive.read(ref.part)
-        if b't="e"' not in xml:
-            continue
-        for m in _ERROR_CELL.finditer(xml):
-            value = re.search(rb"<v>([^<]*)</v>", m.group(2))
-            if not value:
-                continue
-            row, col = cell_ref(m.group(1), ref.part)
-            width = max(col, len(grid[0]) if grid else 0)
-            while len(grid) < row:
-                grid.append([None] * width)
-            for line in grid:
-                line.extend([None] * (width - len(line)))
-            grid[row - 1][col - 1] = html.unescape(value.group(1).decode())
+        if b't="e"' in xml:
+            for m in _ERROR_CELL.finditer(xml):
+                value = _VALUE.search(m.group(2))
+                if value:
+                    text = html.unescape(value.group(1).decode())
+                    _put(grid, cell_ref(m.group(1), ref.part), text)
+        if b"<f" in xml:
+            for m in _FORMULA_CELL.finditer(xml):
+                if _VALUE.search(m.group(4)) or b"<is>" in m.group(4):
+                    continue  # the file keeps its value: calamine read it
+                text = html.unescape((m.group(3) or b"").decode()).strip()
+                where = cell_ref(m.group(1), ref.part)
+                _put(grid, where, "=" + text if text else "=(a shared formula)")
+
+
+def _put(grid: Grid, where: tuple[int, int], text: str) -> None:
+    row, col = where
+    width = max(col, len(grid[0]) if grid else 0)
+    while len(grid) < row:
+        grid.append([None] * width)
+    for line in grid:
+        line.extend([None] * (width - len(line)))
+    grid[row - 1][col - 1] = text
