@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sheetsync.records.evalformats.progress import latest
 from sheetsync.records.evalformats.result import Found, Result, Unused
 
 # What each task is usually reported as, for formats that carry no task config (lm-eval 0.3,
@@ -155,7 +156,7 @@ def resolve(metric: str | None, r: Result) -> tuple[str | None, str | None]:
         return wanted, None
     base, _, filt = wanted.partition(",")
     if metric is not None and filt:
-        return None, f"{r.source}: task {r.task!r}: no metric {base!r}"
+        return None, no_metric(r, base)
     own = (r.primary or default_metric(r.task)).partition(",")[2]
     for key in (f"{base},{own}", f"{base},none"):
         if key in r.values:
@@ -166,7 +167,21 @@ def resolve(metric: str | None, r: Result) -> tuple[str | None, str | None]:
     if keys:
         filters = ", ".join(k.partition(",")[2] for k in keys)
         return None, f"ambiguous: {base} has filters {filters}; name one, e.g. {keys[0]}"
-    return None, f"{r.source}: task {r.task!r}: no metric {base!r}"
+    return None, no_metric(r, base)
+
+
+def no_metric(r: Result, base: str) -> str:
+    """`no metric 'exact_match' (the file has em, qem for this task)`."""
+    have = sorted({k.partition(",")[0] + _filter(k) for k in r.values})
+    listed = ", ".join(have[:12]) + (f" +{len(have) - 12} more" if len(have) > 12 else "")
+    has = f" (the file has {listed} for this task)" if have else " (the file has no metric for it)"
+    return f"{r.source}: task {r.task!r}: no metric {base!r}{has}"
+
+
+def _filter(key: str) -> str:
+    """` (strict-match)` for a metric read through a filter, nothing for `none`."""
+    filt = key.partition(",")[2]
+    return f" ({filt})" if filt and filt != "none" else ""
 
 
 def choose(want: Want, found: Found) -> Choice:
@@ -242,8 +257,9 @@ def choose(want: Want, found: Found) -> Choice:
         unused += _drop([], cands, why)
         return Choice(want, unused=tuple(unused), mark=why)
 
-    newest = max(cands, key=lambda r: r.when)
+    newest = latest(cands, lambda r: r.checkpoint, lambda r: r.when)
     same = [r for r in cands if r.checkpoint == newest.checkpoint]
+    newest = max(same, key=lambda r: r.when)
     unused += [
         Unused(r.source, r.task, f"older checkpoint ({r.checkpoint or 'unnamed'})")
         for r in cands
@@ -268,9 +284,7 @@ def choose(want: Want, found: Found) -> Choice:
     for r in used:
         if key not in r.values:
             base = key.partition(",")[0]
-            return Choice(
-                want, unused=tuple(unused), error=f"{r.source}: task {r.task!r}: no metric {base!r}"
-            )
+            return Choice(want, unused=tuple(unused), error=no_metric(r, base))
         value = r.values[key]
         values += list(value) if isinstance(value, tuple) else [value]
     return Choice(want, tuple(used), key, tuple(values), newest.stderrs.get(key), tuple(unused))
