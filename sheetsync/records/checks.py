@@ -16,7 +16,7 @@ from sheetsync.errors import BaselineError
 from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
+from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_diverged, is_unfinished
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -179,7 +179,7 @@ def rule_finished(s: Subject) -> list[Finding]:
     status = s.run.status
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
-    if is_unfinished(status):
+    if is_unfinished(status) or is_diverged(status):
         return [s.finding("finished", "fail", status)]
     return [s.finding("finished", "warn", f"not finished yet ({status})")]
 
