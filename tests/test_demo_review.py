@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from python_calamine import CalamineWorkbook
 
-from sheetsync.demo import CONCLUSIONS, build_demo
+from sheetsync.demo_project import CONCLUSIONS, build_demo
 from sheetsync.project import load_project
 from sheetsync.sheet.review_tab import RUN_HEADER
 from tests.helpers import cli
