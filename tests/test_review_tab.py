@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -20,7 +21,7 @@ from sheetsync.sheet.backends.xlsx import patch_cells
 from sheetsync.sheet.init import init_sheet, write_project_files
 from sheetsync.sheet.review_tab import review_grid, window
 from tests.conftest import BASE
-from tests.helpers import cli
+from tests.helpers import cli, write_run
 from tests.sheets_emulator import Emulator
 from tests.test_fits_report import run_at
 from tests.xlsx_helpers import changed_parts, needs_libreoffice
@@ -54,6 +55,11 @@ def runs_of(path: Path) -> list[list]:
     return CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Runs").to_python()
 
 
+def gain_of(row: list) -> float:
+    """The gain of a run's row: `1.20x [1.180-1.220x]`."""
+    return float(row[4].split("x")[0])
+
+
 def find(rows: list[list], first: str) -> list:
     return next(r for r in rows if r and r[0] == first)
 
@@ -76,8 +82,11 @@ def test_review_tab_holds_runs_verdicts_attention_fits_and_people_conclusions(re
     assert review[0][0].startswith("Review: research questions with runs launched")
     assert ["Question: question of m-2e+19"] in review
     run = find(review, "m-2e+19")
-    assert run[1] == "b@2026-06-01" and run[2] == pytest.approx(2e19)
-    assert run[4] == pytest.approx(1.20, abs=0.01)  # gain (loss, eval avg: no evals here)
+    assert run[1:3] == ["b@2026-06-01", "2e+19"]  # written as the report writes them
+    gain, interval = run[4].split("x [", 1)  # gain (loss, eval avg: no evals here)
+    assert float(gain) == pytest.approx(1.20, abs=0.01) and re.fullmatch(
+        r"[\d.]+-[\d.]+x\]", interval
+    )
     assert run[-3:-1] == ["finished", "ok"]  # status, checks
     assert run[-1] == "helps, and more at scale"  # the people's conclusion, read from Runs
     assert runs_of(book)[row - 1][col - 1] == "helps, and more at scale"  # Runs never written
@@ -110,7 +119,7 @@ def test_a_new_result_rewrites_review_cells_only_and_its_chart_part_stays(review
     (folder / "results.json").write_text(json.dumps(results))
     assert cli(reviewed, "sync").exit_code == 0
     assert changed_parts(old, book) == {PARTS["Runs"], PARTS["_sheetsync"], PARTS["Review"]}
-    assert find(review_of(book), "m-2e+19")[4] > find(review_of(old), "m-2e+19")[4]
+    assert gain_of(find(review_of(book), "m-2e+19")) > gain_of(find(review_of(old), "m-2e+19"))
 
 
 def test_the_chart_part_reads_its_data_from_the_review_tab(reviewed):
@@ -168,6 +177,41 @@ def test_the_window_counts_back_from_the_newest_launch_and_keeps_running_runs():
     assert tab.questions == ["q2", "q4", "q3"] and tab.chart is None  # in launch order
     assert review_grid(records[::-1], [], 14, today).grid == tab.grid  # a sort changes nothing
     assert window(records, 14, dt.date(2026, 3, 1)) == dt.date(2026, 2, 16)  # never past today
+
+
+def launched_on(project, run_id: str, day: str) -> None:
+    """Add a finished run whose launch.json says it was launched on `day`."""
+    folder = write_run(project, run_id, changes={"model.prores": True})
+    launch = json.loads((folder / "launch.json").read_text())
+    (folder / "launch.json").write_text(json.dumps({**launch, "launched_at": f"{day} 10:00"}))
+    assert cli(project, "add", str(folder), "-q", f"q-{run_id}", "-b", "b", "--yes").exit_code == 0
+
+
+def test_review_days_in_sheetsync_yaml_sets_the_window(project):
+    launched_on(project, "september", "2026-09-20")
+    launched_on(project, "october", "2026-10-25")
+    launched_on(project, "november", "2026-11-01")
+    assert cli(project, "sync").exit_code == 0
+    review = review_of(Path(project.sheet_target))
+    assert "launched 2026-10-19 to 2026-11-01 (review_days: 14)" in review[0][0]
+    shown = [r[0] for r in review if r and str(r[0]).startswith("Question: ")]
+    assert shown == ["Question: q-october", "Question: q-november"]
+    project.path.write_text(project.path.read_text().replace("review_days: 14", "review_days: 60"))
+    assert cli(project, "sync").exit_code == 0
+    review = review_of(Path(project.sheet_target))
+    assert "(review_days: 60)" in review[0][0]
+    shown = [r[0] for r in review if r and str(r[0]).startswith("Question: ")]
+    assert shown == ["Question: q-september", "Question: q-october", "Question: q-november"]
+
+
+@pytest.mark.parametrize("value", ["0", "two weeks", "true", "14.5", "4000"])
+def test_a_bad_review_days_is_a_one_line_error(project, value):
+    text = project.path.read_text().replace("review_days: 14", f"review_days: {value}")
+    project.path.write_text(text)
+    result = cli(project, "sync")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.output.strip().endswith("review_days must be a whole number of days, 1-3650")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 # --- Google Sheets ---------------------------------------------------------------------------

@@ -199,15 +199,11 @@ def read_run(
     return Run(path.name, path, data, config_file, progress, results, launch)
 
 
-def _read_json(
-    path: Path, within: Sequence[Path] = (), real: Path | None = None
-) -> dict[str, Any] | None:
+def _read_json(path: Path, within: Sequence[Path], real: Path) -> dict[str, Any] | None:
+    """A record of the run folder (`real`: the folder, resolved and confined), None if absent."""
     if not os.path.lexists(path):
         return None
-    if real is None:
-        confine(path, within)
-    else:
-        confine_in(path, real, within)
+    confine_in(path, real, within)
     return load_mapping(path, RunError, MAX_RECORD_BYTES, path.name)
 
 
@@ -262,9 +258,7 @@ def _diverged(path: Path, loss: float | None) -> bool:
     return loss is not None and not math.isfinite(loss)
 
 
-def _progress(
-    path: Path, within: Sequence[Path] = (), real: Path | None = None
-) -> tuple[Progress, float | None]:
+def _progress(path: Path, within: Sequence[Path], real: Path) -> tuple[Progress, float | None]:
     """The progress record and the last logged loss (NaN or infinite: diverged)."""
     data = _read_json(path, within, real)
     if data is None:
@@ -290,9 +284,7 @@ def _progress(
     return p, _loss(path, data, "loss")
 
 
-def _results(
-    path: Path, within: Sequence[Path] = (), real: Path | None = None
-) -> tuple[Results, float | None]:
+def _results(path: Path, within: Sequence[Path], real: Path) -> tuple[Results, float | None]:
     """The results record (a non-finite final loss left out) and the final loss as written."""
     data = _read_json(path, within, real)
     if data is None:
@@ -308,7 +300,7 @@ def _results(
     return results, loss
 
 
-def _launch(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Launch:
+def _launch(path: Path, within: Sequence[Path], real: Path) -> Launch:
     data = _read_json(path, within, real)
     if data is None:
         return Launch()
