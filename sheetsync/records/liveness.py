@@ -99,8 +99,14 @@ def how_far(run: Run) -> str:
 
 def stalled(run: Run, sign: Sign, now: float, after: float) -> str | None:
     """`stalled: no progress since 2026-12-05 14:02 UTC (step 3,433/5,722)` for a run that
-    says it is going but has not written for longer than `after` seconds; else None."""
-    if not goes_on(run) or sign.at is None or now - sign.at <= after:
+    says it is going but has not written for longer than `after` seconds; else None. A log
+    that cannot be read past some point is no live run's: `unfinished: run-x.wandb
+    unreadable after byte 40,960 at step 40/100`, however new."""
+    if not goes_on(run):
+        return None
+    if sign.damage is not None and "unreadable" in sign.damage:
+        return f"unfinished: {sign.damage}{run.where}"
+    if sign.at is None or now - sign.at <= after:
         return None
     details = [d for d in (how_far(run), sign.damage) if d]
     tail = f" ({'; '.join(details)})" if details else ""
