@@ -235,6 +235,49 @@ def _verdicts(project: Any) -> list[str]:
     return out
 
 
+CONCLUSIONS = {  # what the team wrote in the Runs tab after the meeting before this one
+    "prores-1000m": "helps at every budget: promoted into 4b-moe@2026-09-01",
+    "lns-1000m": "the gain shrinks with scale: not promoted",
+}
+
+
+def _review(project: Any, workbook: Path) -> list[str]:
+    """People write their conclusions in the Runs tab (by hand, as in LibreOffice); the next
+    sync reads them into the Review tab, beside the verdicts and the chart, and never writes
+    them."""
+    from sheetsync.sheet.backends.xlsx import patch_cells, read_sheets
+    from sheetsync.sheet.sync import sync_runs
+
+    tab = project.layout().runs.tab
+    grid = read_sheets(workbook, [tab])[tab]
+    col = grid[0].index("conclusion") + 1
+    rows = {str(r[0]): i for i, r in enumerate(grid, 1) if r and r[0]}
+    edits = {(rows[run], col): text for run, text in CONCLUSIONS.items()}
+    patch_cells(workbook, workbook, {tab: edits})
+    review = sync_runs(project).review
+    if review is None:
+        return []
+    verdicts = _methods(review.tab.grid)
+    chart = "a chart of gain against compute" if review.tab.chart else "no chart"
+    return [
+        f"review: the Review tab holds {len(review.tab.questions)} questions with their runs, "
+        f"{len(verdicts)} verdicts ({', '.join(verdicts.values())}), {chart}, and the "
+        f"conclusions of {' and '.join(CONCLUSIONS)} read from the Runs tab"
+    ]
+
+
+def _methods(grid: list[list[Any]]) -> dict[str, str]:
+    """Each method's verdict as the Review tab states it (the rows under a `method` header)."""
+    found: dict[str, str] = {}
+    under = False
+    for row in grid:
+        first = row[0] if row else None
+        if under and first:
+            found[str(first)] = str(row[2])
+        under = (under and bool(first)) or first == "method"
+    return found
+
+
 @dataclass
 class DemoResult:
     folder: Path
@@ -337,6 +380,7 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
 
     format_sheet(project)  # once the rows are in: each question's row as tall as its lines
     result.log.append("format: the Runs tab prints landscape at 70%, questions wrapped")
+    result.log += _review(project, result.workbook)
     written = write_report(project, out_dir=folder / "report")
     result.log.append(f"report: {written.html}")
     return result

@@ -20,7 +20,7 @@ from sheetsync.sheet.backends.xlsx import patch_cells
 from sheetsync.sheet.init import init_sheet, write_project_files
 from sheetsync.sheet.review_tab import review_grid, window
 from tests.conftest import BASE
-from tests.helpers import cli
+from tests.helpers import cli, write_run
 from tests.sheets_emulator import Emulator
 from tests.test_fits_report import run_at
 from tests.xlsx_helpers import changed_parts, needs_libreoffice
@@ -168,6 +168,41 @@ def test_the_window_counts_back_from_the_newest_launch_and_keeps_running_runs():
     assert tab.questions == ["q2", "q4", "q3"] and tab.chart is None  # in launch order
     assert review_grid(records[::-1], [], 14, today).grid == tab.grid  # a sort changes nothing
     assert window(records, 14, dt.date(2026, 3, 1)) == dt.date(2026, 2, 16)  # never past today
+
+
+def launched_on(project, run_id: str, day: str) -> None:
+    """Add a finished run whose launch.json says it was launched on `day`."""
+    folder = write_run(project, run_id, changes={"model.prores": True})
+    launch = json.loads((folder / "launch.json").read_text())
+    (folder / "launch.json").write_text(json.dumps({**launch, "launched_at": f"{day} 10:00"}))
+    assert cli(project, "add", str(folder), "-q", f"q-{run_id}", "-b", "b", "--yes").exit_code == 0
+
+
+def test_review_days_in_sheetsync_yaml_sets_the_window(project):
+    launched_on(project, "september", "2026-09-20")
+    launched_on(project, "october", "2026-10-25")
+    launched_on(project, "november", "2026-11-01")
+    assert cli(project, "sync").exit_code == 0
+    review = review_of(Path(project.sheet_target))
+    assert "launched 2026-10-19 to 2026-11-01 (review_days: 14)" in review[0][0]
+    shown = [r[0] for r in review if r and str(r[0]).startswith("Question: ")]
+    assert shown == ["Question: q-october", "Question: q-november"]
+    project.path.write_text(project.path.read_text().replace("review_days: 14", "review_days: 60"))
+    assert cli(project, "sync").exit_code == 0
+    review = review_of(Path(project.sheet_target))
+    assert "(review_days: 60)" in review[0][0]
+    shown = [r[0] for r in review if r and str(r[0]).startswith("Question: ")]
+    assert shown == ["Question: q-september", "Question: q-october", "Question: q-november"]
+
+
+@pytest.mark.parametrize("value", ["0", "two weeks", "true", "14.5", "4000"])
+def test_a_bad_review_days_is_a_one_line_error(project, value):
+    text = project.path.read_text().replace("review_days: 14", f"review_days: {value}")
+    project.path.write_text(text)
+    result = cli(project, "sync")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.output.strip().endswith("review_days must be a whole number of days, 1-3650")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 # --- Google Sheets ---------------------------------------------------------------------------

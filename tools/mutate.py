@@ -4,9 +4,12 @@ Each line of a module that holds something to mutate gets one mutant, the first 
 order): a comparison shifted by one or negated (`<` <-> `<=`, `>` <-> `>=`, `==` <-> `!=`,
 `in` <-> `not in`, `is` <-> `is not`), `and` <-> `or`, an arithmetic operator swapped (`+`
 <-> `-`, `*` <-> `/`, `**` -> `*`), a returned boolean flipped, a number constant changed
-(n -> n + 1) or a boolean constant flipped. Docstrings, strings and annotations are left alone.
+(n -> n + 1) or a boolean constant flipped, a `not` removed. Docstrings, strings and
+annotations are left alone.
 
-Each mutant is run against the tests that call the module (`-x`: the first failure kills it);
+Each mutant is run against the tests that call the module (`-x`: the first failure kills it;
+a run slower than five times the unmutated one, at least 30 s, counts as killed: a loop the
+mutant made endless);
 a survivor is run again against a wider set (the tests that reach the module through a
 command), and what still survives is listed with its line, for a person to judge whether it is
 equivalent (the same behaviour written another way) or a hole in the tests.
@@ -14,6 +17,8 @@ equivalent (the same behaviour written another way) or a hole in the tests.
     python tools/mutate.py sheetsync/sheet/plan.py        # one module, its default tests
     python tools/mutate.py --all                          # the four modules of the issue
     python tools/mutate.py MODULE --tests tests/test_x.py  # other tests
+
+A module outside the table below is run against the test files that import it (found by text).
 
 The tree is copied to a scratch folder; the worktree is never touched.
 """
@@ -44,11 +49,11 @@ TESTS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_runlog.py", "tests/test_bad_inputs.py", "tests/test_hostile_input.py"],
     ),
     "sheetsync/science/gain.py": (
-        ["tests/test_scaling.py", "tests/test_gain_edges.py"],
-        ["tests/test_gain_colours.py", "tests/test_fits_report.py"],
+        ["tests/test_scaling.py", "tests/test_gain_edges.py", "tests/test_verdicts.py"],
+        ["tests/test_gain_colours.py", "tests/test_fits_report.py", "tests/test_floor.py"],
     ),
     "sheetsync/science/trend.py": (
-        ["tests/test_scaling.py", "tests/test_trend_edges.py"],
+        ["tests/test_scaling.py", "tests/test_trend_edges.py", "tests/test_verdicts.py"],
         ["tests/test_fits_report.py"],
     ),
 }
@@ -132,6 +137,8 @@ def _candidates(tree: ast.Module) -> list[tuple[int, int, int, ast.AST, str]]:
             kind, rank = "returned boolean", 3
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
             kind, rank = "constant", 4
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            kind, rank = "not removed", 5
         if kind is not None:
             found.append((node.lineno, rank, node.col_offset, node, kind))
     return found
@@ -153,6 +160,8 @@ def _mutate(node: ast.AST) -> ast.AST:
     elif isinstance(new, ast.Constant):
         value = new.value
         new.value = (not value) if isinstance(value, bool) else value + 1
+    elif isinstance(new, ast.UnaryOp):
+        return new.operand
     return new
 
 
@@ -191,6 +200,18 @@ def mutants(path: Path) -> list[Mutant]:
     return out
 
 
+def importers(module: str) -> list[str]:
+    """The test files that import `module` (by its dotted name, or `from package import name`)."""
+    dotted = module.removesuffix(".py").replace("/", ".")
+    package, _, name = dotted.rpartition(".")
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        if dotted in text or f"from {package} import {name}" in text:
+            found.append(str(path.relative_to(ROOT)))
+    return found
+
+
 def _run(tree: Path, tests: list[str], timeout: float) -> bool:
     """Whether the tests pass (a mutant survives) in the scratch tree."""
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -226,11 +247,15 @@ def run_module(module: str, tests: list[str], wider: list[str], timeout: float) 
     survivors = []
     started = time.monotonic()
     try:
-        if not _run(tree, tests, timeout * 4):
-            raise SystemExit(f"{module}: the tests fail without a mutant; fix them first")
+        limits = []
+        for selection in (tests, wider):
+            began = time.monotonic()
+            if not _run(tree, selection, timeout):
+                raise SystemExit(f"{module}: the tests fail without a mutant; fix them first")
+            limits.append(max(30.0, 5 * (time.monotonic() - began)))
         for i, mutant in enumerate(found, 1):
             target.write_text(mutant.source, encoding="utf-8")
-            alive = _run(tree, tests, timeout) and _run(tree, wider, timeout)
+            alive = _run(tree, tests, limits[0]) and _run(tree, wider, limits[1])
             mark = "SURVIVED" if alive else "killed"
             print(f"  [{i}/{len(found)}] line {mutant.line} {mutant.kind}: {mark}", flush=True)
             if alive:
@@ -257,7 +282,9 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="the four modules of the issue")
     parser.add_argument("--tests", nargs="*", help="tests to run instead of the defaults")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds for the unmutated test run"
+    )
     args = parser.parse_args()
     modules = list(TESTS) if args.all else args.modules
     if not modules:
@@ -267,7 +294,7 @@ def main() -> None:
             for m in mutants(ROOT / module):
                 print(f"{module}:{m.line} {m.kind}: {m.original} -> {m.mutated}")
             continue
-        tests, wider = TESTS.get(module, ([], []))
+        tests, wider = TESTS.get(module, (importers(module), []))
         if args.tests:
             tests, wider = args.tests, []
         print(f"{module}: {len(mutants(ROOT / module))} mutants", flush=True)

@@ -189,15 +189,11 @@ def read_run(
     return Run(path.name, path, data, config_file, progress, results, launch)
 
 
-def _read_json(
-    path: Path, within: Sequence[Path] = (), real: Path | None = None
-) -> dict[str, Any] | None:
+def _read_json(path: Path, within: Sequence[Path], real: Path) -> dict[str, Any] | None:
+    """A record of the run folder (`real`: the folder, resolved and confined), None if absent."""
     if not os.path.lexists(path):
         return None
-    if real is None:
-        confine(path, within)
-    else:
-        confine_in(path, real, within)
+    confine_in(path, real, within)
     return load_mapping(path, RunError, MAX_RECORD_BYTES, path.name)
 
 
@@ -231,7 +227,7 @@ def _number(path: Path, data: Mapping[str, Any], key: str, integer: bool = False
     return number
 
 
-def _progress(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Progress:
+def _progress(path: Path, within: Sequence[Path], real: Path) -> Progress:
     data = _read_json(path, within, real)
     if data is None:
         return Progress()
@@ -256,7 +252,7 @@ def _progress(path: Path, within: Sequence[Path] = (), real: Path | None = None)
     return p
 
 
-def _results(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Results:
+def _results(path: Path, within: Sequence[Path], real: Path) -> Results:
     data = _read_json(path, within, real)
     if data is None:
         return Results()
@@ -272,7 +268,7 @@ def _results(path: Path, within: Sequence[Path] = (), real: Path | None = None) 
     )
 
 
-def _launch(path: Path, within: Sequence[Path] = (), real: Path | None = None) -> Launch:
+def _launch(path: Path, within: Sequence[Path], real: Path) -> Launch:
     data = _read_json(path, within, real)
     if data is None:
         return Launch()

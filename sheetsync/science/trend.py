@@ -73,7 +73,7 @@ class Trend:
             return ""
         if self.low is None or self.high is None:
             return f"{self.slope:+.3f}"
-        return f"{self.slope:+.3f} [{_signed(self.low)}, {_signed(self.high)}]"
+        return f"{self.slope:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"  # inf: +inf, -inf
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -85,10 +85,6 @@ class Trend:
             "above_one": self.above_one,
             "projection": self.projection.to_dict() if self.projection else None,
         }
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.3f}" if math.isfinite(value) else ("+inf" if value > 0 else "-inf")
 
 
 def _budget(compute: float) -> str:
@@ -176,9 +172,9 @@ def trend(
     slope = float((xc * (y - y.mean())).sum() / sxx)
     if n_budgets < MIN_BUDGETS:
         return Trend(slope, None, None, TOO_FEW, n_budgets, above)
-    n = x.size
+    n = x.size  # at least 3: one point per budget
     resid = y - (y.mean() + slope * xc)
-    s = math.sqrt(float((resid**2).sum()) / (n - 2)) if n > 2 else 0.0
+    s = math.sqrt(float((resid**2).sum()) / (n - 2))
     rng = np.random.default_rng(seed)
     if draws is not None and draws.shape[0]:
         ly = _log_draws(draws)
@@ -192,8 +188,7 @@ def trend(
     else:
         slopes = np.full(DRAWS, slope)
         intercepts = np.full(DRAWS, float(y.mean()))
-    t_slope = rng.standard_t(n - 2, slopes.size) if n > 2 else np.zeros(slopes.size)
-    t_level = rng.standard_t(n - 2, slopes.size) if n > 2 else np.zeros(slopes.size)
+    t_slope, t_level = rng.standard_t(n - 2, (2, slopes.size))
     combined = slopes + s / math.sqrt(sxx) * t_slope
     low, high = _quantiles(combined, level)
     projection = None
