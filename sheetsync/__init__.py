@@ -30,8 +30,10 @@ _API = (
     "Evals",
     "Experiments",
     "Fitted",
+    "Formatted",
     "Gained",
     "Initialized",
+    "Listed",
     "Reported",
     "Scaling",
     "Synced",
@@ -39,7 +41,9 @@ _API = (
     "demo",
     "fit_ladder_csv",
     "gain",
+    "identity",
     "init",
+    "login",
     "open",
 )
 

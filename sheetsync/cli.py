@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from sheetsync.errors import SheetsyncError
-
-if TYPE_CHECKING:
-    from sheetsync.science.scaling import Fit
-    from sheetsync.sheet.plan import Plan
+import sheetsync
+from sheetsync import SheetsyncError
 
 
 class _OneLineUsage(click.ClickException):
@@ -74,10 +72,9 @@ class _Obj:
     def __init__(self, config: str | None):
         self.config = config
 
-    def project(self):
-        from sheetsync.project import open_project
-
-        return open_project(self.config)
+    def open(self) -> sheetsync.Experiments:
+        """The project --config names, or the one found walking up from here."""
+        return sheetsync.open(self.config)
 
 
 pass_obj = click.make_pass_decorator(_Obj)
@@ -114,32 +111,19 @@ def init(obj: _Obj, folder: Path | None, repair: bool, force: bool) -> None:
 
     Adds only missing owned columns, at the right end; never deletes, renames or reorders.
     """
-    from sheetsync.project import find_project_file, load_project
-    from sheetsync.sheet.init import init_sheet, repair_state, write_project_files
-
     if repair:
-        repaired = repair_state(obj.project(), force)
+        repaired = obj.open().repair(force=force)
         click.echo(
             f"rebuilt the state tab of {repaired.sheet} from {repaired.rows} rows; "
             "`sheetsync sync --dry-run` shows what the run folders would now change"
         )
         return
-    if obj.config is None:
-        try:
-            found = find_project_file(folder or Path.cwd())
-        except SheetsyncError:
-            found = None
-        if found is None or (folder is not None and found.parent != folder.resolve()):
-            for path in write_project_files(folder or Path.cwd()):
-                click.echo(f"created {path}")
-            found = find_project_file(folder or Path.cwd())
-    else:
-        found = find_project_file(explicit=obj.config)
-    result = init_sheet(load_project(found), force)
-    for change in result.plan.changes:
-        click.echo(f"added column {change.header!r} to the {change.tab} tab")
-    for notice in result.notices:
-        click.echo(f"note: {notice}", err=True)
+    result = sheetsync.init(folder, config=obj.config, force=force)
+    for path in result.created:
+        click.echo(f"created {path}")
+    for tab, header in result.added:
+        click.echo(f"added column {header!r} to the {tab} tab")
+    _notes(result.notices)
     click.echo(f"sheet ready: {result.sheet}")
 
 
@@ -171,27 +155,24 @@ def add(
     force: bool,
 ) -> None:
     """Record a launched run: show its diff against the dated baseline, then append its row."""
-    from sheetsync.sheet.add import commit_add, prepare_add, restore_row
-    from sheetsync.sheet.backends import open_backend
-
-    project = obj.project()
+    exp = obj.open()
     if restore:
-        restored = restore_row(project, run_dir, force)
+        restored = exp.restore(run_dir, force=force)
         click.echo(f"restored {restored.run_id} as row {restored.row} of {restored.sheet}")
         return
-    pending = prepare_add(project, run_dir, question or "", baseline, role)
-    shown = [f"run {pending.run.run_id}: {pending.run.fingerprint} vs {pending.baseline.ref}"]
-    shown += [f"  {change}" for change in pending.changes] or [
-        "  (no changes: identical to the baseline)"
-    ]
-    if not yes:  # a person reads the diff before confirming
-        click.echo("\n".join(shown))
-        click.confirm("Add this row?", abort=True)
-    plan = commit_add(project, pending, force)
-    if yes:  # a launch script: the diff only once the row is there, never before an error
-        click.echo("\n".join(shown))
-    row = plan.landed.get(pending.run.run_id, "?")  # where the server put it, not the plan
-    click.echo(f"added {pending.run.run_id} as row {row} of {open_backend(project).describe()}")
+
+    def confirm(preview: sheetsync.AddPreview) -> bool:  # a person reads the diff first
+        click.echo("\n".join(preview.lines()))
+        return click.confirm("Add this row?", abort=True)
+
+    added = exp.add(
+        run_dir, question=question or "", baseline=baseline, role=role,
+        confirm=None if yes else confirm, force=force,
+    )  # fmt: skip
+    if yes and added.preview is not None:  # a launch script: the diff once the row is there
+        click.echo("\n".join(added.preview.lines()))
+    row = "?" if added.row is None else added.row
+    click.echo(f"added {added.run_id} as row {row} of {added.sheet}")
 
 
 @main.command()
@@ -226,25 +207,23 @@ def sync(
     Runs whose folders are on other machines are left as they are. One sync of a project
     runs at a time on a machine: a second one waits up to --wait seconds, then stops.
     """
-    from sheetsync.sheet.lock import sync_lock
-    from sheetsync.sheet.sync import sync_runs
-
-    project = obj.project()
+    exp = obj.open()
     if quiet and (run_dirs or dry_run or overwrite):
         raise click.UsageError(
             "--quiet syncs every run of this machine, as cron does: "
             "no RUN_DIRS, --dry-run or --overwrite with it"
         )
     if quiet:
-        from sheetsync.sheet.unattended import unattended_sync
-
-        done = unattended_sync(project, wait, force)
+        done = exp.sync(force=force, wait=wait)
         for line in done.attention:
             click.echo(line)
         raise SystemExit(done.exit_code)
-    with _progress("syncing runs") as progress, sync_lock(project, wait):
-        result = sync_runs(project, list(run_dirs) or None, dry_run, overwrite, progress, force)
-    _print_plan(result.plan)
+    with _progress("syncing runs") as progress:
+        result = exp.sync(
+            *run_dirs, dry_run=dry_run, overwrite=overwrite, progress=progress, force=force,
+            wait=wait,
+        )  # fmt: skip
+    _print_plan(result)
     if result.missing:
         click.echo(_not_here(len(result.missing), "their cells left as they are"))
     for folder in result.rowless:
@@ -254,16 +233,11 @@ def sync(
             err=True,
         )
     _notes(result.notices)
-    cells = len(result.plan.changes)
-    runs = len(result.plan.by_key())
-    verb = "would write" if dry_run else ("wrote" if result.applied else "nothing to write:")
-    if cells:
-        click.echo(f"{verb} {cells} cells in {runs} runs of {result.sheet}")
-    else:
-        click.echo(f"up to date: {len(result.synced)} runs checked in {result.sheet}")
-    kept = [c for c in result.plan.conflicts if c.resolved == "kept"]
-    if kept:
-        click.echo(f"{len(kept)} cells edited by people were kept (--overwrite replaces them)")
+    click.echo(result.summary())
+    if result.kept:
+        click.echo(
+            f"{len(result.kept)} cells edited by people were kept (--overwrite replaces them)"
+        )
 
 
 def _not_here(count: int, what: str) -> str:
@@ -294,17 +268,17 @@ def _progress(label: str):
             bar.__exit__(None, None, None)
 
 
-def _notes(notices: list[str]) -> None:
+def _notes(notices: Sequence[str]) -> None:
     for notice in notices:
         click.echo(f"note: {notice}", err=True)
 
 
-def _print_plan(plan: Plan) -> None:
-    for key, changes in plan.by_key().items():
+def _print_plan(synced: sheetsync.Synced) -> None:
+    for key, changes in synced.by_run().items():
         click.echo(f"{key} (row {changes[0].row})")
         for change in changes:
             click.echo(f"  {change.describe(with_key=False)}")
-    for conflict in plan.conflicts:
+    for conflict in synced.conflicts:
         click.echo(f"conflict: {conflict.describe()}")
 
 
@@ -319,9 +293,7 @@ def _print_plan(plan: Plan) -> None:
 )
 def demo(folder: Path | None, source: str) -> None:
     """Build a demo project (baselines, runs, workbook) and run the whole loop on it."""
-    from sheetsync.demo import build_demo
-
-    result = build_demo(folder or Path("sheetsync-demo"), source)
+    result = sheetsync.demo(folder or Path("sheetsync-demo"), source=source)
     for line in result.log:
         click.echo(line)
     click.echo(f"\nOpen the workbook: {result.workbook}")
@@ -341,25 +313,23 @@ def watch_command(obj: _Obj, interval: float) -> None:
     import signal
     import threading
 
-    from sheetsync.sheet.watch import watch
-
-    project = obj.project()
+    exp = obj.open()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
 
-    def report(item) -> None:  # noqa: ANN001 - a sync done or an error
+    def report(item: sheetsync.Synced | SheetsyncError) -> None:  # a sync done or an error
         if isinstance(item, SheetsyncError):
             click.echo(f"Error: {' '.join(str(item).split())}", err=True)
             return
         for line in item.attention:
             click.echo(line)
-        if item.result.applied:
-            cells, runs = len(item.result.plan.changes), len(item.result.plan.by_key())
-            click.echo(f"wrote {cells} cells in {runs} runs of {item.result.sheet}")
+        if item.applied:
+            cells, runs = len(item.changes), len(item.by_run())
+            click.echo(f"wrote {cells} cells in {runs} runs of {item.sheet}")
 
-    click.echo(f"watching the runs of {project.path} every {interval:g} s")
-    count = watch(project, interval, stop, report)
+    click.echo(f"watching the runs of {exp.path} every {interval:g} s")
+    count = exp.watch(interval=interval, stop=stop, report=report)
     click.echo(f"watch stopped after {count} syncs")
 
 
@@ -400,11 +370,9 @@ def baseline_add(
     code: str | None,
 ) -> None:
     """Register NAME@DATE: copy the config into the baselines folder and add its row."""
-    from sheetsync.records.baselines import parse_date
-    from sheetsync.sheet.baselines import add_baseline
-
-    date = parse_date(date_text, "--date") if date_text else None
-    made = add_baseline(obj.project(), name, config_file, date, note, backfill, code=code)
+    made = obj.open().add_baseline(
+        name, config=config_file, date=date_text, note=note, backfill=backfill, commit=code
+    )
     click.echo(f"added baseline {made.ref}: {made.path}")
 
 
@@ -415,8 +383,7 @@ def baseline_list(obj: _Obj, as_json: bool) -> None:
     """Every dated baseline, newest date of each name marked."""
     import json
 
-    registry = obj.project().registry()
-    items = registry.all()
+    items = obj.open().baselines()
     newest = {b.name: b for b in items}
     records = [
         {
@@ -442,7 +409,7 @@ def baseline_list(obj: _Obj, as_json: bool) -> None:
 @pass_obj
 def baseline_show(obj: _Obj, ref: str) -> None:
     """A baseline's file, fingerprint and config."""
-    found = obj.project().registry().resolve(ref)
+    found = obj.open().baseline(ref)
     text = found.text()
     click.echo(f"{found.ref}  {found.fingerprint}  {found.path}")
     click.echo(text.rstrip())
@@ -454,13 +421,9 @@ def baseline_show(obj: _Obj, ref: str) -> None:
 @pass_obj
 def baseline_diff(obj: _Obj, old: str, new: str) -> None:
     """What changed between two dated baselines (dotted keys, old -> new)."""
-    from sheetsync.records.configs import diff
-
-    registry = obj.project().registry()
-    a, b = registry.resolve(old), registry.resolve(new)
-    changes = diff(a.config(), b.config())
-    click.echo(f"{a.ref} -> {b.ref}: {len(changes)} changes")
-    for change in changes:
+    found = obj.open().diff_baselines(old, new)
+    click.echo(f"{found.old.ref} -> {found.new.ref}: {len(found.changes)} changes")
+    for change in found.changes:
         click.echo(f"  {change}")
 
 
@@ -476,9 +439,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
     Runs of the sheet whose folders are on other machines are counted, not checked. Exit
     code 0 when nothing fails, 1 when a rule fails, 2 when a run named is not on this machine.
     """
-    from sheetsync.sheet.checks import check_runs
-
-    report = check_runs(obj.project(), runs, strict)
+    report = obj.open().check(*runs, strict=strict)
     _notes(report.notices)
     if as_json:
         click.echo(report.to_json())
@@ -490,10 +451,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
         for f in shown:
             level = click.style(f"{f.level:<4}", fg=colours[f.level])
             click.echo(f"{f.run:<24} {level} {f.rule:<12} {f.reason}")
-        runs_seen = len({f.run for f in report.findings})
-        fails = sum(f.level == "fail" for f in report.findings)
-        warns = sum(f.level == "warn" for f in report.findings)
-        click.echo(f"checked {runs_seen} runs: {fails} failing, {warns} warnings")
+        click.echo(report.summary())
         if report.not_here:
             click.echo(_not_here(len(report.not_here), "not checked"))
     if report.failed:
@@ -507,10 +465,7 @@ def check(obj: _Obj, runs: tuple[str, ...], as_json: bool, strict: bool, show_al
 @pass_obj
 def verify(obj: _Obj, config_file: Path, baseline_ref: str, strict: bool) -> None:
     """Before launch: the config's diff against its dated baseline, guarded keys marked."""
-    from sheetsync.records.checks import verify_config
-
-    project = obj.project()
-    result = verify_config(project.registry(), project.guarded, config_file, baseline_ref, strict)
+    result = obj.open().verify(config_file, baseline=baseline_ref, strict=strict)
     guarded = {c.key for c in result.guarded}
     click.echo(f"{config_file} vs {result.baseline.ref}: {len(result.changes)} changes")
     for change in result.changes:
@@ -538,63 +493,15 @@ def evals_command(obj: _Obj, run_dir: Path, as_json: bool) -> None:
     filter, shots, samples and model it came from; and everything found and not used, and why."""
     import json
 
-    from sheetsync.records.evalformats.identity import limit_text
-    from sheetsync.sheet.evals import eval_specs, explain
-
-    project = obj.project()
-    records = explain(project.run_folder(run_dir), eval_specs(project.layout()))
+    evals = obj.open().evals(run_dir)
     if as_json:
-        click.echo(json.dumps(records, indent=2))
+        click.echo(json.dumps(list(evals.records), indent=2))
         return
-    for r in records:
-        if r["column"] is None:
-            for u in r["not_used"]:
-                tasks = f" ({len(u['tasks'])} tasks)" if u["tasks"] else ""
-                click.echo(f"not used: {u['file']}: {u['reason']}{tasks}")
-            if r["not_in_layout"]:
-                names = r["not_in_layout"]
-                more = f" (+{len(names) - 12} more)" if len(names) > 12 else ""
-                click.echo(f"in the files, no column: {', '.join(names[:12])}{more}")
-            continue
-        if "error" in r:
-            click.echo(f"{r['task']:<16} error: {r['error']}")
-        elif "mark" in r:
-            click.echo(f"{r['task']:<16} {r['mark']}")
-        elif r.get("value") is None:
-            click.echo(f"{r['task']:<16} (not evaluated)")
-        else:
-            extra = f" ± {r['stderr']:.4f}" if r.get("stderr") else ""
-            if len(r["samples"]) > 1:
-                extra += f" (mean of {len(r['samples'])} samples, spread {r['spread']:.4f})"
-            if r["limit"] is not None:
-                extra += " (limited: not averaged)" if r["limit_pinned"] is None else " (limited)"
-            click.echo(f"{r['task']:<16} {r['metric']:<28} {r['value']:.4f}{extra}")
-            how = [
-                r["format"],
-                f"task {r['task_in_file']}",
-                f"filter {r['filter']}",
-                "shots unknown" if r["shots"] is None else f"{r['shots']}-shot",
-            ]
-            if r["n_samples"] is not None:
-                how.append(f"{r['n_samples']:,} samples")
-            if r["limit"] is not None:
-                how.append(limit_text(r["limit"]))
-            click.echo(f"{'':<16} {', '.join(how)}")
-            click.echo(f"{'':<16} file {r['file']}")
-            click.echo(f"{'':<16} model {r['model'] or '(not named in the file)'}")
-            if r["note"]:
-                click.echo(f"{'':<16} {r['note']}")
-        for u in r["not_used"]:
-            click.echo(f"{'':<16} not used: {u['file']}: {u['reason']}")
+    for line in evals.lines():
+        click.echo(line)
 
 
 # --- scaling: fit / gain / scaling ------------------------------------------------------
-
-
-def _fit_dict(fit) -> dict:  # noqa: ANN001
-    data = fit.to_dict()
-    data.pop("ladder", None)
-    return data
 
 
 @main.command()
@@ -630,34 +537,17 @@ def fit(
     """Fit a baseline's scaling law from its ladder runs and record it (dated) in the sheet."""
     import json
 
-    from sheetsync.science.quality import judged
-    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
-    from sheetsync.sheet.gains import fit_baseline, record_fit
-
-    name = ""
-    if ladder_csv is not None:
-        result_fit = judged(fit_ladder(read_ladder_csv(ladder_csv), form, floor=floor))
-        if baseline_ref:
-            ref = obj.project().registry().resolve(baseline_ref).ref
-            name = record_fit(obj.project(), ref, result_fit).fit_name
-    elif baseline_ref:
-        recorded = fit_baseline(obj.project(), baseline_ref, form, floor=floor)
-        result_fit, name = recorded.fit, recorded.fit_name
-    else:
+    if ladder_csv is None and not baseline_ref:
         raise click.UsageError("name a BASELINE[@DATE] or give --ladder FILE.csv")
-    if as_json:
-        click.echo(json.dumps({"fit": name or None, **_fit_dict(result_fit)}, indent=2))
-        return
-    p = result_fit.params
-    pinned = " (E pinned)" if result_fit.floor is not None else ""
-    if form == "compute":
-        law = f"L(C) = {p['E']:.4f}{pinned} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+    if ladder_csv is not None and not baseline_ref:  # a CSV alone: no project needed
+        fitted = sheetsync.Fitted(sheetsync.fit_ladder_csv(ladder_csv, form=form, floor=floor))
     else:
-        law = (
-            f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
-            f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {result_fit.tokens_per_param:.1f})"
-        )
-    click.echo(law)
+        fitted = obj.open().fit(baseline_ref, form=form, ladder=ladder_csv, floor=floor)
+    if as_json:
+        click.echo(json.dumps(fitted.to_dict(), indent=2))
+        return
+    result_fit, name = fitted.fit, fitted.name
+    click.echo(fitted.law())
     click.echo(
         f"{result_fit.n_runs} ladder runs, compute {result_fit.compute_min:.3g} - "
         f"{result_fit.compute_max:.3g} FLOPs, RMS log residual {result_fit.residual_rms:.5f}"
@@ -667,7 +557,7 @@ def fit(
         click.echo(f"recorded in the Scaling tab as {name!r}; `sheetsync sync` fills the gains")
 
 
-def _print_quality(fit: Fit) -> None:
+def _print_quality(fit: Any) -> None:  # a sheetsync.Fitted's fit
     """Each rung: observed, fitted, and predicted when left out; then the fit's flags."""
     rungs = (fit.quality or {}).get("rungs") or []
     if rungs:
@@ -717,35 +607,20 @@ def gain(
     """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
     import json
 
-    from sheetsync.science.gain import anchored_gain, bootstrap
-    from sheetsync.science.gain import gain as gain_of
-    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
-
     if baseline_compute is not None and baseline_loss is None:
         raise click.UsageError("--baseline-compute needs --baseline-loss")
     base_c = compute if baseline_compute is None else baseline_compute
     if baseline_loss is not None and not abs(base_c - compute) <= 0.10 * compute:
         raise click.UsageError("--baseline-compute must be within 10% of --compute")
-    fitted = fit_ladder(read_ladder_csv(ladder_csv), form)
-    boot = bootstrap(fitted)
-    result = gain_of(fitted, compute, loss, boot)
-    anchored = None
-    if baseline_loss is not None:
-        anchored = anchored_gain(fitted, compute, loss, base_c, baseline_loss, boot)
+    gained = sheetsync.gain(
+        ladder=ladder_csv, compute=compute, loss=loss, form=form,
+        baseline_loss=baseline_loss, baseline_compute=baseline_compute,
+    )  # fmt: skip
     if as_json:
-        data = {**result.to_dict(), "fit": _fit_dict(fitted)}
-        if anchored is not None:
-            data["anchored"] = anchored.to_dict()
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(gained.to_dict(), indent=2))
         return
-    for label, one in (("gain", result), ("anchored gain", anchored)):
-        if one is None:
-            continue
-        if one.gain is None:
-            click.echo(f"no {label}: {one.note}")
-            continue
-        interval = f" (90%: {one.low:.3f}-{one.high:.3f})" if one.high is not None else ""
-        click.echo(f"{label} {one.gain:.3f}x{interval}" + (f"; {one.note}" if one.note else ""))
+    for line in gained.lines():
+        click.echo(line)
 
 
 @main.command()
@@ -762,16 +637,12 @@ def scaling(obj: _Obj, runs: tuple[str, ...], plot_file: Path | None, as_json: b
     """Does a method scale? Gain vs compute for the runs of the same method, and a verdict."""
     import json
 
-    from sheetsync.views.report import scaling_for
-    from sheetsync.views.terminal import trend_lines
-
-    trends = scaling_for(obj.project(), list(runs), plot_file)
+    found = obj.open().scaling(*runs, plot=plot_file)
     if as_json:
-        click.echo(json.dumps([t.to_dict() for t in trends], indent=2))
+        click.echo(json.dumps(found.to_dict(), indent=2))
         return
-    for t in trends:
-        for line in trend_lines(t):
-            click.echo(line)
+    for line in found.lines():
+        click.echo(line)
     if plot_file is not None:
         click.echo(f"wrote {plot_file}")
 
@@ -788,13 +659,7 @@ def auth() -> None:
 @pass_obj
 def auth_status(obj: _Obj) -> None:
     """Say which Google identity is used (never a secret) and whom to share the sheet with."""
-
-    from sheetsync.sheet.backends.google_auth import find_identity
-
-    configured = None
-    with contextlib.suppress(SheetsyncError):  # no project: the environment and gspread's files
-        configured = obj.project().credentials
-    identity = find_identity(configured)
+    identity = sheetsync.identity(obj.config)
     click.echo(identity.describe())
     for warning in identity.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -811,9 +676,7 @@ def auth_status(obj: _Obj) -> None:
 )
 def auth_login(client_secret: Path) -> None:
     """Log in as a person in the browser; the token is kept where gspread keeps it."""
-    from sheetsync.sheet.backends.google_auth import login
-
-    click.echo(login(client_secret).describe())
+    click.echo(sheetsync.login(client_secret).describe())
 
 
 @main.command("format")
@@ -821,12 +684,9 @@ def auth_login(client_secret: Path) -> None:
 @pass_obj
 def format_command(obj: _Obj, force: bool) -> None:
     """Format the sheet for reading (frozen header, number formats, colours). Idempotent."""
-    from sheetsync.sheet.init import format_sheet
-
-    sheet, notices = format_sheet(obj.project(), force)
-    for notice in notices:
-        click.echo(f"note: {notice}", err=True)
-    click.echo(f"formatted {sheet}")
+    formatted = obj.open().format(force=force)
+    _notes(formatted.notices)
+    click.echo(f"formatted {formatted.sheet}")
 
 
 # --- people: ls / report / pull -----------------------------------------------------------
@@ -843,18 +703,9 @@ def format_command(obj: _Obj, force: bool) -> None:
 @pass_obj
 def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
     """Write the review meeting's report: a self-contained HTML page and a Markdown twin."""
-    from sheetsync.records.baselines import parse_date
-    from sheetsync.views.report import write_report
-
-    date = parse_date(since, "--since") if since else None
-    written = write_report(obj.project(), date, out_dir)
+    written = obj.open().report(since=since, out=out_dir)
     _notes(written.notices)
-    r = written.report
-    click.echo(
-        f"{sum(len(v) for v in r.groups.values())} finished runs in {len(r.groups)} "
-        f"questions, {len(r.trends)} methods at several budgets, "
-        f"{len(r.attention)} flags"
-    )
+    click.echo(written.summary())
     click.echo(f"wrote {written.html}")
     click.echo(f"wrote {written.markdown}")
 
@@ -873,15 +724,10 @@ def _filters(func):  # noqa: ANN001 - a decorator of commands
     return func
 
 
-def _selected(obj: _Obj, since, baseline_ref, status, question):  # noqa: ANN001
-    from sheetsync.records.baselines import parse_date
-    from sheetsync.sheet.read import read_rows
-    from sheetsync.views.rows import select
-
-    date = parse_date(since, "--since") if since else None
-    rows = read_rows(obj.project())
-    _notes(rows.notices)
-    return rows, select(rows.records, date, baseline_ref, status, question)
+def _selected(obj: _Obj, since, baseline_ref, status, question) -> sheetsync.Listed:  # noqa: ANN001
+    listed = obj.open().ls(since=since, baseline=baseline_ref, status=status, question=question)
+    _notes(listed.notices)
+    return listed
 
 
 @main.command("ls")
@@ -894,24 +740,19 @@ def ls_command(obj: _Obj, since, baseline_ref, status, question, as_json, as_csv
     import os
     import shutil
 
-    from sheetsync.views.terminal import table
-
-    rows, records = _selected(obj, since, baseline_ref, status, question)
+    listed = _selected(obj, since, baseline_ref, status, question)
     if as_json or as_csv:
-        from sheetsync.views.rows import records_text
-
-        keys = [c.key for c in rows.layout.runs.columns] + rows.extra_columns
-        click.echo(records_text(records, keys, "json" if as_json else "csv"), nl=False)
+        click.echo(listed.text("json" if as_json else "csv"), nl=False)
         return
     width = shutil.get_terminal_size((120, 24)).columns
     colour = None if not os.environ.get("NO_COLOR") else False
     tones = {"good": "green", "bad": "red", "muted": "bright_black"}
-    for line in table(records, width):
+    for line in listed.table(width):
         text = "  ".join(
             click.style(c.text, fg=tones.get(c.tone)) if c.tone else c.text for c in line
         )
         click.echo(text.rstrip(), color=colour)
-    click.echo(f"{len(records)} of {len(rows.records)} runs", color=colour)
+    click.echo(f"{len(listed.records)} of {listed.total} runs", color=colour)
 
 
 @main.command()
@@ -927,14 +768,12 @@ def ls_command(obj: _Obj, since, baseline_ref, status, question, as_json, as_csv
 @pass_obj
 def pull(obj: _Obj, since, baseline_ref, status, question, fmt: str, out: Path | None) -> None:  # noqa: ANN001
     """Export the runs (typed as in `sheetsync.load_runs()`) as CSV, JSON or Parquet."""
-    from sheetsync.views.rows import export, frame
-
-    rows, records = _selected(obj, since, baseline_ref, status, question)
-    text = export(frame(rows, records), fmt, out)
+    listed = _selected(obj, since, baseline_ref, status, question)
+    text = listed.export(fmt, out)
     if text is not None:
         click.echo(text, nl=False)
     else:
-        click.echo(f"wrote {len(records)} runs to {out}")
+        click.echo(f"wrote {len(listed.records)} runs to {out}")
 
 
 if __name__ == "__main__":

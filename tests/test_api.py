@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import sheetsync
-from sheetsync.demo import build_demo
+from sheetsync.demo_project import build_demo
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ import zipfile
 import pytest
 from python_calamine import CalamineWorkbook
 
-from sheetsync.demo import CONCLUSIONS, build_demo
+from sheetsync.demo_project import CONCLUSIONS, build_demo
 from sheetsync.project import load_project
+from sheetsync.sheet.review_tab import RUN_HEADER
 from tests.helpers import cli
 
 
@@ -79,9 +80,22 @@ def test_the_review_tab_reads_peoples_conclusions_and_holds_its_chart(demo):
     header = tab(demo, "Runs")[0]
     runs = {r[0]: dict(zip(header, r, strict=False)) for r in tab(demo, "Runs")[1:]}
     for run, text in CONCLUSIONS.items():
-        assert review[run][11] == text  # the Review tab's conclusion column
+        assert review[run][RUN_HEADER.index("conclusion")] == text
         assert runs[run]["conclusion"] == text  # the person's cell, as they wrote it
     with zipfile.ZipFile(demo.workbook) as zf:
         chart = zf.read("xl/charts/chart1.xml").decode()
     assert chart.count("<c:ser>") == 6  # two methods: gain, low, high each
     assert "'Review'!" in chart
+
+
+def test_the_review_tab_and_the_report_write_each_gain_alike(demo):
+    report = (demo.folder / "report" / "report.md").read_text()
+    gains = [
+        (r[0], r[RUN_HEADER.index(h)])
+        for r in tab(demo, "Review")
+        for h in ("gain [90%]", "gain (anchored) [90%]")
+        if r[0] != "run" and len(r) > 6 and str(r[RUN_HEADER.index(h)]).endswith("]")
+    ]
+    assert len(gains) == 14  # seven runs with a gain, each anchored to a ladder run
+    for run, text in gains:
+        assert f"| {run} |" in report and f"| {text} |" in report.split(f"| {run} |")[1]

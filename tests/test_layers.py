@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("sheetsync.layout", "sheetsync.project"),
     ("sheetsync.sheet",),
     ("sheetsync.views",),
-    ("sheetsync.api", "sheetsync.demo", "sheetsync.demo_wandb"),
+    ("sheetsync.api", "sheetsync.demo_project", "sheetsync.demo_wandb"),
     ("sheetsync.cli", "sheetsync.__main__", "sheetsync"),
 ]
 MAX_LINES = 420
@@ -126,3 +126,30 @@ def test_a_wrong_way_import_is_caught(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from sheetsync.sheet.plan import Plan\n")
     assert "sheetsync.sheet.plan" in _imports(bad)
+
+
+def test_the_cli_imports_only_the_public_api_and_click():
+    """Every command is a thin call of what a notebook can call: cli.py imports click, the
+    standard library and names exported at the package root, nothing below it."""
+    import sys
+
+    import sheetsync
+
+    offenders = []
+    for name in ("sheetsync.cli", "sheetsync.__main__"):
+        for node in ast.walk(ast.parse(_modules()[name].read_text())):
+            if isinstance(node, ast.ImportFrom):
+                mods, names = [node.module or ""], [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                mods, names = [a.name for a in node.names], []
+            else:
+                continue
+            for mod in mods:
+                top = mod.split(".")[0]
+                if mod == "sheetsync":
+                    offenders += [f"{name}: {n}" for n in names if n not in sheetsync.__all__]
+                elif mod == "sheetsync.cli" and name == "sheetsync.__main__":
+                    continue
+                elif top != "click" and top not in sys.stdlib_module_names and mod != "__future__":
+                    offenders.append(f"{name} imports {mod}")
+    assert offenders == []

@@ -243,6 +243,75 @@ def test_reads_past_the_grid_are_refused_as_the_api_refuses_them(emu, http):
     assert http.get(f"{URL}/values:batchGet", params={"ranges": ["Empty!A1:B1"]}).status_code == 400
 
 
+def test_writes_past_the_grid_are_refused_in_the_apis_words(emu, http):
+    """updateCells from a `start` and appendCells never grow the columns (AMWA-TV/nmos-testing
+    PR #578, OpenRefine #2760), nor updateCells the rows (Thource/dude-wheres-my-stuff #428);
+    a `range` past the grid and a values write past it name the range (sheetfu #53, hyou #15);
+    appendCells and values.append grow the rows, values.append the columns too."""
+
+    def put(row, col, n=1):
+        start = {"sheetId": 0, "rowIndex": row - 1, "columnIndex": col - 1}
+        cells = [{"values": [{"userEnteredValue": {"numberValue": 1}}] * n}]
+        return {"updateCells": {"start": start, "rows": cells, "fields": "userEnteredValue"}}
+
+    sheet = emu.books[KEY].sheet("Sheet1")
+    r = batch(http, put(5, 1), put(1, 26, n=2))
+    assert r.status_code == 400 and error(r) == (
+        "Invalid requests[1].updateCells: Attempting to write column: 26, beyond the last "
+        "requested column of: 25"
+    )
+    assert sheet.get(5, 1) is None  # all or nothing
+    r = batch(http, put(1001, 1))
+    assert error(r) == (
+        "Invalid requests[0].updateCells: Attempting to write row: 1000, beyond the last "
+        "requested row of: 999"
+    )
+    grid_range = {"sheetId": 0, "startRowIndex": 2, "endRowIndex": 3, "endColumnIndex": 27}
+    r = batch(http, {"updateCells": {"range": grid_range, "fields": "userEnteredValue"}})
+    assert error(r) == (
+        "Invalid requests[0].updateCells: Range (Sheet1!A3:AA3) exceeds grid limits. "
+        "Max rows: 1000, max columns: 26"
+    )
+    wide = [{"values": [{"userEnteredValue": {"numberValue": 1}}] * 27}]
+    r = batch(http, {"appendCells": {"sheetId": 0, "rows": wide, "fields": "userEnteredValue"}})
+    assert error(r) == (
+        "Invalid requests[0].appendCells: Attempting to write column: 26, beyond the last "
+        "requested column of: 25"
+    )
+    body = {"valueInputOption": "RAW", "data": [{"range": "Sheet1!AA1", "values": [[1]]}]}
+    r = http.post(f"{URL}/values:batchUpdate", json=body)
+    assert error(r) == (
+        "Invalid data[0]: Range (Sheet1!AA1) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
+    sheet.put(1000, 1, "last")
+    rows = [{"values": [{"userEnteredValue": {"stringValue": "r"}}]}] * 2
+    assert batch(http, {"appendCells": {"sheetId": 0, "rows": rows, "fields": "*"}}).ok
+    assert (sheet.rows, sheet.cols) == (1002, 26) and sheet.get(1002, 1) == "r"
+    r = http.post(
+        f"{URL}/values/Sheet1:append",
+        params={"valueInputOption": "RAW"},
+        json={"values": [[1] * 30]},
+    )
+    assert r.ok and (sheet.rows, sheet.cols) == (1003, 30) and sheet.get(1003, 30) == 1
+
+
+def test_a_spreadsheet_keeps_one_sheet_and_ten_million_cells(emu, http):
+    """deleteSheet of the last sheet (google-api-php-client #1293) and growth past 10,000,000
+    cells (the Sheets limit; uasc-web PR #833) are 400s."""
+    r = batch(http, {"deleteSheet": {"sheetId": 0}})
+    assert r.status_code == 400 and error(r) == (
+        "Invalid requests[0].deleteSheet: You can't remove all the sheets in a document."
+    )
+    grow = {"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 400_000}}
+    r = batch(http, grow)
+    assert r.status_code == 400 and error(r).endswith(
+        "would increase the number of cells in the workbook above the limit of 10000000 cells."
+    )
+    assert emu.books[KEY].sheet("Sheet1").rows == 1000
+    assert batch(http, {"addSheet": {"properties": {"title": "Runs"}}}).ok
+    assert batch(http, {"deleteSheet": {"sheetId": 0}}).ok
+
+
 def test_a_persons_sort_insert_and_delete_move_whole_rows(emu, http):
     sheet = emu.books[KEY].sheet("Sheet1")
     sheet.put(3, 1, "r0")

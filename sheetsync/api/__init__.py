@@ -9,7 +9,7 @@ Names are exported lazily from the package root (`import sheetsync` stays light)
 
 from __future__ import annotations
 
-from sheetsync.api.experiments import Experiments, demo, fit_ladder_csv, gain, init, open
+from sheetsync.api.experiments import Experiments, init, open
 from sheetsync.api.results import (
     Added,
     AddPreview,
@@ -18,13 +18,16 @@ from sheetsync.api.results import (
     Demo,
     Evals,
     Fitted,
+    Formatted,
     Gained,
     Initialized,
+    Listed,
     Reported,
     Scaling,
     Synced,
     Verified,
 )
+from sheetsync.api.tools import demo, fit_ladder_csv, gain, identity, login
 
 __all__ = [
     "AddPreview",
@@ -35,8 +38,10 @@ __all__ = [
     "Evals",
     "Experiments",
     "Fitted",
+    "Formatted",
     "Gained",
     "Initialized",
+    "Listed",
     "Reported",
     "Scaling",
     "Synced",
@@ -44,6 +49,8 @@ __all__ = [
     "demo",
     "fit_ladder_csv",
     "gain",
+    "identity",
     "init",
+    "login",
     "open",
 ]

@@ -17,25 +17,29 @@ from sheetsync.api.results import (
     AddPreview,
     BaselineDiff,
     Checked,
-    Demo,
     Evals,
     Fitted,
+    Formatted,
     Gained,
     Initialized,
+    Listed,
     Reported,
     Scaling,
     Synced,
     Verified,
 )
-from sheetsync.errors import UsageError
+from sheetsync.errors import SheetsyncError, UsageError
 
 if TYPE_CHECKING:
+    import threading
+
     import pandas as pd
 
     from sheetsync.project import Project
     from sheetsync.records.baselines import Baseline
-    from sheetsync.science.scaling import Fit
-    from sheetsync.sheet.read import SheetRows
+    from sheetsync.sheet.backends.google_auth import Identity
+    from sheetsync.sheet.init import Repaired
+    from sheetsync.sheet.sync import SyncResult
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]
@@ -114,25 +118,36 @@ class Experiments:
         overwrite: bool = False,
         progress: Progress | None = None,
         force: bool = False,
+        wait: float = 10.0,
     ) -> Synced:
         """Fill in the result cells of the runs in the sheet (default: every run with a
         folder); a person's edit is kept and reported unless `overwrite`. `progress(done,
-        total)` is called as runs are read."""
+        total)` is called as runs are read. One sync of a project runs at a time on a
+        machine: this one waits up to `wait` seconds for another, then raises."""
+        from sheetsync.sheet.lock import sync_lock
         from sheetsync.sheet.sync import sync_runs
 
-        result = sync_runs(self.project(), list(runs) or None, dry_run, overwrite, progress, force)
-        plan = result.plan
-        return Synced(
-            result.sheet,
-            result.applied,
-            dry_run,
-            tuple(plan.changes),
-            tuple(plan.conflicts),
-            tuple(result.synced),
-            tuple(result.missing),
-            tuple(result.rowless),
-            tuple(result.notices),
-        )
+        project = self.project()
+        with sync_lock(project, wait):
+            result = sync_runs(project, list(runs) or None, dry_run, overwrite, progress, force)
+        return _synced(result, dry_run)
+
+    def watch(
+        self,
+        *,
+        interval: float,
+        stop: threading.Event,
+        report: Callable[[Synced | SheetsyncError], None],
+    ) -> int:
+        """Sync whenever this machine's runs change until `stop` is set; `report` gets each
+        sync that wrote or needs a person, and each error. Returns how many syncs ran."""
+        from sheetsync.sheet.unattended import Unattended
+        from sheetsync.sheet.watch import watch
+
+        def each(item: Unattended | SheetsyncError) -> None:
+            report(_synced(item.result) if isinstance(item, Unattended) else item)
+
+        return watch(self.project(), interval, stop, each)
 
     def check(self, *runs: str, strict: bool = False) -> Checked:
         """Every rule on the named runs (default: every run in the sheet); reads only."""
@@ -165,13 +180,17 @@ class Experiments:
         form: str = "compute",
         ladder: PathLike | None = None,
         record: bool = True,
+        floor: float | None = None,
     ) -> Fitted:
         """Fit a dated baseline's scaling law from its ladder runs and record it in the
-        Scaling tab; `ladder`: fit a CSV instead (recorded under `baseline` when named)."""
+        Scaling tab; `ladder`: fit a CSV instead (recorded under `baseline` when named);
+        `floor`: pin the irreducible loss E (a short ladder cannot tell it)."""
         from sheetsync.sheet.gains import fit_baseline, record_fit
 
         if ladder is not None:
-            fitted = fit_ladder_csv(ladder, form=form)
+            from sheetsync.api.tools import fit_ladder_csv
+
+            fitted = fit_ladder_csv(ladder, form=form, floor=floor)
             if baseline and record:
                 project = self.project()
                 ref = project.registry().resolve(baseline).ref
@@ -179,14 +198,30 @@ class Experiments:
             return Fitted(fitted)
         if not baseline:
             raise UsageError("name a BASELINE[@DATE] or give a ladder CSV")
-        recorded = fit_baseline(self.project(), baseline, form, record)
+        recorded = fit_baseline(self.project(), baseline, form, record, floor)
         return Fitted(recorded.fit, recorded.fit_name)
 
     def gain(
-        self, *, ladder: PathLike, compute: float, loss: float, form: str = "compute"
+        self,
+        *,
+        ladder: PathLike,
+        compute: float,
+        loss: float,
+        form: str = "compute",
+        baseline_loss: float | None = None,
+        baseline_compute: float | None = None,
     ) -> Gained:
         """What-if: the gain of one (compute, loss) point against a ladder CSV's fit."""
-        return gain(ladder=ladder, compute=compute, loss=loss, form=form)
+        from sheetsync.api.tools import gain
+
+        return gain(
+            ladder=ladder,
+            compute=compute,
+            loss=loss,
+            form=form,
+            baseline_loss=baseline_loss,
+            baseline_compute=baseline_compute,
+        )
 
     def scaling(self, *runs: str, plot: PathLike | None = None) -> Scaling:
         """Does a method scale: gain against compute for the methods of the named runs (or
@@ -221,20 +256,23 @@ class Experiments:
             tuple(written.notices),
         )
 
-    def rows(
+    def ls(
         self,
         *,
         since: dt.date | str | None = None,
         baseline: str | None = None,
         status: str | None = None,
         question: str | None = None,
-    ) -> tuple[SheetRows, list[dict]]:
-        """The sheet as read, and the Runs-tab records that pass the filters."""
+    ) -> Listed:
+        """The Runs-tab records that pass the filters (a run's status by prefix, the question
+        by any-case text), as `sheetsync ls` and `pull` show them."""
         from sheetsync.sheet.read import read_rows
         from sheetsync.views.rows import select
 
         rows = read_rows(self.project())
-        return rows, select(rows.records, _date(since, "--since"), baseline, status, question)
+        chosen = select(rows.records, _date(since, "--since"), baseline, status, question)
+        keys = [c.key for c in rows.layout.runs.columns] + rows.extra_columns
+        return Listed(tuple(chosen), len(rows.records), tuple(keys), rows, tuple(rows.notices))
 
     def runs(
         self,
@@ -245,10 +283,7 @@ class Experiments:
         question: str | None = None,
     ) -> pd.DataFrame:
         """The Runs tab as a typed DataFrame (filtered as `sheetsync ls`)."""
-        from sheetsync.views.rows import frame
-
-        rows, records = self.rows(since=since, baseline=baseline, status=status, question=question)
-        return frame(rows, records)
+        return self.ls(since=since, baseline=baseline, status=status, question=question).frame()
 
     def evals(self, run: PathLike) -> Evals:
         """A run's evals as the sheet will show them, and what was found and not used."""
@@ -301,24 +336,49 @@ class Experiments:
         from sheetsync.sheet.init import init_sheet
 
         result = init_sheet(self.project(), force)
-        return Initialized(result.sheet, (), len(result.plan.changes), tuple(result.notices))
+        added = tuple((c.tab, str(c.header)) for c in result.plan.changes)
+        return Initialized(result.sheet, (), len(added), tuple(result.notices), added)
 
-    def repair(self, *, force: bool = False) -> int:
-        """Rebuild the hidden state tab from the sheet; returns the rows recorded."""
+    def repair(self, *, force: bool = False) -> Repaired:
+        """Rebuild the hidden state tab from the sheet: its `sheet` and the `rows` recorded."""
         from sheetsync.sheet.init import repair_state
 
-        return repair_state(self.project(), force).rows
+        return repair_state(self.project(), force)
 
-    def format(self, *, force: bool = False) -> tuple[str, ...]:
-        """Format the sheet for reading; returns the notices (what `force` dropped)."""
+    def format(self, *, force: bool = False) -> Formatted:
+        """Format the sheet for reading; its `notices` say what `force` dropped."""
         from sheetsync.sheet.init import format_sheet
 
-        _, notices = format_sheet(self.project(), force)
-        return tuple(notices)
+        sheet, notices = format_sheet(self.project(), force)
+        return Formatted(sheet, tuple(notices))
+
+    def identity(self) -> Identity:
+        """The Google identity sheetsync uses for this project (never a secret)."""
+        from sheetsync.api.tools import identity
+
+        return identity(self.path)
 
     def sheet(self) -> str:
         """The sheet's name in messages (a workbook path, or a Google Sheet's title)."""
         return _sheet_name(self.project())
+
+
+def _synced(result: SyncResult, dry_run: bool = False) -> Synced:
+    from sheetsync.sheet.unattended import attention
+
+    plan = result.plan
+    return Synced(
+        result.sheet,
+        result.applied,
+        dry_run,
+        tuple(plan.changes),
+        tuple(plan.conflicts),
+        tuple(result.synced),
+        tuple(result.missing),
+        tuple(result.rowless),
+        tuple(result.notices),
+        tuple(attention(result)),
+    )
 
 
 def _sheet_name(project: Project) -> str:
@@ -332,39 +392,26 @@ def open(path: PathLike | None = None) -> Experiments:
     return Experiments(path)
 
 
-def init(folder: PathLike | None = None, *, force: bool = False) -> Initialized:
-    """Write sheetsync.yaml, layout.yaml, runs/ and baselines/ into `folder` (default: here)
-    where missing, then create the sheet's tabs."""
+def init(
+    folder: PathLike | None = None, *, config: PathLike | None = None, force: bool = False
+) -> Initialized:
+    """Create the sheet's missing tabs and owned columns for the project `config` names, or
+    the one found walking up from `folder` (default: here); where there is none (or it is not
+    in `folder` itself), first write sheetsync.yaml, layout.yaml, runs/ and baselines/ there."""
+    from sheetsync.project import find_project_file
     from sheetsync.sheet.init import write_project_files
 
-    where = Path(folder) if folder is not None else Path.cwd()
-    created = tuple(write_project_files(where))
-    done = Experiments(where).init(force=force)
-    return Initialized(done.sheet, created, done.columns, done.notices)
-
-
-def demo(folder: PathLike = "sheetsync-demo", *, source: str = "folder") -> Demo:
-    """Build the demo project in `folder` (new or empty) and run the whole loop on it:
-    baselines, ladder and feature runs added, synced, fitted, checked, reported."""
-    from sheetsync.demo import build_demo
-
-    built = build_demo(Path(folder), source)
-    return Demo(built.folder, built.workbook, tuple(built.log))
-
-
-def fit_ladder_csv(ladder: PathLike, *, form: str = "compute") -> Fit:
-    """A ladder CSV's fit (compute,loss or params,tokens,loss), judged rung by rung."""
-    from sheetsync.science.quality import judged
-    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
-
-    return judged(fit_ladder(read_ladder_csv(Path(ladder)), form))
-
-
-def gain(*, ladder: PathLike, compute: float, loss: float, form: str = "compute") -> Gained:
-    """What-if: the gain (and 90% interval) of one (compute, loss) point against a ladder."""
-    from sheetsync.science.gain import bootstrap
-    from sheetsync.science.gain import gain as gain_of
-    from sheetsync.science.scaling import fit_ladder, read_ladder_csv
-
-    fitted = fit_ladder(read_ladder_csv(Path(ladder)), form)
-    return Gained(gain_of(fitted, compute, loss, bootstrap(fitted)), fitted)
+    created: tuple[Path, ...] = ()
+    if config is None:
+        where = Path(folder) if folder is not None else Path.cwd()
+        try:
+            found: Path | None = find_project_file(where)
+        except SheetsyncError:
+            found = None
+        if found is None or (folder is not None and found.parent != where.resolve()):
+            created = tuple(write_project_files(where))
+            found = find_project_file(where)
+        done = Experiments(found).init(force=force)
+    else:
+        done = Experiments(config).init(force=force)
+    return Initialized(done.sheet, created, done.columns, done.notices, done.added)

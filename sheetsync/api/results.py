@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sheetsync.records.baselines import Baseline
     from sheetsync.records.checks import Finding
     from sheetsync.records.configs import Change
     from sheetsync.science.gain import Gain
     from sheetsync.science.scaling import Fit
     from sheetsync.sheet.plan import CellChange, Conflict
+    from sheetsync.sheet.read import SheetRows
     from sheetsync.sheet.verdicts import MethodTrend
+    from sheetsync.views.terminal import Cell
+    from sheetsync.vocab import Value
 
 
 def _plural(n: int, word: str) -> str:
@@ -35,6 +40,12 @@ class Synced:
     missing: tuple[str, ...]  # rows whose run folder is not found
     rowless: tuple[Path, ...]  # run folders `add` recorded whose row is gone
     notices: tuple[str, ...] = ()
+    attention: tuple[str, ...] = ()  # what needs a person: conflicts, new failures, lost rows
+
+    @property
+    def exit_code(self) -> int:
+        """cron's exit code for an unattended sync: 3 when something needs a person, else 0."""
+        return 3 if self.attention else 0
 
     def by_run(self) -> dict[str, list[CellChange]]:
         out: dict[str, list[CellChange]] = {}
@@ -71,7 +82,8 @@ class AddPreview:
 
     def lines(self) -> list[str]:
         shown = [f"run {self.run_id}: {self.fingerprint} vs {self.baseline}"]
-        return shown + ([f"  {c}" for c in self.changes] or ["  (no changes: identical to it)"])
+        changes = [f"  {c}" for c in self.changes]
+        return shown + (changes or ["  (no changes: identical to the baseline)"])
 
 
 @dataclass(frozen=True)
@@ -128,17 +140,22 @@ class Fitted:
 
     def law(self) -> str:
         p, fit = self.fit.params, self.fit
+        pinned = " (E pinned)" if fit.floor is not None else ""
         if fit.form == "compute":
-            return f"L(C) = {p['E']:.4f} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
+            return f"L(C) = {p['E']:.4f}{pinned} + {p['A']:.4g} * C^-{p['alpha']:.4f}"
         return (
-            f"L(N, D) = {p['E']:.4f} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
+            f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
             f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {fit.tokens_per_param:.1f})"
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def fit_dict(self) -> dict[str, Any]:
+        """The fit's figures (its ladder left out)."""
         data = self.fit.to_dict()
         data.pop("ladder", None)
-        return {"fit": self.name or None, **data}
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fit": self.name or None, **self.fit_dict()}
 
     def __repr__(self) -> str:
         where = f"; recorded as {self.name!r}" if self.name else ""
@@ -147,23 +164,36 @@ class Fitted:
 
 @dataclass(frozen=True)
 class Gained:
-    """A (compute, loss) point's gain against a fit, with its 90% interval."""
+    """A (compute, loss) point's gain against a fit, with its 90% interval; `anchored`: the
+    gain anchored on the baseline's own run at that budget, when its loss was given."""
 
     gain: Gain
     fit: Fit
+    anchored: Gain | None = None
 
     def text(self) -> str:
-        g = self.gain
-        if g.gain is None:
-            return f"no gain: {g.note}"
-        interval = f" (90%: {g.low:.3f}-{g.high:.3f})" if g.high is not None else ""
-        return f"gain {g.gain:.3f}x{interval}" + (f"; {g.note}" if g.note else "")
+        return _gain_text("gain", self.gain)
+
+    def lines(self) -> list[str]:
+        """The gain, then the anchored gain (if asked for), as `sheetsync gain` prints them."""
+        shown = [("gain", self.gain), ("anchored gain", self.anchored)]
+        return [_gain_text(label, g) for label, g in shown if g is not None]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.gain.to_dict(), "fit": Fitted(self.fit).to_dict()}
+        data = {**self.gain.to_dict(), "fit": Fitted(self.fit).fit_dict()}
+        if self.anchored is not None:
+            data["anchored"] = self.anchored.to_dict()
+        return data
 
     def __repr__(self) -> str:
         return f"<Gained: {self.text()}>"
+
+
+def _gain_text(label: str, g: Gain) -> str:
+    if g.gain is None:
+        return f"no {label}: {g.note}"
+    interval = f" (90%: {g.low:.3f}-{g.high:.3f})" if g.high is not None else ""
+    return f"{label} {g.gain:.3f}x{interval}" + (f"; {g.note}" if g.note else "")
 
 
 @dataclass(frozen=True)
@@ -175,6 +205,12 @@ class Scaling:
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [t.to_dict() for t in self.trends]
+
+    def lines(self) -> list[str]:
+        """Per method: its runs' gains (90%), the slope and verdict, as `scaling` prints."""
+        from sheetsync.views.terminal import trend_lines
+
+        return [line for t in self.trends for line in trend_lines(t)]
 
     def __repr__(self) -> str:
         parts = [f"{t.method} vs {t.baseline}: {t.verdict}" for t in self.trends]
@@ -237,10 +273,65 @@ class Evals:
     def columns(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("column") is not None]
 
+    def lines(self) -> list[str]:
+        """Per column the value and where it came from, as `sheetsync evals` prints them."""
+        from sheetsync.views.terminal import eval_lines
+
+        return eval_lines(self.records)
+
     def __repr__(self) -> str:
         cols = self.columns()
         filled = sum(r.get("value") is not None for r in cols)
         return f"<Evals: {self.run.name}: {filled} of {_plural(len(cols), 'eval column')} filled>"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The Runs tab's records that pass `ls`'s filters, as read (`total`: all its records)."""
+
+    records: tuple[dict[str, Value], ...]
+    total: int
+    keys: tuple[str, ...]  # the layout's column keys, then people's own columns
+    rows: SheetRows = field(repr=False)
+    notices: tuple[str, ...] = ()
+
+    def text(self, fmt: str) -> str:
+        """The records exactly as the sheet holds them, as "json" or "csv"."""
+        from sheetsync.views.rows import records_text
+
+        return records_text(self.records, self.keys, fmt)
+
+    def table(self, width: int) -> list[list[Cell]]:
+        """A header and a row per record, in `width` characters (cells with their tone)."""
+        from sheetsync.views.terminal import table
+
+        return table(self.records, width)
+
+    def frame(self) -> pd.DataFrame:
+        """The records as a DataFrame typed by the layout (as `sheetsync.load_runs()`)."""
+        from sheetsync.views.rows import frame
+
+        return frame(self.rows, list(self.records))
+
+    def export(self, fmt: str, out: Path | None = None) -> str | None:
+        """Write the records as csv, json or parquet to `out`, or return them as text."""
+        from sheetsync.views.rows import export
+
+        return export(self.frame(), fmt, out)
+
+    def __repr__(self) -> str:
+        return f"<Listed: {len(self.records)} of {self.total} runs>"
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """The sheet formatted for reading; `notices`: what `force` dropped."""
+
+    sheet: str
+    notices: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<Formatted: {self.sheet}>"
 
 
 @dataclass(frozen=True)
@@ -262,6 +353,7 @@ class Initialized:
     created: tuple[Path, ...] = ()
     columns: int = 0  # header cells added
     notices: tuple[str, ...] = field(default=())
+    added: tuple[tuple[str, str], ...] = ()  # (tab, header) of each column added
 
     def __repr__(self) -> str:
         return f"<Initialized: {self.sheet}; {_plural(self.columns, 'header cell')} added>"

@@ -19,6 +19,7 @@ from sheetsync.records.names import one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
+from sheetsync.sheet.verdicts import gain_text
 from sheetsync.views.plots import draw
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
 from sheetsync.vocab import Value, finite
@@ -33,14 +34,6 @@ def _fmt(value: Value, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
-
-
-def _gain(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
-    g = finite(r.get(key))
-    if g is None:
-        return _fmt(r.get(key))
-    interval = str(r.get(interval_key) or "")
-    return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
 
 
 def _gain_html(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
@@ -105,8 +98,8 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
                 _fmt(r.get("final_loss")),
                 _fmt(r.get("eval_avg"), 3),
                 *(_fmt(r.get(k), 3) for k, _ in evals),
-                _gain(r),
-                _gain(r, "gain_anchored", "gain_anchored_interval"),
+                gain_text(r),
+                gain_text(r, "gain_anchored", "gain_anchored_interval"),
                 _fmt(r.get("checks")),
             ]
             out.append("| " + " | ".join(md(c) for c in cells) + " |")

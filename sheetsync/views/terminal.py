@@ -1,10 +1,13 @@
-"""A terminal table of runs: the columns that matter in a meeting, fitted to the width."""
+"""What the terminal shows: a table of runs (the columns that matter in a meeting, fitted to
+the width), a method's does-it-scale lines, a run's evals."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sheetsync.records.evalformats.identity import limit_text
 from sheetsync.sheet.verdicts import MethodTrend
 from sheetsync.vocab import Value, is_unfinished
 
@@ -121,3 +124,59 @@ def trend_lines(t: MethodTrend) -> list[str]:
     if t.projection is not None:
         out.append(f"  {t.projection.text()}")
     return out
+
+
+def eval_lines(records: Sequence[dict[str, Any]]) -> list[str]:
+    """A run's evals as `sheetsync evals` prints them: per column the value, then the file,
+    task, metric, filter, shots, samples and model it came from; what was not used, and why."""
+    out: list[str] = []
+    for r in records:
+        out += _eval_lines(r) if r["column"] is not None else _unused_lines(r)
+    return out
+
+
+def _unused_lines(r: dict[str, Any]) -> list[str]:
+    out = []
+    for u in r["not_used"]:
+        tasks = f" ({len(u['tasks'])} tasks)" if u["tasks"] else ""
+        out.append(f"not used: {u['file']}: {u['reason']}{tasks}")
+    if r["not_in_layout"]:
+        names = r["not_in_layout"]
+        more = f" (+{len(names) - 12} more)" if len(names) > 12 else ""
+        out.append(f"in the files, no column: {', '.join(names[:12])}{more}")
+    return out
+
+
+def _eval_lines(r: dict[str, Any]) -> list[str]:
+    pad = f"{'':<16}"
+    if "error" in r:
+        out = [f"{r['task']:<16} error: {r['error']}"]
+    elif "mark" in r:
+        out = [f"{r['task']:<16} {r['mark']}"]
+    elif r.get("value") is None:
+        out = [f"{r['task']:<16} (not evaluated)"]
+    else:
+        extra = f" ± {r['stderr']:.4f}" if r.get("stderr") else ""
+        if len(r["samples"]) > 1:
+            extra += f" (mean of {len(r['samples'])} samples, spread {r['spread']:.4f})"
+        if r["limit"] is not None:
+            extra += " (limited: not averaged)" if r["limit_pinned"] is None else " (limited)"
+        how = [
+            r["format"],
+            f"task {r['task_in_file']}",
+            f"filter {r['filter']}",
+            "shots unknown" if r["shots"] is None else f"{r['shots']}-shot",
+        ]
+        if r["n_samples"] is not None:
+            how.append(f"{r['n_samples']:,} samples")
+        if r["limit"] is not None:
+            how.append(limit_text(r["limit"]))
+        out = [
+            f"{r['task']:<16} {r['metric']:<28} {r['value']:.4f}{extra}",
+            f"{pad} {', '.join(how)}",
+            f"{pad} file {r['file']}",
+            f"{pad} model {r['model'] or '(not named in the file)'}",
+        ]
+        if r["note"]:
+            out.append(f"{pad} {r['note']}")
+    return out + [f"{pad} not used: {u['file']}: {u['reason']}" for u in r["not_used"]]

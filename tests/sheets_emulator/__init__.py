@@ -48,9 +48,22 @@ Each behaviour and what it follows ("ref" = the method's page in the Sheets API 
   protected range that is not warningOnly and whose editors exclude the caller is 403 "You
   are trying to edit a protected cell or object..." and the whole batch fails (ref
   ProtectedRange.requestingUserCanEdit; the message as reported by API users).
+- Writes past the grid: updateCells from a `start` and appendCells never grow the columns,
+  nor updateCells the rows: 400 "Invalid requests[1].updateCells: Attempting to write column:
+  26, beyond the last requested column of: 25" (0-based; AMWA-TV/nmos-testing PR #578,
+  OpenRefine issue #2760 for appendCells, Thource/dude-wheres-my-stuff issue #428 for rows);
+  updateCells with a `range` past the grid and values writes past it are 400 "Range
+  (Sheet1!A3:C3) exceeds grid limits..." (socialpoint-labs/sheetfu issue #53; "Invalid
+  data[0]: ..." from values.batchUpdate, google/hyou issue #15); values.append grows rows and
+  columns (ref InsertDataOption OVERWRITE: "adding data to the end of the sheet will still
+  insert new rows or columns"). A spreadsheet keeps one sheet (deleteSheet: "You can't remove
+  all the sheets in a document.", google-api-php-client issue #1293) and at most 10,000,000
+  cells ("This action would increase the number of cells in the workbook above the limit of
+  10000000 cells.", UoaWDCC/uasc-web PR #833).
 - batchUpdate is all or nothing (ref batchUpdate: "if any request is not valid, the entire
   request will fail and nothing will be applied"); appendCells lands after the last row with
-  data and grows the grid (ref AppendCellsRequest); updateCells needs `fields` (reported
+  data and grows the grid's rows (ref AppendCellsRequest: "inserting new rows into the sheet
+  if necessary"); updateCells needs `fields` (reported
   message "At least one field must be listed in 'fields'..."); proto3 JSON leaves out false
   and zero properties (cassettes: no hidden: false, no frozenRowCount: 0).
 - Responses are pretty-printed unless prettyPrint=false, and gzipped only when the client

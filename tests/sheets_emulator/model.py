@@ -206,12 +206,39 @@ class Sheet:
         self.cells[(r, c)] = cell
         return cell
 
-    def check_inside(self, r: int, c: int) -> None:
-        if r > self.rows or c > self.cols:
+    def check_inside(self, r: int, c: int, r1: int | None = None, c1: int | None = None) -> None:
+        """A values write (or a GridRange) reaching past the grid: HTTP 400 "Range (Blad1!BB1)
+        exceeds grid limits. Max rows: 1000, max columns: 30" (google/hyou issue #15 from
+        values.batchUpdate; jroehl/gsheet.action issue #611 from a values write one row past;
+        socialpoint-labs/sheetfu issue #53 from updateCells with a `range`)."""
+        r1, c1 = r1 or r, c1 or c
+        if r1 > self.rows or c1 > self.cols:
+            cells = f"{col_letters(c)}{r}"
+            if (r1, c1) != (r, c):
+                cells += f":{col_letters(c1)}{r1}"
             raise ApiError(
                 400,
-                f"Range ({a1_title(self.title)}!{col_letters(c)}{r}) exceeds grid limits. "
+                f"Range ({a1_title(self.title)}!{cells}) exceeds grid limits. "
                 f"Max rows: {self.rows}, max columns: {self.cols}",
+            )
+
+    def check_writable(self, r: int, c: int) -> None:
+        """updateCells (from a `start`) and appendCells writing past the grid: HTTP 400
+        "Attempting to write column: 26, beyond the last requested column of: 25" (0-based;
+        AMWA-TV/nmos-testing PR #578 from updateCells, OpenRefine issue #2760 from
+        appendCells) and "Attempting to write row: 1000, beyond the last requested row of:
+        999" (Thource/dude-wheres-my-stuff issue #428). Neither request grows the columns."""
+        if r > self.rows:
+            raise ApiError(
+                400,
+                f"Attempting to write row: {r - 1}, beyond the last requested row of: "
+                f"{self.rows - 1}",
+            )
+        if c > self.cols:
+            raise ApiError(
+                400,
+                f"Attempting to write column: {c - 1}, beyond the last requested column of: "
+                f"{self.cols - 1}",
             )
 
     def put(self, r: int, c: int, value: Any, formula: str | None = None) -> None:
@@ -371,7 +398,12 @@ class Spreadsheet:
         return random.Random(f"{self.spreadsheet_id}/{self.next_id}").randrange(1, 2**31 - 1)
 
     def delete_sheet(self, title: str) -> None:
+        """deleteSheet (or a person deleting a tab): a spreadsheet keeps at least one sheet,
+        "You can't remove all the sheets in a document." (googleapis/google-api-php-client
+        issue #1293, from deleteSheet)."""
         sheet = self.sheet(title)
+        if len(self.sheets) == 1:
+            raise ApiError(400, "You can't remove all the sheets in a document.")
         self.sheets.remove(sheet)
         for i, s in enumerate(self.sheets):
             s.index = i
@@ -385,6 +417,10 @@ class Spreadsheet:
             if s.title.casefold() == title.casefold():
                 return s
         raise ApiError(400, f"Unable to parse range: {title}")
+
+    def cells(self) -> int:
+        """Cells in every tab's grid, the number Google's 10,000,000-cell limit counts."""
+        return sum(s.rows * s.cols for s in self.sheets)
 
     def by_id(self, sheet_id: int) -> Sheet:
         for s in self.sheets:

@@ -3,10 +3,14 @@ server restores its copy when one request fails).
 
 Semantics follow the reference pages of each request: updateCells writes exactly the cells in
 `rows` (a cell without a listed field is cleared), needs a non-empty `fields`; appendCells
-lands after the last row with data, growing the grid; repeatCell formats a whole range;
+lands after the last row with data, growing the grid's rows ("inserting new rows into the
+sheet if necessary", AppendCellsRequest) but not its columns; neither writes past the grid
+(`Sheet.check_writable`, `Sheet.check_inside` for a `range`); repeatCell formats a whole range;
 deleteConditionalFormatRule removes the rule at its index;
-addSheet refuses a title that differs from an existing one only in case; a request that edits
-a protected range the caller may not edit is refused with 403 and the whole batch fails.
+addSheet refuses a title that differs from an existing one only in case; deleteSheet refuses
+the last sheet; a request that edits a protected range the caller may not edit is refused
+with 403 and the whole batch fails; a request that takes the spreadsheet past 10,000,000
+cells is a 400 (`MAX_CELLS`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from tests.sheets_emulator.discovery import discovery
 from tests.sheets_emulator.model import PROTECTED, ApiError, Layer, Sheet, Spreadsheet
 
 NEEDS_FIELDS = "At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)"
+MAX_CELLS = 10_000_000  # "This action would increase the number of cells in the workbook above
+# the limit of 10000000 cells." (UoaWDCC/uasc-web PR #833; gspread issue #516 at the old 2M)
+TOO_MANY_CELLS = (
+    f"This action would increase the number of cells in the workbook above the limit of "
+    f"{MAX_CELLS} cells."
+)
 
 
 def _value(data: dict[str, Any]) -> tuple[Any, str | None]:
@@ -53,7 +63,7 @@ def _guard(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> None:
 
 
 def _write_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], mask: masks.Mask) -> None:
-    sheet.check_inside(r, c)
+    sheet.check_writable(r, c)
     whole = "*" in mask
     cell = sheet.fresh(r, c)
     if whole or "userEnteredValue" in mask:
@@ -79,7 +89,10 @@ def apply_requests(book: Spreadsheet, reqs: list[dict[str, Any]]) -> list[dict[s
     for i, req in enumerate(reqs):
         kind, body = next(iter((k, v) for k, v in req.items() if v is not None))
         try:
+            before = book.cells()
             replies.append(_apply(book, kind, body))
+            if book.cells() > max(before, MAX_CELLS):
+                raise ApiError(400, TOO_MANY_CELLS)
         except ApiError as exc:
             if exc.code == 400 and not exc.message.startswith("Invalid"):
                 exc.message = f"Invalid requests[{i}].{kind}: {exc.message}"
@@ -125,6 +138,7 @@ def _apply(book: Spreadsheet, kind: str, body: dict[str, Any]) -> dict[str, Any]
         else:
             sheet = book.by_id(body["range"].get("sheetId", 0))
             r0, c0, r1, c1 = _box(sheet, body["range"])
+            sheet.check_inside(r0, c0, r1, c1)
         _guard(sheet, r0, c0, r1, c1)
         for dr, row in enumerate(rows):
             for dc, data in enumerate(row.get("values", [])):

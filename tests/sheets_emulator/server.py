@@ -38,6 +38,7 @@ from tests.sheets_emulator.render import (
     is_date,
     serial,
 )
+from tests.sheets_emulator.requests_batch import MAX_CELLS, TOO_MANY_CELLS
 
 API = "https://sheets.googleapis.com"
 MAX_REQUEST = 10 * 1024 * 1024  # "Request payload size exceeds the limit: 10485760 bytes."
@@ -382,22 +383,32 @@ class Emulator:
         if kind == "values.batchUpdate":
             option = body.get("valueInputOption", "")
             saved = _checkpoint(book)
-            try:
-                responses = [
-                    self._write(book, d["range"], d.get("values", []), option)
-                    for d in body.get("data", [])
-                ]
-            except ApiError:
-                _restore(book, saved)
-                raise
+            responses = []
+            for i, d in enumerate(body.get("data", [])):
+                try:
+                    responses.append(self._write(book, d["range"], d.get("values", []), option))
+                except ApiError as exc:  # "Invalid data[0]: Range (...) exceeds grid limits"
+                    _restore(book, saved)  # (google/hyou issue #15)
+                    if exc.code == 400 and not exc.message.startswith("Invalid"):
+                        exc.message = f"Invalid data[{i}]: {exc.message}"
+                    raise
             return {
                 "spreadsheetId": book.spreadsheet_id,
                 "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
                 "responses": responses,
             }
         if kind == "values.append":
+            # InsertDataOption OVERWRITE (the default): "adding data to the end of the sheet
+            # will still insert new rows or columns so the data can be written"
             sheet, *_ = book.parse_range(params["range"])
-            target = f"{a1_title(sheet.title)}!A{sheet.used()[0] + 1}"
+            start = sheet.used()[0] + 1
+            rows = body.get("values", [])
+            width = max((len(r) for r in rows), default=0)
+            sheet.rows = max(sheet.rows, start + len(rows) - 1)
+            sheet.cols = max(sheet.cols, width)
+            if book.cells() > MAX_CELLS:
+                raise ApiError(400, TOO_MANY_CELLS)
+            target = f"{a1_title(sheet.title)}!A{start}"
             option = opt.get("valueInputOption", "")
             return {
                 "spreadsheetId": book.spreadsheet_id,
