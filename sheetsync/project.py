@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,14 +105,15 @@ class Project:
 
         return read_run(folder, self.folders)
 
-    def run_source(self) -> RunSource:
-        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`."""
+    def run_source(self, read: Callable[[Path], Run] | None = None) -> RunSource:
+        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`. Every
+        command turns a run id into a run through it; `read` reads a run's folder (default
+        `read_run`; a command's `RunCache.run` reads it through the cache)."""
         from sheetsync.records.sources import Access, SourceSpec, open_source
 
         spec = self.runs_source or SourceSpec("folder", str(self.runs_dir))
-        return open_source(
-            spec, Access(self.runs_dir, self.run_dir, self.run_folder, self.read_run)
-        )
+        access = Access(self.runs_dir, self.run_dir, self.run_folder, read or self.read_run)
+        return open_source(spec, access)
 
 
 def find_project_file(

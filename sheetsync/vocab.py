@@ -16,8 +16,8 @@ ROLES: tuple[Role, ...] = get_args(Role)
 BASELINE_ROLES: tuple[Role, ...] = ("baseline", "ladder")
 """A baseline's own runs: one size (`baseline`) or a scaling ladder (`ladder`)."""
 
-State = Literal["running", "finished", "killed", "failed", "timeout"]
-STATES: tuple[State, ...] = get_args(State)
+RunState = Literal["running", "finished", "killed", "failed", "timeout"]
+STATES: tuple[RunState, ...] = get_args(RunState)
 """What a trainer may write as a run's `state` in progress.json."""
 
 UNFINISHED = "unfinished"

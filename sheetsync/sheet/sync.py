@@ -58,14 +58,11 @@ def _runs_to_sync(
     table_tab: str,
     cache: RunCache,
 ) -> tuple[list[Run], list[str]]:
-    source = project.run_source()
+    source = project.run_source(cache.run)  # every run read through the stamp cache
     if run_dirs:
         runs = []
         for path in run_dirs:
-            if source.kind == "folder":  # native folders: read through the stamp cache
-                run = cache.run(project.run_folder(path))
-            else:
-                run = source.read(path)
+            run = source.read(path)
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -73,21 +70,7 @@ def _runs_to_sync(
                 )
             runs.append(run)
         return runs, []
-    if source.kind != "folder":
-        return source.read_runs(list(rows))  # in sheet order
-    runs, missing = [], []
-    try:
-        present = set(os.listdir(project.runs_dir))  # one listing, not a stat per run
-    except OSError:
-        present = set()
-    for run_id in rows:  # in sheet order
-        folder = project.run_dir(run_id)
-        nested = "/" in run_id or os.sep in run_id
-        if (run_id not in present) if not nested else not folder.exists():
-            missing.append(run_id)
-            continue
-        runs.append(cache.run(folder))
-    return runs, missing
+    return source.read_runs(list(rows))  # in sheet order
 
 
 def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:

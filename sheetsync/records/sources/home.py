@@ -126,8 +126,11 @@ class TrackerSource:
             runs.append(self._materialise(run_id, handles[run_id]))
         return runs, missing
 
+    def run_id(self, ref: str | Path) -> str:
+        return Path(str(ref)).name
+
     def read(self, ref: str | Path) -> Run:
-        run_id = Path(str(ref)).name
+        run_id = self.run_id(ref)
         runs, missing = self.read_runs([run_id])
         if missing:
             known = ", ".join(self.run_ids()[:8]) or "none"
