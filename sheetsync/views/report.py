@@ -251,7 +251,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
 
 
 @dataclass(frozen=True)
-class Written:
+class ReportFiles:
     html: Path
     markdown: Path
     report: Report
@@ -260,7 +260,7 @@ class Written:
 
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
-) -> Written:
+) -> ReportFiles:
     """Read the sheet once and write report.html and report.md into `out_dir` (it may be new;
     its parent folder must exist)."""
     out_dir = output_folder(Path(out_dir or project.root / "report"))
@@ -274,7 +274,7 @@ def write_report(
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     write_file(html_path, to_html(rows, report))
     write_file(md_path, to_markdown(rows, report))
-    return Written(html_path, md_path, report, rows.notices)
+    return ReportFiles(html_path, md_path, report, rows.notices)
 
 
 def scaling_for(
