@@ -27,8 +27,9 @@ Level = Literal["ok", "warn", "fail"]
 
 
 def is_unfinished(status: str) -> bool:
-    """Whether a run status says the run stopped before its planned steps or tokens."""
-    return status.startswith(UNFINISHED)
+    """Whether a run status says the run stopped before its planned steps or tokens (or
+    stalled: went silent before them)."""
+    return status.startswith((UNFINISHED, "stalled"))
 
 
 def finite(value: object) -> float | None:
