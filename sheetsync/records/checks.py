@@ -188,8 +188,8 @@ def rule_finished(s: Subject) -> list[Finding]:
         return [s.finding("finished", "ok", "finished")]
     if is_unfinished(status):
         return [s.finding("finished", "fail", status, short=UNFINISHED)]
-    reason = f"not finished yet ({status})"  # running or launched
-    return [s.finding("finished", "warn", reason, short=reason)]
+    short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
+    return [s.finding("finished", "warn", f"not finished yet ({status})", short=short)]
 
 
 def rule_reproducible(s: Subject) -> list[Finding]:
