@@ -25,6 +25,7 @@ from sheetsync.records.checks import (
 )
 from sheetsync.records.endings import Judge
 from sheetsync.records.git import contains
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.cycle import all_tabs
@@ -151,7 +152,7 @@ class CheckContext:
         """What the rules read besides the run folder."""
         rows = tuple(row.get(k) for k in ROW_INPUTS)
         guarded = tuple(self.project.guarded)
-        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
+        ref = BaselineRef.of_row(row)
         sizes = tuple(sorted(ladder_keys(self.peers(), ref))) if guarded else ()
         return rows, self._baselines(str(row.get("baseline"))), guarded, strict, sizes
 
