@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
 KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
-KNOWN_KEYS |= {"target_compute", "code_repo", "review_days"}
+KNOWN_KEYS |= {"target_compute", "code_repo", "review_days", "stalled_after"}
 REVIEW_DAYS = 14
+STALLED_AFTER = 2 * 3600.0  # seconds without a sign of life before a going run is stalled
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Project:
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
     target_compute: float | None = None  # FLOPs the team means to train at (projections)
     review_days: int = REVIEW_DAYS  # the Review tab: runs launched in the last N days
+    stalled_after: float = STALLED_AFTER  # `stalled_after: 2h`, in seconds
 
     @property
     def root(self) -> Path:
@@ -105,14 +107,15 @@ class Project:
 
         return read_run(folder, self.folders)
 
-    def run_source(self) -> RunSource:
-        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`."""
+    def run_source(self, read: Callable[[Path], Run] | None = None) -> RunSource:
+        """Where the runs come from (`runs:`); a tracker's runs are kept in `runs_dir`. Every
+        command turns a run id into a run through it; `read` reads a run's folder (default
+        `read_run`; a command's `RunCache.run` reads it through the cache)."""
         from sheetsync.records.sources import Access, SourceSpec, open_source
 
         spec = self.runs_source or SourceSpec("folder", str(self.runs_dir))
-        return open_source(
-            spec, Access(self.runs_dir, self.run_dir, self.run_folder, self.read_run)
-        )
+        access = Access(self.runs_dir, self.run_dir, self.run_folder, read or self.read_run)
+        return open_source(spec, access)
 
 
 def find_project_file(
@@ -201,7 +204,17 @@ def load_project(path: Path) -> Project:
         runs_source=runs_source,
         target_compute=_target_compute(path, data.get("target_compute")),
         review_days=_review_days(path, data.get("review_days", REVIEW_DAYS)),
+        stalled_after=_stalled_after(path, data.get("stalled_after")),
     )
+
+
+def _stalled_after(path: Path, value: Any) -> float:
+    """`stalled_after: 2h` (30m, 6h, 1d...): how long a going run may be silent."""
+    if value is None:
+        return STALLED_AFTER
+    from sheetsync.records.liveness import parse_duration
+
+    return parse_duration(value, f"{path}: stalled_after")
 
 
 def _review_days(path: Path, value: Any) -> int:

@@ -16,8 +16,8 @@ ROLES: tuple[Role, ...] = get_args(Role)
 BASELINE_ROLES: tuple[Role, ...] = ("baseline", "ladder")
 """A baseline's own runs: one size (`baseline`) or a scaling ladder (`ladder`)."""
 
-State = Literal["running", "finished", "killed", "failed", "timeout"]
-STATES: tuple[State, ...] = get_args(State)
+RunState = Literal["running", "finished", "killed", "failed", "timeout"]
+STATES: tuple[RunState, ...] = get_args(RunState)
 """What a trainer may write as a run's `state` in progress.json."""
 
 UNFINISHED = "unfinished"
@@ -27,8 +27,9 @@ Level = Literal["ok", "warn", "fail"]
 
 
 def is_unfinished(status: str) -> bool:
-    """Whether a run status says the run stopped before its planned steps or tokens."""
-    return status.startswith(UNFINISHED)
+    """Whether a run status says the run stopped before its planned steps or tokens (or
+    stalled: went silent before them)."""
+    return status.startswith((UNFINISHED, "stalled"))
 
 
 def finite(value: object) -> float | None:

@@ -147,6 +147,22 @@ def test_person_edit_of_result_cell_is_kept_and_reported_unless_overwrite(sheet)
     assert sheet.rows()["a"]["final loss"] == 2.3
 
 
+def test_a_cell_already_showing_the_new_value_refreshes_its_record(sheet):
+    """The result cell reached the new loss another way (a restore, a paste) and nothing else
+    changes in that sync: no cell is written, but the state record is, so the next new loss
+    is sheetsync's update and not taken for a person's edit."""
+    add(sheet, "a", loss=2.4)
+    cli(sheet, "sync")
+    sheet.edit(lambda g: g[1].__setitem__(g[0].index("final loss"), 2.3))
+    set_loss(sheet, "a", 2.3)
+    result = cli(sheet, "sync")
+    assert result.exit_code == 0 and "edited by a person" not in result.output
+    set_loss(sheet, "a", 2.2)
+    result = cli(sheet, "sync")
+    assert result.exit_code == 0 and "edited by a person" not in result.output
+    assert sheet.rows()["a"]["final loss"] == 2.2
+
+
 def test_launch_cell_edit_is_reported_never_rewritten(sheet):
     add(sheet, "a")
     sheet.edit(lambda g: g[1].__setitem__(g[0].index("baseline"), "other"))

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from sheetsync.errors import SheetError
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.plan import (
@@ -205,3 +206,97 @@ def test_owned_cells_are_the_launch_and_result_cells_of_the_rows_asked_for():
     assert list(cells) == ["a"]
     assert cells["a"]["final_loss"] == 2.0 and cells["a"]["fingerprint"] == "fp-a"
     assert "question" not in cells["a"]  # a person's column
+
+
+def test_a_run_already_in_the_tab_is_refused_naming_its_row():
+    grids = new_sheet(["a", "b"])
+    grid = grids[RUNS.tab]
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    with pytest.raises(SheetError, match=r"^Runs tab: run 'b' is already in row 3$"):
+        plan_append(grid, read_header(grid, RUNS), launch_rows("c", "b"), state)
+    with pytest.raises(SheetError, match=r"^Runs tab: run 'c' is already in row 4$"):
+        plan_append(grid, read_header(grid, RUNS), launch_rows("c", "c"), state)
+
+
+def test_a_change_and_a_conflict_describe_themselves_with_their_row_key():
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    col = grid[0].index("final loss")
+    letter = chr(ord("A") + col)
+    [change] = sync(grids, {"a": {"final_loss": 1.5}}).changes
+    assert change.describe() == f"a / final loss ({letter}2): 2 -> 1.5"
+    assert change.describe(with_key=False) == f"final loss ({letter}2): 2 -> 1.5"
+    grid[1][col] = "see notes"
+    [conflict] = sync(grids, {"a": {"final_loss": 1.25}}).conflicts
+    assert conflict.describe() == (
+        f"a / final loss ({letter}2): edited by a person: sheet has 'see notes', "
+        "sheetsync has 1.25 (kept)"
+    )
+
+
+def test_owned_cells_of_a_row_that_ends_early_are_the_cells_it_has():
+    grids = new_sheet(["a", "b"])
+    grid = grids[RUNS.tab]
+    end = grid[0].index("config fingerprint")
+    sync(grids, {"a": {"final_loss": 2.0}})
+    del grid[2][end + 1 :]  # row 3 ends at its fingerprint
+    cells = owned_cells(grid, read_header(grid, RUNS), ["b", "a"])
+    assert cells["b"]["fingerprint"] == "fp-b" and "final_loss" not in cells["b"]
+    assert cells["a"]["fingerprint"] == "fp-a" and "final_loss" in cells["a"]
+
+
+def test_rows_are_updated_in_the_order_they_stand_and_unknown_runs_are_skipped():
+    grids = new_sheet(["a", "b", "c"])
+    plan = sync(
+        grids, {"c": {"final_loss": 3.0}, "zz": {"final_loss": 9.0}, "a": {"final_loss": 1.0}}
+    )
+    assert [(c.key, c.row) for c in plan.changes] == [("a", 2), ("c", 4)]
+
+
+def test_an_empty_value_for_an_empty_cell_never_written_plans_nothing():
+    grids = new_sheet(["a"])
+    plan = sync(grids, {"a": {"final_loss": None, "tokens": "  "}})
+    assert plan.empty and plan.conflicts == []
+
+
+def test_a_checkbox_is_not_the_number_one():
+    """TRUE in a result cell where sheetsync wrote 1 is a person's edit (cell values say the
+    same thing only when `same` says so: a boolean is not a number)."""
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"tokens": 1}})
+    grid = grids[RUNS.tab]
+    col = grid[0].index("tokens")
+    grid[1][col] = True
+    plan = sync(grids, {"a": {"tokens": 1}})
+    assert plan.changes == []
+    assert [(c.sheet, c.tool, c.kind) for c in plan.conflicts] == [(True, 1, "edited by a person")]
+
+
+def test_a_launch_cell_turned_into_a_checkbox_is_reported():
+    grids = new_sheet([])
+    grid = grids[RUNS.tab]
+    header = read_header(grid, RUNS)
+    state = State(LAYOUT.state_tab, grids[LAYOUT.state_tab])
+    rows = [{"run": "a", "question": "q", "baseline": "b", "fingerprint": 1}]
+    apply(grids, finish(Plan(plan_append(grid, header, rows, state)), state, [header]).writes())
+    grid[1][grid[0].index("config fingerprint")] = True
+    plan = sync(grids, {"a": {"final_loss": 2.0}})
+    assert [(c.header, c.sheet, c.tool) for c in plan.conflicts] == [
+        ("config fingerprint", True, 1)
+    ]
+
+
+def test_a_record_of_a_checkbox_is_refreshed_when_the_cell_shows_the_number():
+    """The state tab says sheetsync wrote TRUE; the cell now shows 1, which is what sheetsync
+    wants: the record is refreshed to 1, so the next change of the value is an update."""
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"tokens": True}})
+    grid = grids[RUNS.tab]
+    col = grid[0].index("tokens")
+    grid[1][col] = 1
+    plan = sync(grids, {"a": {"tokens": 1}})
+    assert plan.changes == [] and plan.state_writes
+    again = sync(grids, {"a": {"tokens": 2}})
+    assert [(c.reason, c.new) for c in again.changes] == [("update", 2)]
+    assert again.conflicts == []

@@ -12,7 +12,14 @@ from typing import Any
 
 from sheetsync.errors import BaselineError
 from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping, parse_mapping
-from sheetsync.records.files import MAX_CONFIG_BYTES, commit, confine, read_bytes, read_text, staged
+from sheetsync.records.files import (
+    MAX_CONFIG_BYTES,
+    confine,
+    put_in_place,
+    read_bytes,
+    read_text,
+    staged,
+)
 from sheetsync.records.git import head, repo_root, resolve_commit, who
 from sheetsync.records.names import one_line, shown
 
@@ -183,7 +190,7 @@ class NewBaseline:
 
     def stage(self) -> list[Path]:
         """Write the files under temp names in the baselines folder (proving they can be
-        written) before the tab row; `commit` renames them into place."""
+        written) before the tab row; `put_in_place` renames them into place."""
         folder = self.baseline.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -191,9 +198,9 @@ class NewBaseline:
             raise BaselineError(f"{folder}: cannot create the baselines folder ({exc})") from None
         return [staged(path, data, BaselineError) for path, data in self.files().items()]
 
-    def commit(self, temps: Sequence[Path]) -> None:
+    def put_in_place(self, temps: Sequence[Path]) -> None:
         for tmp, path in zip(temps, self.files(), strict=True):
-            commit(tmp, path)
+            put_in_place(tmp, path)
 
 
 def code_commit(config_file: Path, given: str | None) -> str | None:

@@ -87,6 +87,21 @@ def measure(name: str, value: Any) -> float | None:
     return float(value)
 
 
+def slurm_job(env: Mapping[str, str]) -> dict[str, Any]:
+    """The Slurm job this process runs in, as launch.json records it: `slurm_job_id` (the raw
+    SLURM_JOB_ID, which sacct knows the job by) and, for an array's task, its array job and
+    task ids. {} outside Slurm."""
+    job = env.get("SLURM_JOB_ID", "").strip()
+    if not job.isdigit():
+        return {}
+    found: dict[str, Any] = {"slurm_job_id": job}
+    array, task = env.get("SLURM_ARRAY_JOB_ID", ""), env.get("SLURM_ARRAY_TASK_ID", "")
+    if array.strip().isdigit() and task.strip().isdigit():
+        found["slurm_array_job_id"] = int(array)
+        found["slurm_array_task_id"] = int(task)
+    return found
+
+
 class RunLog:
     """Write one run's folder from a training script; see README, "Where your runs come from".
 
@@ -112,10 +127,30 @@ class RunLog:
             "tokens_planned": count("tokens_planned", tokens_planned),
             "state": "running",
         }
+        self._resume(self.path / "progress.json")
         self._written_at = -math.inf
         self._ended = False
         self._lock = threading.RLock()
         self._previous: dict[int, Any] = {}
+
+    def _resume(self, path: Path) -> None:
+        """Reopened on a run's folder (restarted from its checkpoint): keep what the earlier
+        process recorded (plan, how far it got) unless given anew; the run is `running` again."""
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(before, dict):
+            return
+        schedule = before.get("lr_schedule")
+        if isinstance(schedule, dict) and "decay_end_step" in schedule:
+            before["decay_end_step"] = schedule["decay_end_step"]
+        for key in ("step", "steps_planned", "tokens", "tokens_planned", "decay_end_step"):
+            if self._progress.get(key) is None and before.get(key) is not None:
+                try:
+                    self._progress[key] = count(key, before[key])
+                except RunError:
+                    continue
 
     @property
     def state(self) -> str:
@@ -147,11 +182,21 @@ class RunLog:
             "git_dirty": commit.endswith("-dirty") if commit else None,
             "seed": seed,
             "launched_by": who(),
-            "launched_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "launched_at": self._launched_at(),
+            **slurm_job(os.environ),
         }
         facts = {k: v for k, v in launch.items() if v is not None}
         write_json_atomic(self.path / "launch.json", facts)
         self._write_progress(force=True)
+
+    def _launched_at(self) -> str:
+        """When the run was first launched: a resumed run keeps its first launch time."""
+        try:
+            before = json.loads((self.path / "launch.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = None
+        first = before.get("launched_at") if isinstance(before, dict) else None
+        return first if isinstance(first, str) else dt.datetime.now().isoformat("T", "seconds")
 
     def progress(
         self,

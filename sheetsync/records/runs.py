@@ -5,7 +5,8 @@ The contract (see README, "The run folder"):
   progress.json               {"step", "steps_planned", "tokens", "tokens_planned", "state",
                                "lr_schedule": {"decay_end_step"}}  (optional until it starts)
   results.json                {"final_loss", "flops", "params", "active_params", "tokens"}
-  launch.json                 {"git_commit", "git_dirty", "seed", "launched_by", "launched_at"}
+  launch.json                 {"git_commit", "git_dirty", "seed", "launched_by", "launched_at",
+                               "slurm_job_id", "slurm_array_job_id", "slurm_array_task_id"}
   evals.json, lm_eval/        eval outputs (see sheetsync.records.evals)
 """
 
@@ -82,6 +83,16 @@ class Launch:
     seed: int | None = None
     launched_by: str | None = None
     launched_at: str | None = None
+    slurm_job_id: str | None = None  # the scheduler's raw job id (SLURM_JOB_ID)
+    slurm_array_job_id: int | None = None
+    slurm_array_task_id: int | None = None
+
+    @property
+    def slurm_job(self) -> str | None:
+        """The job as people name it: `4242`, or `4242_7` for an array's task."""
+        if self.slurm_array_job_id is not None and self.slurm_array_task_id is not None:
+            return f"{self.slurm_array_job_id}_{self.slurm_array_task_id}"
+        return self.slurm_job_id
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class Run:
     progress: Progress = field(default_factory=Progress)
     results: Results = field(default_factory=Results)
     launch: Launch = field(default_factory=Launch)
+    ending: str | None = None  # a status known outside the files (stalled, the scheduler's word)
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -113,14 +125,12 @@ class Run:
         p = self.progress
         if self.finished:
             return "finished"
+        if self.ending is not None:
+            return self.ending
         if p.state in (None, "running") and not p.reached_plan:
             return "running" if p.step or p.tokens else "launched"
         why = p.state if p.state in ("killed", "failed", "timeout") else "stopped"
-        where = ""
-        if p.step is not None and p.steps_planned:
-            where = f" at step {p.step:,}/{p.steps_planned:,}"
-        elif p.tokens is not None and p.tokens_planned:
-            where = f" at {p.tokens:,}/{p.tokens_planned:,} tokens"
+        where = self.where
         if p.reached_plan is False and p.state == "finished":
             why = "stopped before its plan"
         if (
@@ -131,6 +141,16 @@ class Run:
         ):
             why = "lr decay incomplete"
         return f"unfinished: {why}{where}"
+
+    @property
+    def where(self) -> str:
+        """How far the run got, as status texts say it: ` at step 3,433/5,722`."""
+        p = self.progress
+        if p.step is not None and p.steps_planned:
+            return f" at step {p.step:,}/{p.steps_planned:,}"
+        if p.tokens is not None and p.tokens_planned:
+            return f" at {p.tokens:,}/{p.tokens_planned:,} tokens"
+        return ""
 
 
 def read_run(
@@ -262,7 +282,32 @@ def _launch(path: Path, within: Sequence[Path], real: Path) -> Launch:
     for key, value in text.items():
         if value is not None and not isinstance(value, str):
             raise RunError(f"{path}: {key} must be text, not {_repr(value)}")
-    return Launch(seed=seed, git_dirty=dirty, **text)
+    return Launch(seed=seed, git_dirty=dirty, **text, **_slurm(path, data))
+
+
+def _slurm(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The Slurm job a run ran in: `slurm_job_id` (SLURM_JOB_ID, text or a number) and, for
+    an array's task, `slurm_array_job_id` and `slurm_array_task_id`."""
+    out: dict[str, Any] = {}
+    job = data.get("slurm_job_id")
+    if job is not None:
+        text = str(job) if isinstance(job, int) and not isinstance(job, bool) else job
+        if not (isinstance(text, str) and text.isascii() and text.isdigit()):
+            raise RunError(
+                f"{path}: slurm_job_id must be the job's number (SLURM_JOB_ID, e.g. 4242), "
+                f"not {_repr(job)}"
+            )
+        out["slurm_job_id"] = text
+    for key in ("slurm_array_job_id", "slurm_array_task_id"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RunError(f"{path}: {key} must be a whole number, not {_repr(value)}")
+        out[key] = value
+    return out
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

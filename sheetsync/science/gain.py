@@ -18,7 +18,6 @@ from sheetsync.science.scaling import Fit
 
 RESAMPLES = 1000
 LEVEL = 0.90
-FLOOR_TOLERANCE = 1e-6  # a loss within this relative distance of E is at the floor
 REACH = 1e4  # a predicted compute beyond this many times the ladder's largest is no answer
 
 
@@ -69,7 +68,8 @@ def compute_for_loss(
     params: dict[str, float], form: str, loss: float, tokens_per_param: float | None = None
 ) -> float | None:
     """The compute at which the law reaches `loss`; None when `loss` is at or below its floor
-    (within a relative `FLOOR_TOLERANCE` of E: a fitted E can land a hair below a true floor)."""
+    (within a relative `FLOOR_RTOL` of E, see `law.beyond_floor`: a fitted E can land a hair
+    below a true floor)."""
     from sheetsync.science.law import predicted_compute
 
     return predicted_compute(params, form, loss, tokens_per_param or 20.0)

@@ -21,7 +21,6 @@ from typing import Any
 
 from sheetsync.errors import FitError
 
-HUBER_DELTA = 1e-3
 FORMS = ("compute", "parametric")
 
 

@@ -235,24 +235,21 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
     notices: list[str] = []
     rows = parse_rows(grid, read_header(grid, layout.runs), notices) if grid else {}
     context = CheckContext(project, rows)
-    named = [project.run_folder(r) for r in run_ids]  # as typed: ids or run folders
-    wanted = named or [project.run_dir(r) for r in context.rows]
-    project.run_source().refresh([f.name for f in wanted if f.name in context.rows])
-    findings: list[Finding] = []
-    not_here: list[str] = []
-    for folder in wanted:
-        rid = folder.name
+    source = project.run_source(context.cache.run)  # every run read through the stamp cache
+    named = [source.run_id(r) for r in run_ids]  # as typed: ids or run folders
+    for rid in named:
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
-        if not folder.is_dir():  # its folder is on another machine (or a tracker's, elsewhere)
-            not_here.append(rid)
-            continue
-        findings += context.check(context.cache.run(folder), context.rows[rid], strict)
+    # a run without a folder here is on another machine (or a tracker's, elsewhere)
+    runs, not_here = source.read_runs(named or list(context.rows))
+    findings: list[Finding] = []
+    for run in runs:
+        findings += context.check(run, context.rows[run.run_id], strict)
     context.cache.save()
     if named and not_here:
         raise NotHere(
             f"run {not_here[0]!r} is in the sheet but not on this machine (no folder "
-            f"{project.run_dir(not_here[0])} from {project.run_source().describe()}): not checked"
+            f"{project.run_dir(not_here[0])} from {source.describe()}): not checked"
         )
     for f in findings:
         if f.rule == "code" and f.reason.startswith("note:"):

@@ -116,7 +116,7 @@ class Plan:
 def plan_header(grid: Grid | None, table: Table) -> list[CellChange]:
     """Owned columns missing from a tab's header, added at its right end (never reordered)."""
     header = read_header(grid, table, require=False)
-    width = max(header.width, 0)
+    width = header.width
     while width and is_empty(cell(grid or [], 1, width)):
         width -= 1
     changes = []
@@ -217,11 +217,9 @@ def plan_update(
     launch = [(c, pos) for c, pos in launch if pos is not None]
     results = [(c, header.col(c.key)) for c in table.owned("result")]
     results = [(c, pos) for c, pos in results if pos is not None]
-    for key in sorted(desired, key=lambda k: rows.get(k, 0)):
-        if key not in rows:
-            continue
+    for key in sorted((k for k in desired if k in rows), key=rows.__getitem__):
         r = rows[key]
-        line = grid[r - 1] if r - 1 < len(grid) else []
+        line = grid[r - 1]
         width = len(line)
         values = desired[key]
         written = state.written(table.tab, key) or {}

@@ -20,7 +20,7 @@ from sheetsync.project import Project
 from sheetsync.sheet.chart_plan import CHART_ROWS, ChartPlan, Series
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.meeting import attention, fit_lines
-from sheetsync.sheet.verdicts import MethodTrend, method_of, method_trends
+from sheetsync.sheet.verdicts import MethodTrend, gain_text, method_of, method_trends
 from sheetsync.vocab import Value, finite
 
 RUN_HEADER = (
@@ -29,10 +29,8 @@ RUN_HEADER = (
     "compute (FLOPs)",
     "loss",
     "eval avg",
-    "gain",
-    "gain 90%",
-    "gain (anchored)",
-    "anchored 90%",
+    "gain [90%]",
+    "gain (anchored) [90%]",
     "status",
     "checks",
     "conclusion",
@@ -97,23 +95,24 @@ def _number(value: float | None) -> float | None:
     return None if number is None else round(number, 4)
 
 
-def anchored_of(record: dict[str, Value]) -> tuple[Value, Value]:
-    """The anchored gain and its interval text, where the Runs tab has them."""
-    return record.get("gain_anchored"), record.get("gain_anchored_interval")
+def _text(value: Value, spec: str) -> Value:
+    """A number as the report writes it (`2.7e+18`, `3.2648`, `0.320`); text as it stands."""
+    number = finite(value)
+    return value if number is None else format(number, spec)
 
 
 def _run_row(r: dict[str, Value]) -> list[Value]:
-    anchored, anchored_interval = anchored_of(r)
+    """A run as the meeting reads it, written as the report writes it: text, left-aligned, so
+    no number runs into the text beside it; each gain with its interval in one cell
+    (`1.10x [1.080-1.119x]`, never a bare `1` for 0.9996). The chart reads its own numbers."""
     return [
         r.get("run"),
         f"{r.get('baseline')}@{r.get('baseline_date')}",
-        _round(r.get("compute"), -3),
-        _round(r.get("final_loss"), 4),
-        _round(r.get("eval_avg"), 3),
-        _round(r.get("gain"), 3),
-        r.get("gain_interval"),
-        _round(anchored, 3),
-        anchored_interval,
+        _text(r.get("compute"), ".3g"),
+        _text(r.get("final_loss"), ".4f"),
+        _text(r.get("eval_avg"), ".3f"),
+        gain_text(r) or None,
+        gain_text(r, "gain_anchored", "gain_anchored_interval") or None,
         r.get("status"),
         r.get("checks"),
         r.get("conclusion"),

@@ -177,11 +177,13 @@ class State:
 
     def refreshed(self) -> bool:
         """Whether a record noted now differs from what the state tab holds (a new row, or a
-        cell that already shows a value newer than its record)."""
-        return any(
-            ident not in self.rows or data != self.values.get(ident)
-            for ident, data in self._updates.items()
-        )
+        cell that already shows a value newer than its record). Compared by digest, which
+        tells TRUE from 1 as `same` does (Python's `==` does not)."""
+        for ident, data in self._updates.items():
+            held = self.values.get(ident) if ident in self.rows else None
+            if held is None or digest(data) != digest(held):
+                return True
+        return False
 
     def writes(self) -> list[CellWrite]:
         """The state tab's cells to write: the header if it differs, each changed record with

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
+from sheetsync.records.endings import Judge
 from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
@@ -58,14 +59,11 @@ def _runs_to_sync(
     table_tab: str,
     cache: RunCache,
 ) -> tuple[list[Run], list[str]]:
-    source = project.run_source()
+    source = project.run_source(cache.run)  # every run read through the stamp cache
     if run_dirs:
         runs = []
         for path in run_dirs:
-            if source.kind == "folder":  # native folders: read through the stamp cache
-                run = cache.run(project.run_folder(path))
-            else:
-                run = source.read(path)
+            run = source.read(path)
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -73,21 +71,7 @@ def _runs_to_sync(
                 )
             runs.append(run)
         return runs, []
-    if source.kind != "folder":
-        return source.read_runs(list(rows))  # in sheet order
-    runs, missing = [], []
-    try:
-        present = set(os.listdir(project.runs_dir))  # one listing, not a stat per run
-    except OSError:
-        present = set()
-    for run_id in rows:  # in sheet order
-        folder = project.run_dir(run_id)
-        nested = "/" in run_id or os.sep in run_id
-        if (run_id not in present) if not nested else not folder.exists():
-            missing.append(run_id)
-            continue
-        runs.append(cache.run(folder))
-    return runs, missing
+    return source.read_runs(list(rows))  # in sheet order
 
 
 def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
@@ -118,6 +102,7 @@ def sync_runs(
     layout = project.layout()
     backend = open_backend(project, force=force)
     table = layout.runs
+    judge = Judge(project.stalled_after)  # sacct asked once, however often the plan is made
 
     def make_plan(cache: RunCache, snapshot: Snapshot) -> SyncPlan:
         # reading: the sheet as read, the run folders, the state rows of these runs
@@ -127,6 +112,8 @@ def sync_runs(
         rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
         runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        runs, said = judge(runs)  # stalled, and the scheduler's word
+        notices += said
         rowless = [] if run_dirs else rowless_runs(project, rows)
         scaling = snapshot.grid(layout.scaling.tab)
         sources = result_sources(project, layout, rows, scaling, cache)

@@ -32,6 +32,20 @@ def method_of(record: Mapping[str, Value]) -> str:
     return "; ".join(kept) or "(baseline)"
 
 
+def gain_text(
+    record: Mapping[str, Value], key: str = "gain", interval_key: str = "gain_interval"
+) -> str:
+    """A gain as the meeting reads it, in the report and the Review tab alike:
+    `1.10x [1.098-1.102x; vs ladder-150m]`; a cell without a number (`unfinished`, `beyond the
+    fit's floor`) as it stands, and nothing for an empty one."""
+    g = finite(record.get(key))
+    if g is None:
+        value = record.get(key)
+        return "" if value is None else str(value)
+    interval = str(record.get(interval_key) or "")
+    return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
+
+
 def baseline_ref_of(record: Mapping[str, Value]) -> str:
     return f"{record.get('baseline')}@{record.get('baseline_date')}"
 

@@ -19,6 +19,7 @@ from sheetsync.records.names import one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
+from sheetsync.sheet.verdicts import gain_text
 from sheetsync.views.plots import draw
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
 from sheetsync.vocab import Value, finite
@@ -33,14 +34,6 @@ def _fmt(value: Value, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
-
-
-def _gain(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
-    g = finite(r.get(key))
-    if g is None:
-        return _fmt(r.get(key))
-    interval = str(r.get(interval_key) or "")
-    return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
 
 
 def _gain_html(r: dict[str, Value], key: str = "gain", interval_key: str = "gain_interval") -> str:
@@ -105,8 +98,8 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
                 _fmt(r.get("final_loss")),
                 _fmt(r.get("eval_avg"), 3),
                 *(_fmt(r.get(k), 3) for k, _ in evals),
-                _gain(r),
-                _gain(r, "gain_anchored", "gain_anchored_interval"),
+                gain_text(r),
+                gain_text(r, "gain_anchored", "gain_anchored_interval"),
                 _fmt(r.get("checks")),
             ]
             out.append("| " + " | ".join(md(c) for c in cells) + " |")
@@ -258,7 +251,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
 
 
 @dataclass(frozen=True)
-class Written:
+class ReportFiles:
     html: Path
     markdown: Path
     report: Report
@@ -267,7 +260,7 @@ class Written:
 
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
-) -> Written:
+) -> ReportFiles:
     """Read the sheet once and write report.html and report.md into `out_dir` (it may be new;
     its parent folder must exist)."""
     out_dir = output_folder(Path(out_dir or project.root / "report"))
@@ -281,7 +274,7 @@ def write_report(
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     write_file(html_path, to_html(rows, report))
     write_file(md_path, to_markdown(rows, report))
-    return Written(html_path, md_path, report, rows.notices)
+    return ReportFiles(html_path, md_path, report, rows.notices)
 
 
 def scaling_for(

@@ -42,6 +42,10 @@ class RunSource(Protocol):
         """The runs with these ids, in this order, and the ids the source does not have."""
         ...
 
+    def run_id(self, ref: str | Path) -> str:
+        """The id of a run named on the command line (its id, or a path ending in it)."""
+        ...
+
     def read(self, ref: str | Path) -> Run:
         """One run by its id (a path's last part), for `add` and `sync RUN`."""
         ...

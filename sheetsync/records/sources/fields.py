@@ -52,6 +52,8 @@ class Found:
     step: int | None = None  # the tracker's step of the last loss value
     state: str | None = None  # running | finished | failed | killed | None (unknown)
     launch: dict[str, Any] = field(default_factory=dict)  # git_commit, launched_at, ...
+    heartbeat: float | None = None  # when the tracker last logged (seconds since the epoch)
+    damage: str | None = None  # what ended the tracker's log early (`run-x.wandb cut short`)
 
 
 @dataclass(frozen=True)

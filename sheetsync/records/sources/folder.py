@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,14 +25,23 @@ class FolderSource:
         return str(self.access.home)
 
     def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+        try:
+            present = set(os.listdir(self.access.home))  # one listing, not a stat per run
+        except OSError:
+            present = set()
         runs, missing = [], []
         for run_id in run_ids:
             folder = self.access.run_dir(run_id)
-            if not folder.exists():
+            nested = "/" in run_id or os.sep in run_id
+            if (run_id not in present) if not nested else not folder.exists():
                 missing.append(run_id)
                 continue
             runs.append(self.access.read(folder))
         return runs, missing
+
+    def run_id(self, ref: str | Path) -> str:
+        """A run folder of the runs folder, or a bare run id (see `Project.run_folder`)."""
+        return self.access.run_folder(ref).name
 
     def read(self, ref: str | Path) -> Run:
         return self.access.read(self.access.run_folder(ref))

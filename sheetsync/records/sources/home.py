@@ -126,8 +126,11 @@ class TrackerSource:
             runs.append(self._materialise(run_id, handles[run_id]))
         return runs, missing
 
+    def run_id(self, ref: str | Path) -> str:
+        return Path(str(ref)).name
+
     def read(self, ref: str | Path) -> Run:
-        run_id = Path(str(ref)).name
+        run_id = self.run_id(ref)
         runs, missing = self.read_runs([run_id])
         if missing:
             known = ", ".join(self.run_ids()[:8]) or "none"
@@ -150,7 +153,10 @@ class TrackerSource:
             and (folder / "config.yaml").is_file()
         )
         if not fresh:
-            native = to_native(self.found(handle), self.spec.fields)
+            found = self.found(handle)
+            native = to_native(found, self.spec.fields)
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
+            # the run's signs of life, for `stalled` (records/liveness.py)
+            record |= {"heartbeat": found.heartbeat, "damage": found.damage}
             write_native(folder, native, record)
         return self.access.read(folder)

@@ -79,8 +79,11 @@ class ObjectStoreSource:
         runs = [self.access.read(self.home / rid) for rid in run_ids if rid in present]
         return runs, [rid for rid in run_ids if rid not in present]
 
+    def run_id(self, ref: str | Path) -> str:
+        return str(ref).rstrip("/").rsplit("/", 1)[-1]
+
     def read(self, ref: str | Path) -> Run:
-        run_id = str(ref).rstrip("/").rsplit("/", 1)[-1]
+        run_id = self.run_id(ref)
         runs, missing = self.read_runs([run_id])
         if missing:
             raise RunError(f"{self.url}: no run folder {run_id!r}")
