@@ -8,7 +8,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.records.names import one_line
+from sheetsync.records.names import BaselineRef, one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.read import SheetRows
@@ -83,7 +83,7 @@ def ladder_plots(project: Project | None, rows: SheetRows, report: Report) -> No
     ladders: dict[str, list[dict[str, Value]]] = {}
     for r in rows.records:
         if r.get("role") == "ladder" and r.get("status") == "finished":
-            ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
+            ladders.setdefault(BaselineRef.of_row(r), []).append(r)
     shown = [r for rs in report.groups.values() for r in rs]
     for baseline, ladder in sorted(ladders.items()):
         pts = [(finite(r.get("compute")), finite(r.get("final_loss"))) for r in ladder]
@@ -108,7 +108,7 @@ def ladder_plots(project: Project | None, rows: SheetRows, report: Report) -> No
         mine = [
             (r, finite(r.get("compute")), finite(r.get("final_loss")))
             for r in shown
-            if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
+            if BaselineRef.of_row(r) == baseline
         ]
         points = [(str(r["run"]), c, lo) for r, c, lo in mine if c and lo]
         for _, c, lo in points:
