@@ -17,15 +17,7 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import (
-    BASELINE_ROLES,
-    UNFINISHED,
-    Level,
-    Value,
-    is_diverged,
-    is_unfinished,
-    marker,
-)
+from sheetsync.vocab import BASELINE_ROLES, DIVERGED, Level, Value, is_diverged, is_unfinished
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -194,8 +186,10 @@ def rule_finished(s: Subject) -> list[Finding]:
     status = s.run.status
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
-    if is_unfinished(status) or is_diverged(status):
-        return [s.finding("finished", "fail", status, short=marker(status) or UNFINISHED)]
+    if is_diverged(status):
+        return [s.finding("finished", "fail", status, short=DIVERGED)]
+    if is_unfinished(status):
+        return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
     short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
     return [s.finding("finished", "warn", f"not finished yet ({status})", short=short)]
 
