@@ -17,7 +17,7 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, UNFINISHED, Level, Value, is_unfinished
+from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -187,7 +187,7 @@ def rule_finished(s: Subject) -> list[Finding]:
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
     if is_unfinished(status):
-        return [s.finding("finished", "fail", status, short=UNFINISHED)]
+        return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
     short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
     return [s.finding("finished", "warn", f"not finished yet ({status})", short=short)]
 

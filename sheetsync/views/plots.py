@@ -114,13 +114,18 @@ def ladder_plots(project: Project | None, rows: SheetRows, report: Report) -> No
         for _, c, lo in points:
             ax.scatter([c], [lo], marker="D", s=28, zorder=4)
         _log_compute_axis(ax)
-        ax.set_xlabel("compute (FLOPs)")
-        ax.set_ylabel("final loss")
-        ax.set_title(_label(f"{baseline}: ladder, fit and this period's runs", 80), fontsize=10)
-        ax.grid(alpha=0.3)
-        _legend_below(ax, 8)
+        _labelled(ax, "final loss", f"{baseline}: ladder, fit and this period's runs", 8)
         place_labels(ax, points)
         report.plots[baseline] = _png(fig)
+
+
+def _labelled(ax: Any, ylabel: str, title: str, legend_size: int) -> None:
+    """A plot against compute labelled: its axes, its title, a grid, the legend below."""
+    ax.set_xlabel("compute (FLOPs)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(_label(title, 80), fontsize=10)
+    ax.grid(alpha=0.3)
+    _legend_below(ax, legend_size)
 
 
 def _log_compute_axis(ax: Any) -> None:
@@ -280,9 +285,5 @@ def gain_plots(rows: SheetRows, report: Report) -> None:
         ax.axhline(1.0, color="#888", lw=1, ls="--")
         _log_compute_axis(ax)
         _log_gain_axis(ax)
-        ax.set_xlabel("compute (FLOPs)")
-        ax.set_ylabel("compute-efficiency gain")
-        ax.set_title(_label(f"{baseline}: does it scale?", 80), fontsize=10)
-        ax.grid(alpha=0.3)
-        _legend_below(ax, 7)
+        _labelled(ax, "compute-efficiency gain", f"{baseline}: does it scale?", 7)
         report.gain_plots[baseline] = _png(fig)
