@@ -50,9 +50,15 @@ class Project:
         return self.path.parent
 
     def layout(self) -> Layout:
-        from sheetsync.layout import load_layout
+        """The layout file, parsed on first use: once per command (a command loads its
+        Project once; `sheetsync.open()` loads one per call, so a notebook sees edits)."""
+        cached = self.__dict__.get("_layout")
+        if cached is None:
+            from sheetsync.layout import load_layout
 
-        return load_layout(self.layout_path)
+            cached = load_layout(self.layout_path)
+            object.__setattr__(self, "_layout", cached)  # frozen: a cache, not a field
+        return cached
 
     @property
     def folders(self) -> tuple[Path, ...]:

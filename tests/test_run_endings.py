@@ -267,3 +267,16 @@ def test_judge_asks_sacct_once_however_often_a_plan_is_made(tmp_path):
         assert judged[0].status == "unfinished: timeout (slurm job 4242) at step 3/5"
         assert notes == []
     assert len(calls) == 1
+
+
+def test_check_fails_a_stalled_run_and_passes_it_again_once_it_writes(sheet):  # noqa: F811
+    add(sheet, "quiet", step=3433, steps_planned=5722, state="running")
+    then = age(sheet.project.runs_dir / "quiet", 3)
+    result = cli(sheet, "check", "quiet")
+    assert result.exit_code == 1, result.output
+    assert f"stalled: no progress since {utc(then)} (step 3,433/5,722)" in result.output
+    (sheet.project.runs_dir / "quiet" / "progress.json").write_text(
+        json.dumps({"step": 3500, "steps_planned": 5722, "state": "running"})
+    )
+    result = cli(sheet, "check", "quiet")
+    assert "stalled" not in result.output and "not finished yet (running)" in result.output

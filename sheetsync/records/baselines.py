@@ -21,7 +21,7 @@ from sheetsync.records.files import (
     staged,
 )
 from sheetsync.records.git import head, repo_root, resolve_commit, who
-from sheetsync.records.names import one_line, shown
+from sheetsync.records.names import BaselineRef, one_line, shown
 
 _FILE = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(ya?ml|json)"
@@ -42,7 +42,7 @@ class Baseline:
 
     @property
     def ref(self) -> str:
-        return f"{self.name}@{self.date.isoformat()}"
+        return BaselineRef.of(self.name, self.date.isoformat())
 
     def config(self) -> dict[str, Any]:
         """The baseline's config (read once per file version; callers must not mutate it)."""
@@ -270,7 +270,7 @@ def new_baseline(
     config = parse_mapping(text, config_file, BaselineError)
     code = code_commit(config_file, code)
     history = registry.history(name)
-    ref = f"{name}@{date.isoformat()}"
+    ref = BaselineRef.of(name, date.isoformat())
     if any(b.date == date for b in history):
         raise BaselineError(f"baseline {ref} already exists; baselines are never redefined")
     if history and date < history[-1].date and not backfill:

@@ -15,6 +15,7 @@ from typing import Any
 from sheetsync.errors import BaselineError
 from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
 from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
 
@@ -35,9 +36,12 @@ class Finding:
     level: Level
     reason: str
     detail: str = ""  # the few words the checks cell shows, when the rule name is not enough
+    short: str = ""  # what the checks cell says of it instead of the rule's name (not in JSON)
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        data = asdict(self)
+        del data["short"]
+        return data
 
 
 def _keys(changes: Sequence[Change], limit: int = 4) -> str:
@@ -81,14 +85,16 @@ class Subject:
 
     @property
     def ref(self) -> str:
-        return f"{self.row.get('baseline')}@{self.row.get('baseline_date')}"
+        return BaselineRef.of_row(self.row)
 
     @property
     def role(self) -> str:
         return str(self.row.get("role") or "feature")
 
-    def finding(self, rule: str, level: Level, reason: str, detail: str = "") -> Finding:
-        return Finding(self.run.run_id, rule, level, reason, detail)
+    def finding(
+        self, rule: str, level: Level, reason: str, detail: str = "", short: str = ""
+    ) -> Finding:
+        return Finding(self.run.run_id, rule, level, reason, detail, short)
 
 
 def subject(
@@ -152,7 +158,8 @@ def rule_stale(s: Subject) -> list[Finding]:
         return [s.finding("stale", "ok", f"the baseline's own run at {s.baseline.ref}")]
     moved = diff(s.baseline.config(), newer.config())
     level: Level = "fail" if s.strict else "warn"
-    return [s.finding("stale", level, f"stale baseline: {newer.ref} is newer ({_keys(moved)})")]
+    short = f"stale baseline: {newer.ref} is newer"
+    return [s.finding("stale", level, f"{short} ({_keys(moved)})", short=short)]
 
 
 def rule_feature(s: Subject) -> list[Finding]:
@@ -180,8 +187,9 @@ def rule_finished(s: Subject) -> list[Finding]:
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
     if is_unfinished(status):
-        return [s.finding("finished", "fail", status)]
-    return [s.finding("finished", "warn", f"not finished yet ({status})")]
+        return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
+    short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
+    return [s.finding("finished", "warn", f"not finished yet ({status})", short=short)]
 
 
 def rule_reproducible(s: Subject) -> list[Finding]:
@@ -253,8 +261,8 @@ def rule_code(s: Subject) -> list[Finding]:
     if contains:
         return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
     level: Level = "fail" if s.strict else "warn"
-    reason = f"behind {baseline.ref}'s code ({theirs[:7]}): rebase on main"
-    return [s.finding("code", level, reason, "behind")]
+    short = f"behind {baseline.ref}'s code ({theirs[:7]})"
+    return [s.finding("code", level, f"{short}: rebase on main", "behind", short)]
 
 
 RULES: dict[str, Callable[[Subject], list[Finding]]] = {
@@ -298,13 +306,7 @@ def _short(f: Finding) -> str:
         return f"config drift ({f.detail})" if f.detail else "config drift"
     if f.rule == "feature" and f.detail:
         return f"guarded {f.detail}"
-    if f.rule == "stale":
-        return f.reason.split(" (")[0]
-    if f.rule == "finished":
-        return f.reason.split(":")[0]
-    if f.rule == "code":
-        return f.reason.split(":")[0]  # behind NAME@DATE's code (abc1234)
-    return f.rule
+    return f.short or f.rule
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import FitError
 from sheetsync.project import Project
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.plain import plain_or_none
 from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
@@ -37,10 +38,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
 
     compute, loss, params, tokens, runs = [], [], [], [], []
     for row in rows:
-        if (
-            row.get("role") != "ladder"
-            or f"{row.get('baseline')}@{row.get('baseline_date')}" != ref
-        ):
+        if row.get("role") != "ladder" or BaselineRef.of_row(row) != ref:
             continue
         if row.get("status") != "finished":
             continue

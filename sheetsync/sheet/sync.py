@@ -154,7 +154,7 @@ def sync_runs(
             keep_chart(backend, layout, review.tab)
         elif review.writes or getattr(backend, "charts_every_sync", False):
             keep_chart(backend, layout, review.tab)
-    notices = plan.notices + list(getattr(backend, "notices", []))
+    notices = plan.notices + list(backend.notices)
     return SyncResult(
         backend.describe(), plan, applied, plan.synced, plan.missing, plan.rowless, notices, review
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import UsageError
-from sheetsync.records.names import one_line
+from sheetsync.records.names import BaselineRef, one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.read import SheetRows
@@ -96,7 +96,7 @@ def ladder_pictures(
     ladders: dict[str, list[dict[str, Value]]] = {}
     for r in rows.records:
         if r.get("role") == "ladder" and r.get("status") == "finished":
-            ladders.setdefault(f"{r.get('baseline')}@{r.get('baseline_date')}", []).append(r)
+            ladders.setdefault(BaselineRef.of_row(r), []).append(r)
     shown = [r for rs in report.groups.values() for r in rs]
     out = []
     for baseline, ladder in sorted(ladders.items()):
@@ -117,7 +117,7 @@ def ladder_pictures(
         mine = [
             (str(r["run"]), finite(r.get("compute")), finite(r.get("final_loss")))
             for r in shown
-            if f"{r.get('baseline')}@{r.get('baseline_date')}" == baseline
+            if BaselineRef.of_row(r) == baseline
         ]
         runs = [(run, c, lo) for run, c, lo in mine if c and lo]
         out.append(LadderPicture(baseline, pts, name, curve, band, runs))  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import UsageError
 from sheetsync.records.files import output_folder, output_path, write_file
-from sheetsync.records.names import one_line
+from sheetsync.records.names import BaselineRef, one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
@@ -93,7 +93,7 @@ def to_markdown(rows: SheetRows, report: Report) -> str:
         for r in runs:
             cells = [
                 str(r["run"]),
-                f"{r.get('baseline')}@{r.get('baseline_date')}",
+                BaselineRef.of_row(r),
                 _fmt(r.get("changes")),
                 _fmt(r.get("final_loss")),
                 _fmt(r.get("eval_avg"), 3),
@@ -179,7 +179,7 @@ def to_html(rows: SheetRows, report: Report) -> str:
             tone = _tone(r)
             out.append(
                 f"<tr><td class='id'>{e(str(r['run']))}</td>"
-                f"<td class='id'>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
+                f"<td class='id'>{e(BaselineRef.of_row(r))}</td>"
                 f"<td>{e(_fmt(r.get('changes')))}</td>"
                 f"<td class='num'>{e(_fmt(r.get('final_loss')))}</td>"
                 f"<td class='num'>{e(_fmt(r.get('eval_avg'), 3))}</td>"
@@ -289,7 +289,7 @@ def scaling_for(
     wanted = set()
     for name in runs:
         r = by_id.get(name)
-        wanted.add((f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r)) if r else name)
+        wanted.add((BaselineRef.of_row(r), method_of(r)) if r else name)
     found = [
         t
         for t in trends(rows.records, rows.fits, project)

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What the engine needs from a sheet. `describe()` names it in messages."""
+    """What the engine needs from a sheet. `describe()` names it in messages; `notices` are
+    what its reads and writes found worth telling a person (a tab found under another case, a
+    value a person's sort kept from its row), said once by the command that caused them."""
+
+    notices: list[str]
 
     def describe(self) -> str: ...
 
