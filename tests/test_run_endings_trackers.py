@@ -166,3 +166,30 @@ def test_a_tensorboard_run_that_stopped_writing_stalls_and_a_second_event_file_r
     assert [r for r in rows if r] == ["resumed-600m"]
     assert rows["resumed-600m"]["status"] == "finished"
     assert len(list((tmp_path / "tb" / "resumed-600m").glob("events.out.tfevents.*"))) == 3
+
+
+def test_a_wandb_run_under_slurm_names_its_job_and_gets_the_scheduler_s_word(tmp_path, monkeypatch):
+    pytest.importorskip("wandb", reason="needs `pip install wandb`")
+    import os
+    import sys
+    from pathlib import Path
+
+    from tests import sacct_standin
+
+    repo = tmp_path / "trainer"
+    git_repo(repo)
+    slurm = {"SLURM_JOB_ID": "4251", "SLURM_ARRAY_JOB_ID": "4250", "SLURM_ARRAY_TASK_ID": "7"}
+    code = WANDB_KILLED.format(plan=PLAN, name="array-600m", first=1, last=3000, end="SIGKILL")
+    run_script(code, repo, {**WANDB_ENV, "WANDB_DIR": str(repo), **slurm})
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "sacct").write_text(
+        f"#!{sys.executable}\n" + Path(sacct_standin.__file__).read_text()
+    )
+    (folder / "sacct").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(repo)}, PLAN)
+    assert cli(project, "add", "array-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
+    assert cli(project, "sync").exit_code == 0
+    status = _rows(project)["array-600m"]["status"]
+    assert re.fullmatch(r"unfinished: timeout \(slurm job 4250_7\) at step [\d,]+/3,500", status)

@@ -176,6 +176,10 @@ class WandbSource(TrackerSource):
                     launch["git_commit"] = env.git.commit
                 if env.username:
                     launch["launched_by"] = env.username
+                slurm = dict(env.slurm)  # SLURM_* variables, without the prefix, lower case
+                for key in ("job_id", "array_job_id", "array_task_id"):
+                    if slurm.get(key, "").isdigit():
+                        launch[f"slurm_{key}"] = slurm[key]
             elif kind == "stats" and record.stats.timestamp.seconds:
                 beats.append(float(record.stats.timestamp.seconds))
             elif kind == "preempting":
