@@ -17,7 +17,7 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
+from sheetsync.vocab import BASELINE_ROLES, DIVERGED, Level, Value, is_diverged, is_unfinished
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -186,6 +186,8 @@ def rule_finished(s: Subject) -> list[Finding]:
     status = s.run.status
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
+    if is_diverged(status):
+        return [s.finding("finished", "fail", status, short=DIVERGED)]
     if is_unfinished(status):
         return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
     short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
