@@ -8,7 +8,7 @@ dated baseline) and says ok, warn or fail in one line. `RULES` lists them in the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,11 @@ class Finding:
     reason: str
     detail: str = ""  # the few words the checks cell shows, when the rule name is not enough
     short: str = ""  # what the checks cell says of it instead of the rule's name (not in JSON)
+    unsure: bool = False  # the rule could not say (not in JSON): its reason is a note
 
     def to_dict(self) -> dict[str, str]:
         data = asdict(self)
-        del data["short"]
+        del data["short"], data["unsure"]
         return data
 
 
@@ -259,7 +260,7 @@ def rule_code(s: Subject) -> list[Finding]:
     contains = s.code(mine, theirs)
     if contains is None:
         reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
-        return [s.finding("code", "ok", reason)]
+        return [replace(s.finding("code", "ok", reason), unsure=True)]
     if contains:
         return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
     level: Level = "fail" if s.strict else "warn"
