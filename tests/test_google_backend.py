@@ -162,10 +162,10 @@ def test_people_sort_reorder_and_edit_then_sync_writes_right_cells(gproject, emu
 
 def test_bad_input_leaves_the_sheet_unchanged(gproject, emulator):
     add(gproject, "r1")
-    (gproject.runs_dir / "r1" / "results.json").write_text('{"final_loss": NaN}')
+    (gproject.runs_dir / "r1" / "results.json").write_text('{"final_loss": 2.0')
     before = tab(emulator).grid()
     result = cli(gproject, "sync")
-    assert result.exit_code == 1 and "final_loss is nan" in result.output
+    assert result.exit_code == 1 and "results.json:1: invalid JSON" in result.output
     assert tab(emulator).grid() == before
 
 
@@ -459,6 +459,23 @@ def test_every_request_goes_through_the_http_client_it_is_given(emulator):
     backend.write(snapshot, [CellWrite("Runs", 2, 1, "r1")])
     assert client.retries == backend.retries == 1 and len(slept) == 1
     assert tab(emulator).get(2, 1) == "r1"
+
+
+def test_the_backend_holds_its_collaborators_and_no_private_name_crosses_a_file():
+    """Composition, not mixins: GoogleBackend inherits nothing, and no google module imports
+    another's `_private` name."""
+    import ast
+    from pathlib import Path
+
+    import sheetsync.sheet.backends as backends
+
+    assert GoogleBackend.__bases__ == (object,)
+    crossing = []
+    for path in Path(backends.__file__).parent.glob("google*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sheetsync"):
+                crossing += [f"{path.name}: {a.name}" for a in node.names if a.name[0] == "_"]
+    assert crossing == []
 
 
 def test_bad_timeout_setting_is_a_clear_error(monkeypatch):

@@ -8,7 +8,7 @@ dated baseline) and says ok, warn or fail in one line. `RULES` lists them in the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
+from sheetsync.vocab import BASELINE_ROLES, DIVERGED, Level, Value, is_diverged, is_unfinished
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -37,10 +37,11 @@ class Finding:
     reason: str
     detail: str = ""  # the few words the checks cell shows, when the rule name is not enough
     short: str = ""  # what the checks cell says of it instead of the rule's name (not in JSON)
+    unsure: bool = False  # the rule could not say (not in JSON): its reason is a note
 
     def to_dict(self) -> dict[str, str]:
         data = asdict(self)
-        del data["short"]
+        del data["short"], data["unsure"]
         return data
 
 
@@ -186,6 +187,8 @@ def rule_finished(s: Subject) -> list[Finding]:
     status = s.run.status
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
+    if is_diverged(status):
+        return [s.finding("finished", "fail", status, short=DIVERGED)]
     if is_unfinished(status):
         return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
     short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
@@ -257,7 +260,7 @@ def rule_code(s: Subject) -> list[Finding]:
     contains = s.code(mine, theirs)
     if contains is None:
         reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
-        return [s.finding("code", "ok", reason)]
+        return [replace(s.finding("code", "ok", reason), unsure=True)]
     if contains:
         return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
     level: Level = "fail" if s.strict else "warn"

@@ -3,6 +3,7 @@
 Every file is replaced atomically (a temporary file, then a rename), so a reader never sees half
 a file. Used as a context manager it records `failed` when the block raises and `killed` on
 SIGTERM or SIGINT, so a run that stopped is never mistaken for one still going or finished.
+A NaN or infinite loss given to `progress` or `finish` records `diverged`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ def count(name: str, value: Any) -> int | None:
     if number is None or number != int(number):
         raise RunError(f"{name} must be a whole number, not {value!r}")
     return int(number)
+
+
+def loss_value(name: str, value: Any) -> float | str | None:
+    """A loss as a record holds it: a finite non-negative number, or `"nan"` / `"inf"` as text
+    (strict JSON has no NaN) when training diverged."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf"
+    return measure(name, value)
 
 
 def measure(name: str, value: Any) -> float | None:
@@ -206,9 +217,13 @@ class RunLog:
         steps_planned: int | None = None,
         tokens_planned: int | None = None,
         decay_end_step: int | None = None,
+        loss: float | None = None,
     ) -> None:
-        """Record how far the run is; cheap to call every step."""
+        """Record how far the run is (and its loss, if given); cheap to call every step. A NaN
+        or infinite loss records the run as `diverged`; later calls change nothing."""
         with self._lock:
+            if self._ended and self.state == "diverged":
+                return  # the trainer may go on stepping; the record stays as it diverged
             if self._ended:
                 raise RunError(f"{self.path}: run already ended ({self.state})")
             given = {
@@ -224,6 +239,11 @@ class RunLog:
             planned, reached = self._progress["steps_planned"], self._progress["step"]
             if planned is not None and reached is not None and reached > planned:
                 raise RunError(f"step {reached} is beyond steps_planned {planned}")
+            if loss is not None:
+                self._progress["loss"] = loss_value("loss", loss)
+                if isinstance(self._progress["loss"], str):
+                    self._end("diverged")
+                    return
             self._write_progress()
 
     def finish(
@@ -235,12 +255,13 @@ class RunLog:
         flops: float | None = None,
         tokens: int | None = None,
     ) -> None:
-        """Record the result, then the `finished` state (so no reader sees one without the other).
+        """Record the result, then the `finished` state (so no reader sees one without the other);
+        a NaN or infinite `final_loss` (or an earlier one given to `progress`) records `diverged`.
 
         Whether the run counts as finished is still decided by its planned steps or tokens.
         """
         results = {
-            "final_loss": measure("final_loss", final_loss),
+            "final_loss": loss_value("final_loss", final_loss),
             "params": measure("params", params),
             "active_params": measure("active_params", active_params),
             "flops": measure("flops", flops),
@@ -252,7 +273,8 @@ class RunLog:
             write_json_atomic(
                 self.path / "results.json", {k: v for k, v in results.items() if v is not None}
             )
-            self._end("finished")
+            diverged = isinstance(results["final_loss"], str) or self.state == "diverged"
+            self._end("diverged" if diverged else "finished")
 
     def stop(self, state: str = "failed") -> None:
         """Record that the run ended without a result: `failed`, `killed` or `timeout`."""

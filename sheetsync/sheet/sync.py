@@ -152,7 +152,7 @@ def sync_runs(
         if review.missing:
             review = make_review_tab(project, backend, layout) or review
             keep_chart(backend, layout, review.tab)
-        elif review.writes or getattr(backend, "charts_every_sync", False):
+        elif review.writes or backend.charts_every_sync:
             keep_chart(backend, layout, review.tab)
     notices = plan.notices + list(backend.notices)
     return SyncResult(

@@ -27,7 +27,8 @@ MAGIC = b":W&B"
 BLOCK = 32 * 1024
 CHUNK_HEADER = 7  # crc32 (4, of type byte + data), length (2), type (1)
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-KILLED_EXIT_CODES = {130, 137, 143, -2, -9, -15}  # SIGINT, SIGKILL, SIGTERM (128 + n or -n)
+KILLED_EXIT_CODES = {130, 137, 143, 255, -2, -9, -15}  # SIGINT, SIGKILL, SIGTERM (128 + n
+# or -n); 255: W&B's exit code for a KeyboardInterrupt (Ctrl-C)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
+    from sheetsync.sheet.chart_plan import ChartPlan
 
 
 @runtime_checkable
@@ -67,4 +68,16 @@ class Backend(Protocol):
     def format(self, layout: Layout) -> None:
         """Make the sheet readable in a meeting (frozen header, widths, number formats,
         conditional colours). Idempotent."""
+        ...
+
+    def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
+        """A tab sheetsync writes whole (the Review tab), just made: its column widths, and
+        where the backend can, a warning-only protection described by `note`."""
+        ...
+
+    charts_every_sync: bool  # keep_chart at every sync (it costs nothing when right), or
+    # only when the tab changed
+
+    def keep_chart(self, tab: str, plan: ChartPlan) -> None:
+        """The tab's chart as `plan` draws it: added once, changed only when it differs."""
         ...
