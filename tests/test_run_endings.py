@@ -129,6 +129,8 @@ def test_the_scheduler_s_word_is_the_status_of_an_unfinished_run(sheet, sacct): 
         age(runs / run_id, 5)  # older than stalled_after: the scheduler's word wins
     add(sheet, "finished", loss=2.4)
     slurm(runs / "finished", "4242")
+    add(sheet, "sigterm", step=3433, steps_planned=5722, state="killed")  # RunLog's word
+    slurm(runs / "sigterm", "4242")  # ... for the SIGTERM Slurm sends at the time limit
     result = cli(sheet, "sync")
     assert result.exit_code == 0, result.output
     assert "note:" not in result.output
@@ -138,6 +140,7 @@ def test_the_scheduler_s_word_is_the_status_of_an_unfinished_run(sheet, sacct): 
     }
     assert rows["timeout"]["final loss"] == "unfinished" and rows["timeout"]["gain"] == "unfinished"
     assert rows["finished"]["status"] == "finished"
+    assert rows["sigterm"]["status"] == SLURM_RUNS["timeout"][2]
     asked = sacct.read_text().splitlines()
     assert asked == [
         "--parsable2 --noheader -j 4242,4243,4244,4245,4246,4247,4248,4249,4251,4252,4253 "

@@ -17,7 +17,15 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, DIVERGED, Level, Value, is_diverged, is_unfinished
+from sheetsync.vocab import (
+    BASELINE_ROLES,
+    DIVERGED,
+    Level,
+    Value,
+    is_diverged,
+    is_empty,
+    is_unfinished,
+)
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -65,10 +73,6 @@ def ladder_keys(peers: Sequence[Peer], ref: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _is_empty(value: Value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 @dataclass
 class Subject:
     """One run under check, with what several rules share (computed once)."""
@@ -110,7 +114,7 @@ def subject(
     """What the rules share: the launch copy (for a drifted run only), the baseline, the diff."""
     s = Subject(run, row, registry, tuple(guarded), strict, peers, code)
     recorded = row.get("fingerprint")
-    if not _is_empty(recorded) and recorded != run.fingerprint:
+    if not is_empty(recorded) and recorded != run.fingerprint:
         s.launched = launch_copy(run)
     try:
         s.baseline = registry.resolve(s.ref)
@@ -125,7 +129,7 @@ def subject(
 def rule_drift(s: Subject) -> list[Finding]:
     """The config in the folder is the one fingerprinted at `add`."""
     recorded = s.row.get("fingerprint")
-    if _is_empty(recorded):
+    if is_empty(recorded):
         return [s.finding("drift", "warn", "no config fingerprint in the sheet")]
     if recorded == s.run.fingerprint:
         return [s.finding("drift", "ok", "config matches its fingerprint")]
@@ -216,7 +220,7 @@ def rule_reproducible(s: Subject) -> list[Finding]:
 
 def rule_question(s: Subject) -> list[Finding]:
     """The row says what the run is meant to find out."""
-    if _is_empty(s.row.get("question")):
+    if is_empty(s.row.get("question")):
         return [s.finding("question", "fail", "no research question")]
     return [s.finding("question", "ok", "question recorded")]
 
