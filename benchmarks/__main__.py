@@ -10,6 +10,7 @@ from benchmarks import (
     bench_fits,
     bench_google,
     bench_local,
+    bench_report,
     bench_sources,
     bench_startup,
     bench_wait,
@@ -33,6 +34,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     bench_startup.main()
     bench_wait.main()
+    bench_report.main()
     bench_local.main(sizes)
     bench_google.main()
     bench_fits.main()

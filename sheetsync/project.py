@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 CONFIG_NAME = "sheetsync.yaml"
 ENV_VAR = "SHEETSYNC_CONFIG"
 KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
-KNOWN_KEYS |= {"target_compute", "code_repo", "review_days"}
+KNOWN_KEYS |= {"target_compute", "code_repo", "review_days", "stalled_after"}
 REVIEW_DAYS = 14
+STALLED_AFTER = 2 * 3600.0  # seconds without a sign of life before a going run is stalled
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,22 @@ class Project:
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
     target_compute: float | None = None  # FLOPs the team means to train at (projections)
     review_days: int = REVIEW_DAYS  # the Review tab: runs launched in the last N days
+    stalled_after: float = STALLED_AFTER  # `stalled_after: 2h`, in seconds
 
     @property
     def root(self) -> Path:
         return self.path.parent
 
     def layout(self) -> Layout:
-        from sheetsync.layout import load_layout
+        """The layout file, parsed on first use: once per command (a command loads its
+        Project once; `sheetsync.open()` loads one per call, so a notebook sees edits)."""
+        cached = self.__dict__.get("_layout")
+        if cached is None:
+            from sheetsync.layout import load_layout
 
-        return load_layout(self.layout_path)
+            cached = load_layout(self.layout_path)
+            object.__setattr__(self, "_layout", cached)  # frozen: a cache, not a field
+        return cached
 
     @property
     def folders(self) -> tuple[Path, ...]:
@@ -202,7 +210,17 @@ def load_project(path: Path) -> Project:
         runs_source=runs_source,
         target_compute=_target_compute(path, data.get("target_compute")),
         review_days=_review_days(path, data.get("review_days", REVIEW_DAYS)),
+        stalled_after=_stalled_after(path, data.get("stalled_after")),
     )
+
+
+def _stalled_after(path: Path, value: Any) -> float:
+    """`stalled_after: 2h` (30m, 6h, 1d...): how long a going run may be silent."""
+    if value is None:
+        return STALLED_AFTER
+    from sheetsync.records.liveness import parse_duration
+
+    return parse_duration(value, f"{path}: stalled_after")
 
 
 def _review_days(path: Path, value: Any) -> int:

@@ -240,7 +240,6 @@ def test_formula_looking_text_is_stored_as_text(project):
 @pytest.mark.parametrize(
     ("results", "message"),
     [
-        ({"final_loss": float("nan")}, "results.json: final_loss is nan (not a finite number)"),
         ({"final_loss": "low"}, "results.json: final_loss must be a number, not 'low'"),
         ({"final_loss": 2.0, "tokens": -5}, "results.json: tokens is negative (-5)"),
     ],

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -15,6 +18,8 @@ from sheetsync.demo_project import CONCLUSIONS, build_demo
 from sheetsync.project import load_project
 from sheetsync.sheet.review_tab import RUN_HEADER
 from tests.helpers import cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +104,23 @@ def test_the_review_tab_and_the_report_write_each_gain_alike(demo):
     assert len(gains) == 14  # seven runs with a gain, each anchored to a ladder run
     for run, text in gains:
         assert f"| {run} |" in report and f"| {text} |" in report.split(f"| {run} |")[1]
+
+
+def test_the_readme_shows_the_review_tab_drawn_from_the_demo(demo, tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    assert "![The demo's Review tab, drawn by LibreOffice](docs/review.png)" in readme
+    assert (ROOT / "docs" / "review.png").read_bytes()[:4] == b"\x89PNG"
+    if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("LibreOffice or poppler absent: the picture is not drawn again here")
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from render_docs import render
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    png = render(tmp_path / "review.png", 40, demo.workbook)  # python tools/render_docs.py
+    from PIL import Image
+
+    image = Image.open(png).convert("RGB")
+    assert image.width > image.height > 200  # the tab's columns, its chart and its tables
+    red = sum(1 for r, g, b in image.getdata() if r > 180 and g < 80 and b < 80)
+    assert red > 20  # ProRes' series, drawn in its colour from the tab's data

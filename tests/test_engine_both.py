@@ -204,11 +204,28 @@ def test_mangled_sheet_is_one_line_error_and_nothing_written(sheet, change, mess
 
 def test_bad_run_folder_writes_nothing(sheet):
     add(sheet, "a")
-    (sheet.project.runs_dir / "a" / "results.json").write_text('{"final_loss": NaN}')
+    (sheet.project.runs_dir / "a" / "results.json").write_text('{"final_loss": 2.0')
     before = sheet.fingerprint()
     result = cli(sheet, "sync")
-    assert result.exit_code == 1 and "final_loss is nan" in result.output
+    assert result.exit_code == 1 and "results.json:1: invalid JSON" in result.output
     assert sheet.fingerprint() == before
+
+
+def test_a_nan_loss_is_a_diverged_run_and_every_other_run_is_written(sheet):
+    add(sheet, "a", loss=2.4)
+    add(sheet, "nan", step=2113, steps_planned=5722, state="killed")
+    (sheet.project.runs_dir / "nan" / "results.json").write_text('{"final_loss": NaN}')
+    add(sheet, "inf", step=5722, steps_planned=5722, loss=float("inf"))
+    result = cli(sheet, "sync")
+    assert result.exit_code == 0, result.output
+    rows = sheet.rows()
+    assert rows["a"]["status"] == "finished" and rows["a"]["final loss"] == 2.4
+    assert rows["nan"]["status"] == "diverged at step 2,113/5,722"
+    assert rows["inf"]["status"] == "diverged at step 5,722/5,722"
+    for run in ("nan", "inf"):
+        assert rows[run]["final loss"] == "diverged"
+        assert rows[run]["eval avg (0-1)"] == "diverged" and rows[run]["gain"] == "diverged"
+        assert rows[run]["checks"] == "fail: feature, diverged"  # check's finished rule
 
 
 def test_init_again_adds_only_missing_owned_columns_at_the_right_end(sheet):

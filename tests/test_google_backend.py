@@ -162,10 +162,10 @@ def test_people_sort_reorder_and_edit_then_sync_writes_right_cells(gproject, emu
 
 def test_bad_input_leaves_the_sheet_unchanged(gproject, emulator):
     add(gproject, "r1")
-    (gproject.runs_dir / "r1" / "results.json").write_text('{"final_loss": NaN}')
+    (gproject.runs_dir / "r1" / "results.json").write_text('{"final_loss": 2.0')
     before = tab(emulator).grid()
     result = cli(gproject, "sync")
-    assert result.exit_code == 1 and "final_loss is nan" in result.output
+    assert result.exit_code == 1 and "results.json:1: invalid JSON" in result.output
     assert tab(emulator).grid() == before
 
 
@@ -434,10 +434,48 @@ def test_stalled_reply_times_out_and_is_retried(emulator, monkeypatch):
     monkeypatch.setenv("SHEETSYNC_GOOGLE_TIMEOUT", "2,0.3")
     emulator.books[KEY].add_sheet("Runs").put(1, 1, "run")
     backend = GoogleBackend(KEY, retry_budget=30, sleep=lambda s: None)
-    assert backend.timeout == (2.0, 0.3) and backend.http().timeout == (2.0, 0.3)
+    assert backend.timeout == (2.0, 0.3) and backend.http_client.http().timeout == (2.0, 0.3)
     emulator.fail_next(None, stall=1.0)
     assert backend.read(["Runs"]).grid("Runs") == [["run"]]
     assert backend.retries == 1
+
+
+def test_every_request_goes_through_the_http_client_it_is_given(emulator):
+    """As gspread's Client(http_client=...): the backend and each of its collaborators send
+    through one injected client, where the retries live."""
+    from sheetsync.sheet.backends.google_http import SheetsClient
+    from sheetsync.sheet.grid import CellWrite
+
+    emulator.books[KEY].add_sheet("Runs").put(1, 1, "run")
+    slept: list[float] = []
+    client = SheetsClient(KEY, retry_budget=30, sleep=slept.append)
+    backend = GoogleBackend("ignored", http_client=client)
+    assert backend.http_client is client and backend.describe() == f"Google Sheet {KEY}"
+    assert {id(c.client) for c in (backend.reader, backend.writer, backend.appender)} == {
+        id(client)
+    }
+    emulator.fail_next(503)
+    snapshot = backend.read(["Runs"])
+    backend.write(snapshot, [CellWrite("Runs", 2, 1, "r1")])
+    assert client.retries == backend.retries == 1 and len(slept) == 1
+    assert tab(emulator).get(2, 1) == "r1"
+
+
+def test_the_backend_holds_its_collaborators_and_no_private_name_crosses_a_file():
+    """Composition, not mixins: GoogleBackend inherits nothing, and no google module imports
+    another's `_private` name."""
+    import ast
+    from pathlib import Path
+
+    import sheetsync.sheet.backends as backends
+
+    assert GoogleBackend.__bases__ == (object,)
+    crossing = []
+    for path in Path(backends.__file__).parent.glob("google*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sheetsync"):
+                crossing += [f"{path.name}: {a.name}" for a in node.names if a.name[0] == "_"]
+    assert crossing == []
 
 
 def test_bad_timeout_setting_is_a_clear_error(monkeypatch):
@@ -567,13 +605,18 @@ def test_check_read_of_scattered_rows_stays_proportional_to_them(emulator):
 
 
 def test_too_many_boxes_merge_across_the_smallest_gaps_only():
-    from sheetsync.sheet.backends.google import _spans
+    from sheetsync.sheet.backends.google_api import cover_boxes
 
     cells = {r: {2} for r in (2, 3, 10, 11, 100, 500)}
-    assert _spans(cells, 10) == [(2, 2, 3, 2), (10, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
-    assert _spans(cells, 3) == [(2, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
+    assert cover_boxes(cells, 10) == [
+        (2, 2, 3, 2),
+        (10, 2, 11, 2),
+        (100, 2, 100, 2),
+        (500, 2, 500, 2),
+    ]
+    assert cover_boxes(cells, 3) == [(2, 2, 11, 2), (100, 2, 100, 2), (500, 2, 500, 2)]
     even = {r: {1} for r in range(2, 1000, 100)}  # ties: merge exactly as many as needed
-    assert len(_spans(even, 4)) == 4
+    assert len(cover_boxes(even, 4)) == 4
 
 
 def test_write_that_fails_after_some_parts_says_so_and_a_rerun_completes_it(emulator):

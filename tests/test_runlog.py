@@ -56,13 +56,43 @@ def test_a_block_that_ends_without_finish_is_not_taken_for_a_running_run(tmp_pat
     assert read_run(tmp_path / "r").status == "unfinished: failed at step 3/10"
 
 
-def test_finish_refuses_a_nan_loss_and_a_step_past_the_plan(tmp_path):
+def test_finish_refuses_a_step_past_the_plan(tmp_path):
     log = sheetsync.RunLog(tmp_path / "r", steps_planned=10)
     log.config({})
-    with pytest.raises(RunError, match="final_loss is nan"):
-        log.finish(final_loss=float("nan"))
     with pytest.raises(RunError, match="step 11 is beyond steps_planned 10"):
         log.progress(step=11)
+
+
+def test_a_nan_final_loss_records_a_diverged_run_in_strict_json(tmp_path):
+    with sheetsync.RunLog(tmp_path / "r", steps_planned=10, min_interval=0) as log:
+        log.config({})
+        for step in range(1, 11):
+            log.progress(step=step, loss=3.0 - step / 10)
+        log.finish(final_loss=float("nan"), params=6e8)
+    results = json.loads((tmp_path / "r" / "results.json").read_text())  # no bare NaN in it
+    assert results == {"final_loss": "nan", "params": 6e8}
+    run = read_run(tmp_path / "r")
+    assert run.status == "diverged at step 10/10" and not run.finished
+    assert run.results.final_loss is None
+
+
+def test_a_nan_loss_given_to_progress_records_diverged_and_the_loop_goes_on(tmp_path):
+    with sheetsync.RunLog(tmp_path / "r", steps_planned=5722, min_interval=60) as log:
+        log.config({})
+        for step in range(1, 3000):
+            loss = float("inf") if step >= 2113 else 3.0
+            log.progress(step=step, loss=loss)  # never raises: the trainer is not interrupted
+    progress = json.loads((tmp_path / "r" / "progress.json").read_text())
+    assert progress["state"] == "diverged" and progress["loss"] == "inf"
+    assert read_run(tmp_path / "r").status == "diverged at step 2,113/5,722"
+
+
+def test_a_finite_loss_given_to_progress_is_kept_as_the_last_logged(tmp_path):
+    log = sheetsync.RunLog(tmp_path / "r", steps_planned=10, min_interval=0)
+    log.config({})
+    log.progress(step=4, loss=2.75)
+    assert json.loads((tmp_path / "r" / "progress.json").read_text())["loss"] == 2.75
+    assert read_run(tmp_path / "r").status == "running"
 
 
 def test_progress_is_written_at_most_every_min_interval_and_flushed_at_the_end(tmp_path):

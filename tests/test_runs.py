@@ -55,7 +55,7 @@ def test_tokens_plan_counts_when_steps_are_not_recorded(tmp_path):
         ("progress.json", '{"state": "exploded"}', "state must be one of running, finished"),
         ("progress.json", '{"step": 1.5}', "step must be a whole number, not 1.5"),
         ("results.json", '{"final_loss": 2.0', "invalid JSON"),
-        ("results.json", '{"final_loss": Infinity}', "final_loss is inf (not a finite number)"),
+        ("results.json", '{"final_loss": "low"}', "final_loss must be a number, not 'low'"),
         ("launch.json", '{"seed": "x"}', "seed must be an integer, not 'x'"),
         ("config.yaml", "a: 1\na: 2\n", "config.yaml:2: duplicate key 'a'"),
         ("config.yaml", "- just\n- a list\n", "expected a mapping at the top level, found list"),

@@ -296,8 +296,9 @@ def test_writes_past_the_grid_are_refused_in_the_apis_words(emu, http):
 
 
 def test_a_spreadsheet_keeps_one_sheet_and_ten_million_cells(emu, http):
-    """deleteSheet of the last sheet (google-api-php-client #1293) and growth past 10,000,000
-    cells (the Sheets limit; uasc-web PR #833) are 400s."""
+    """deleteSheet of the last sheet (google-api-php-client #1293), growth past 10,000,000
+    cells (the Sheets limit; uasc-web PR #833), a batch of no requests and a sheet id that is
+    not there are 400s."""
     r = batch(http, {"deleteSheet": {"sheetId": 0}})
     assert r.status_code == 400 and error(r) == (
         "Invalid requests[0].deleteSheet: You can't remove all the sheets in a document."
@@ -310,6 +311,11 @@ def test_a_spreadsheet_keeps_one_sheet_and_ten_million_cells(emu, http):
     assert emu.books[KEY].sheet("Sheet1").rows == 1000
     assert batch(http, {"addSheet": {"properties": {"title": "Runs"}}}).ok
     assert batch(http, {"deleteSheet": {"sheetId": 0}}).ok
+    r = batch(http)
+    assert r.status_code == 400 and error(r) == "Must specify at least one request."
+    hide = {"properties": {"sheetId": 0, "hidden": True}, "fields": "hidden"}
+    r = batch(http, {"updateSheetProperties": hide})
+    assert error(r) == "Invalid requests[0].updateSheetProperties: No sheet with id: 0"
 
 
 def test_a_persons_sort_insert_and_delete_move_whole_rows(emu, http):

@@ -186,3 +186,36 @@ def test_without_s3fs_an_s3_url_is_one_line_naming_the_extra(tmp_path, monkeypat
     assert (
         str(caught.value) == "runs on s3:// needs the 's3fs' package: pip install 'sheetsync[s3]'"
     )
+
+
+def test_a_run_on_s3_is_stalled_by_when_the_store_last_changed_not_by_its_copy(
+    tmp_path, endpoint, bucket, monkeypatch
+):
+    import time
+
+    from sheetsync.records import endings
+    from sheetsync.records.sources.home import MANIFEST
+
+    project = _s3_project(tmp_path / "proj", endpoint, f"s3://{bucket}/team")
+    local = source_project(tmp_path / "local", "runs")
+    folder = write_run(local, "quiet-600m", step=300, steps_planned=1000, state="running")
+    upload_folder(endpoint, folder, bucket, "team")
+    assert cli(project, "add", "quiet-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
+    kept = project.runs_dir / "quiet-600m"
+    uploaded = json.loads((kept / MANIFEST).read_text())["heartbeat"]
+    assert abs(uploaded - time.time()) < 600  # the object's LastModified
+    assert cli(project, "sync").exit_code == 0
+    assert _status(project, "quiet-600m") == "running"
+    later = uploaded + 3 * 3600
+    monkeypatch.setattr(endings, "clock", lambda: later)
+    assert cli(project, "sync").exit_code == 0  # the copy is rewritten; the store is not
+    assert _status(project, "quiet-600m").startswith("stalled: no progress since ")
+
+
+def _status(project, run_id):
+    ws = load_workbook(project.sheet_target)["Runs"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if row[header.index("run")] == run_id:
+            return row[header.index("status")]
+    return None

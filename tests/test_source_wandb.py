@@ -3,6 +3,8 @@ runs written by wandb in a separate process), synced into the sheet like run fol
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
@@ -125,18 +127,48 @@ def test_a_run_not_in_the_wandb_folder_is_one_line_naming_the_runs_there(tmp_pat
     )
 
 
-def test_a_nan_loss_logged_to_wandb_is_an_error_naming_the_log_and_key(tmp_path):
+CTRL_C = """
+import os, signal, wandb
+
+BASE = {base!r}
+run = wandb.init(project="ladder", name="ctrlc-600m", config=BASE)
+for step in range(10, 101, 10):
+    run.log({{"loss": 3.0 - step / 200, "tokens": step * 4096}}, step=step)
+    if step == 40:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: Python raises KeyboardInterrupt here
+"""
+
+
+def test_a_nan_loss_logged_to_wandb_is_a_diverged_run_and_ctrl_c_is_killed(tmp_path):
     pytest.importorskip("wandb", reason="needs `pip install wandb`")
+    env = {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
     writer = WRITER.split('train("base-600m")')[0] + 'train("nan-600m", final_loss=math.nan)\n'
-    run_script(
-        writer.format(base=BASE_WITH_PLAN), tmp_path, {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
+    writer += 'train("inf-600m", stop_at=60, final_loss=math.inf, crash=True)\n'
+    run_script(writer.format(base=BASE_WITH_PLAN), tmp_path, env)
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(CTRL_C.format(base=BASE_WITH_PLAN))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=240,
+        check=False,
     )
+    assert "KeyboardInterrupt" in done.stderr.decode()  # wandb's log records exit code 255
     project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(tmp_path)})
-    result = _add(project, "nan-600m")
-    assert result.exit_code == 1
-    line = result.output.strip()
-    assert line.startswith(f"Error: {tmp_path / 'wandb'}/offline-run-") and "\n" not in line
-    assert line.endswith(".wandb: loss is nan (not a finite number)")
+    for run_id in ("nan-600m", "inf-600m", "ctrlc-600m"):
+        added = _add(project, run_id)  # a diverged run is a result: added like any other
+        assert added.exit_code == 0, added.output
+    synced = cli(project, "sync")
+    assert synced.exit_code == 0, synced.output
+    rows = _rows(project)
+    assert rows["nan-600m"]["status"] == "diverged at step 100/100"
+    assert rows["inf-600m"]["status"] == "diverged at step 60/100"
+    assert rows["ctrlc-600m"]["status"] == "unfinished: killed at step 40/100"
+    for run_id in ("nan-600m", "inf-600m"):
+        assert rows[run_id]["final loss"] == "diverged" and rows[run_id]["gain"] == "diverged"
+    assert rows["ctrlc-600m"]["final loss"] == "unfinished"
 
 
 def test_a_missing_wandb_is_one_line_naming_the_extra(tmp_path, monkeypatch):

@@ -51,7 +51,7 @@ def test_the_atomic_writer_gives_a_new_file_the_mode_open_gives(tmp_path, umask)
     assert plain_open_mode(tmp_path) == expected
     atomic.write_atomic(tmp_path / "a.txt", "text")
     tmp = atomic.stage(tmp_path / "b.json", b"{}")
-    atomic.commit(tmp, tmp_path / "b.json")
+    atomic.put_in_place(tmp, tmp_path / "b.json")
     with atomic.replacing(tmp_path / "c.xlsx") as path, open(path, "wb") as fh:
         fh.write(b"zip")
     for name in ("a.txt", "b.json", "c.xlsx"):

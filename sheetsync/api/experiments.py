@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.api import tools
 from sheetsync.api.results import (
     Added,
     AddPreview,
@@ -20,7 +21,6 @@ from sheetsync.api.results import (
     Evals,
     Fitted,
     Formatted,
-    Gained,
     Initialized,
     Listed,
     Reported,
@@ -188,9 +188,7 @@ class Experiments:
         from sheetsync.sheet.gains import fit_baseline, record_fit
 
         if ladder is not None:
-            from sheetsync.api.tools import fit_ladder_csv
-
-            fitted = fit_ladder_csv(ladder, form=form, floor=floor)
+            fitted = tools.fit_ladder_csv(ladder, form=form, floor=floor)
             if baseline and record:
                 project = self.project()
                 ref = project.registry().resolve(baseline).ref
@@ -201,27 +199,7 @@ class Experiments:
         recorded = fit_baseline(self.project(), baseline, form, record, floor)
         return Fitted(recorded.fit, recorded.fit_name)
 
-    def gain(
-        self,
-        *,
-        ladder: PathLike,
-        compute: float,
-        loss: float,
-        form: str = "compute",
-        baseline_loss: float | None = None,
-        baseline_compute: float | None = None,
-    ) -> Gained:
-        """What-if: the gain of one (compute, loss) point against a ladder CSV's fit."""
-        from sheetsync.api.tools import gain
-
-        return gain(
-            ladder=ladder,
-            compute=compute,
-            loss=loss,
-            form=form,
-            baseline_loss=baseline_loss,
-            baseline_compute=baseline_compute,
-        )
+    gain = staticmethod(tools.gain)  # what-if: needs no project, so the same call
 
     def scaling(self, *runs: str, plot: PathLike | None = None) -> Scaling:
         """Does a method scale: gain against compute for the methods of the named runs (or
@@ -354,9 +332,7 @@ class Experiments:
 
     def identity(self) -> Identity:
         """The Google identity sheetsync uses for this project (never a secret)."""
-        from sheetsync.api.tools import identity
-
-        return identity(self.path)
+        return tools.identity(self.path)
 
     def sheet(self) -> str:
         """The sheet's name in messages (a workbook path, or a Google Sheet's title)."""

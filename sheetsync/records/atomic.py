@@ -59,7 +59,7 @@ def discard(tmp: Path | None) -> None:
             os.unlink(tmp)
 
 
-def commit(tmp: Path, path: Path, durable: bool = False) -> None:
+def put_in_place(tmp: Path, path: Path, durable: bool = False) -> None:
     """Rename a staged temp file into place (a file there keeps its mode)."""
     _keep_mode(tmp, path)
     os.replace(tmp, path)
@@ -91,7 +91,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, durable: bool 
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp = stage(path, raw, durable)
     try:
-        commit(tmp, path, durable)
+        put_in_place(tmp, path, durable)
     except BaseException:
         discard(tmp)
         raise
@@ -116,7 +116,7 @@ def replacing(
                 os.fsync(fh.fileno())
         if before_replace is not None:
             before_replace()
-        commit(tmp, target, durable)
+        put_in_place(tmp, target, durable)
     except BaseException:
         discard(tmp)
         raise

@@ -12,9 +12,16 @@ from typing import Any
 
 from sheetsync.errors import BaselineError
 from sheetsync.records.configs import diff, fingerprint, format_changes, load_mapping, parse_mapping
-from sheetsync.records.files import MAX_CONFIG_BYTES, commit, confine, read_bytes, read_text, staged
+from sheetsync.records.files import (
+    MAX_CONFIG_BYTES,
+    confine,
+    put_in_place,
+    read_bytes,
+    read_text,
+    staged,
+)
 from sheetsync.records.git import head, repo_root, resolve_commit, who
-from sheetsync.records.names import one_line, shown
+from sheetsync.records.names import BaselineRef, one_line, shown
 
 _FILE = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(ya?ml|json)"
@@ -35,7 +42,7 @@ class Baseline:
 
     @property
     def ref(self) -> str:
-        return f"{self.name}@{self.date.isoformat()}"
+        return BaselineRef.of(self.name, self.date.isoformat())
 
     def config(self) -> dict[str, Any]:
         """The baseline's config (read once per file version; callers must not mutate it)."""
@@ -183,7 +190,7 @@ class NewBaseline:
 
     def stage(self) -> list[Path]:
         """Write the files under temp names in the baselines folder (proving they can be
-        written) before the tab row; `commit` renames them into place."""
+        written) before the tab row; `put_in_place` renames them into place."""
         folder = self.baseline.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -191,9 +198,9 @@ class NewBaseline:
             raise BaselineError(f"{folder}: cannot create the baselines folder ({exc})") from None
         return [staged(path, data, BaselineError) for path, data in self.files().items()]
 
-    def commit(self, temps: Sequence[Path]) -> None:
+    def put_in_place(self, temps: Sequence[Path]) -> None:
         for tmp, path in zip(temps, self.files(), strict=True):
-            commit(tmp, path)
+            put_in_place(tmp, path)
 
 
 def code_commit(config_file: Path, given: str | None) -> str | None:
@@ -263,7 +270,7 @@ def new_baseline(
     config = parse_mapping(text, config_file, BaselineError)
     code = code_commit(config_file, code)
     history = registry.history(name)
-    ref = f"{name}@{date.isoformat()}"
+    ref = BaselineRef.of(name, date.isoformat())
     if any(b.date == date for b in history):
         raise BaselineError(f"baseline {ref} already exists; baselines are never redefined")
     if history and date < history[-1].date and not backfill:

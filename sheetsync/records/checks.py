@@ -8,15 +8,24 @@ dated baseline) and says ok, warn or fail in one line. `RULES` lists them in the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import BaselineError
 from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, Level, Value, is_unfinished
+from sheetsync.vocab import (
+    BASELINE_ROLES,
+    DIVERGED,
+    Level,
+    Value,
+    is_diverged,
+    is_empty,
+    is_unfinished,
+)
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -35,9 +44,13 @@ class Finding:
     level: Level
     reason: str
     detail: str = ""  # the few words the checks cell shows, when the rule name is not enough
+    short: str = ""  # what the checks cell says of it instead of the rule's name (not in JSON)
+    unsure: bool = False  # the rule could not say (not in JSON): its reason is a note
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        data = asdict(self)
+        del data["short"], data["unsure"]
+        return data
 
 
 def _keys(changes: Sequence[Change], limit: int = 4) -> str:
@@ -60,10 +73,6 @@ def ladder_keys(peers: Sequence[Peer], ref: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _is_empty(value: Value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 @dataclass
 class Subject:
     """One run under check, with what several rules share (computed once)."""
@@ -81,14 +90,16 @@ class Subject:
 
     @property
     def ref(self) -> str:
-        return f"{self.row.get('baseline')}@{self.row.get('baseline_date')}"
+        return BaselineRef.of_row(self.row)
 
     @property
     def role(self) -> str:
         return str(self.row.get("role") or "feature")
 
-    def finding(self, rule: str, level: Level, reason: str, detail: str = "") -> Finding:
-        return Finding(self.run.run_id, rule, level, reason, detail)
+    def finding(
+        self, rule: str, level: Level, reason: str, detail: str = "", short: str = ""
+    ) -> Finding:
+        return Finding(self.run.run_id, rule, level, reason, detail, short)
 
 
 def subject(
@@ -103,7 +114,7 @@ def subject(
     """What the rules share: the launch copy (for a drifted run only), the baseline, the diff."""
     s = Subject(run, row, registry, tuple(guarded), strict, peers, code)
     recorded = row.get("fingerprint")
-    if not _is_empty(recorded) and recorded != run.fingerprint:
+    if not is_empty(recorded) and recorded != run.fingerprint:
         s.launched = launch_copy(run)
     try:
         s.baseline = registry.resolve(s.ref)
@@ -118,7 +129,7 @@ def subject(
 def rule_drift(s: Subject) -> list[Finding]:
     """The config in the folder is the one fingerprinted at `add`."""
     recorded = s.row.get("fingerprint")
-    if _is_empty(recorded):
+    if is_empty(recorded):
         return [s.finding("drift", "warn", "no config fingerprint in the sheet")]
     if recorded == s.run.fingerprint:
         return [s.finding("drift", "ok", "config matches its fingerprint")]
@@ -152,7 +163,8 @@ def rule_stale(s: Subject) -> list[Finding]:
         return [s.finding("stale", "ok", f"the baseline's own run at {s.baseline.ref}")]
     moved = diff(s.baseline.config(), newer.config())
     level: Level = "fail" if s.strict else "warn"
-    return [s.finding("stale", level, f"stale baseline: {newer.ref} is newer ({_keys(moved)})")]
+    short = f"stale baseline: {newer.ref} is newer"
+    return [s.finding("stale", level, f"{short} ({_keys(moved)})", short=short)]
 
 
 def rule_feature(s: Subject) -> list[Finding]:
@@ -179,9 +191,12 @@ def rule_finished(s: Subject) -> list[Finding]:
     status = s.run.status
     if s.run.finished:
         return [s.finding("finished", "ok", "finished")]
+    if is_diverged(status):
+        return [s.finding("finished", "fail", status, short=DIVERGED)]
     if is_unfinished(status):
-        return [s.finding("finished", "fail", status)]
-    return [s.finding("finished", "warn", f"not finished yet ({status})")]
+        return [s.finding("finished", "fail", status, short=status.partition(":")[0])]
+    short = f"not finished yet ({status.partition(':')[0]})"  # running, queued, stalled...
+    return [s.finding("finished", "warn", f"not finished yet ({status})", short=short)]
 
 
 def rule_reproducible(s: Subject) -> list[Finding]:
@@ -205,7 +220,7 @@ def rule_reproducible(s: Subject) -> list[Finding]:
 
 def rule_question(s: Subject) -> list[Finding]:
     """The row says what the run is meant to find out."""
-    if _is_empty(s.row.get("question")):
+    if is_empty(s.row.get("question")):
         return [s.finding("question", "fail", "no research question")]
     return [s.finding("question", "ok", "question recorded")]
 
@@ -249,12 +264,12 @@ def rule_code(s: Subject) -> list[Finding]:
     contains = s.code(mine, theirs)
     if contains is None:
         reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
-        return [s.finding("code", "ok", reason)]
+        return [replace(s.finding("code", "ok", reason), unsure=True)]
     if contains:
         return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
     level: Level = "fail" if s.strict else "warn"
-    reason = f"behind {baseline.ref}'s code ({theirs[:7]}): rebase on main"
-    return [s.finding("code", level, reason, "behind")]
+    short = f"behind {baseline.ref}'s code ({theirs[:7]})"
+    return [s.finding("code", level, f"{short}: rebase on main", "behind", short)]
 
 
 RULES: dict[str, Callable[[Subject], list[Finding]]] = {
@@ -298,13 +313,7 @@ def _short(f: Finding) -> str:
         return f"config drift ({f.detail})" if f.detail else "config drift"
     if f.rule == "feature" and f.detail:
         return f"guarded {f.detail}"
-    if f.rule == "stale":
-        return f.reason.split(" (")[0]
-    if f.rule == "finished":
-        return f.reason.split(":")[0]
-    if f.rule == "code":
-        return f.reason.split(":")[0]  # behind NAME@DATE's code (abc1234)
-    return f.rule
+    return f.short or f.rule
 
 
 @dataclass(frozen=True)

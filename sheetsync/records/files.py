@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sheetsync.errors import RunError, UsageError
-from sheetsync.records.atomic import commit as commit  # re-exported: staged files
 from sheetsync.records.atomic import discard as discard
+from sheetsync.records.atomic import put_in_place as put_in_place  # re-exported: staged files
 from sheetsync.records.atomic import stage, write_atomic
 
 MAX_FILE_BYTES = 20_000_000  # any file sheetsync reads (eval results are the largest)
@@ -157,7 +157,7 @@ def write_file(path: Path, data: str | bytes, error: type[Exception] = UsageErro
 
 
 def staged(path: Path, data: bytes, error: type[Exception] = RunError) -> Path:
-    """Write `data` to a new temp file beside `path` (never through a symlink); `commit`
+    """Write `data` to a new temp file beside `path` (never through a symlink); `put_in_place`
     renames it into place. Lets a command prove it can write before it touches the sheet."""
     try:
         return stage(path, data)

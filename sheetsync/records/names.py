@@ -5,8 +5,10 @@ a cell of the sheet's run column)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sheetsync.errors import SheetsyncError
+from sheetsync.vocab import Value
 
 RUN_ID_MAX = 128
 RUN_ID_RULE = (
@@ -58,3 +60,28 @@ def one_line(text: str) -> str:
 
 
 _BREAKS = re.compile(r"[ \t\r\n\v\f]+")
+
+
+class BaselineRef(str):
+    """`NAME@YYYY-MM-DD`: one baseline word as of one date, written one way everywhere (a
+    dated baseline's name, a run row's `baseline` and `baseline_date` cells). A str, so it
+    compares, keys and prints as its text."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, name: object, date: object) -> BaselineRef:
+        return cls(f"{name}@{date}")
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Value]) -> BaselineRef:
+        """The dated baseline a run's row names."""
+        return cls.of(row.get("baseline"), row.get("baseline_date"))
+
+    @property
+    def name(self) -> str:
+        return self.rpartition("@")[0]
+
+    @property
+    def date(self) -> str:
+        return self.rpartition("@")[2]

@@ -3,6 +3,7 @@
 Every file is replaced atomically (a temporary file, then a rename), so a reader never sees half
 a file. Used as a context manager it records `failed` when the block raises and `killed` on
 SIGTERM or SIGINT, so a run that stopped is never mistaken for one still going or finished.
+A NaN or infinite loss given to `progress` or `finish` records `diverged`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def count(name: str, value: Any) -> int | None:
     return int(number)
 
 
+def loss_value(name: str, value: Any) -> float | str | None:
+    """A loss as a record holds it: a finite non-negative number, or `"nan"` / `"inf"` as text
+    (strict JSON has no NaN) when training diverged."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf"
+    return measure(name, value)
+
+
 def measure(name: str, value: Any) -> float | None:
     """A loss, parameter count or FLOPs: a finite, non-negative number."""
     if value is None:
@@ -85,6 +96,21 @@ def measure(name: str, value: Any) -> float | None:
     if value < 0:
         raise RunError(f"{name} is negative ({value})")
     return float(value)
+
+
+def slurm_job(env: Mapping[str, str]) -> dict[str, Any]:
+    """The Slurm job this process runs in, as launch.json records it: `slurm_job_id` (the raw
+    SLURM_JOB_ID, which sacct knows the job by) and, for an array's task, its array job and
+    task ids. {} outside Slurm."""
+    job = env.get("SLURM_JOB_ID", "").strip()
+    if not job.isdigit():
+        return {}
+    found: dict[str, Any] = {"slurm_job_id": job}
+    array, task = env.get("SLURM_ARRAY_JOB_ID", ""), env.get("SLURM_ARRAY_TASK_ID", "")
+    if array.strip().isdigit() and task.strip().isdigit():
+        found["slurm_array_job_id"] = int(array)
+        found["slurm_array_task_id"] = int(task)
+    return found
 
 
 class RunLog:
@@ -112,10 +138,30 @@ class RunLog:
             "tokens_planned": count("tokens_planned", tokens_planned),
             "state": "running",
         }
+        self._resume(self.path / "progress.json")
         self._written_at = -math.inf
         self._ended = False
         self._lock = threading.RLock()
         self._previous: dict[int, Any] = {}
+
+    def _resume(self, path: Path) -> None:
+        """Reopened on a run's folder (restarted from its checkpoint): keep what the earlier
+        process recorded (plan, how far it got) unless given anew; the run is `running` again."""
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(before, dict):
+            return
+        schedule = before.get("lr_schedule")
+        if isinstance(schedule, dict) and "decay_end_step" in schedule:
+            before["decay_end_step"] = schedule["decay_end_step"]
+        for key in ("step", "steps_planned", "tokens", "tokens_planned", "decay_end_step"):
+            if self._progress.get(key) is None and before.get(key) is not None:
+                try:
+                    self._progress[key] = count(key, before[key])
+                except RunError:
+                    continue
 
     @property
     def state(self) -> str:
@@ -147,11 +193,21 @@ class RunLog:
             "git_dirty": commit.endswith("-dirty") if commit else None,
             "seed": seed,
             "launched_by": who(),
-            "launched_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "launched_at": self._launched_at(),
+            **slurm_job(os.environ),
         }
         facts = {k: v for k, v in launch.items() if v is not None}
         write_json_atomic(self.path / "launch.json", facts)
         self._write_progress(force=True)
+
+    def _launched_at(self) -> str:
+        """When the run was first launched: a resumed run keeps its first launch time."""
+        try:
+            before = json.loads((self.path / "launch.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = None
+        first = before.get("launched_at") if isinstance(before, dict) else None
+        return first if isinstance(first, str) else dt.datetime.now().isoformat("T", "seconds")
 
     def progress(
         self,
@@ -161,9 +217,13 @@ class RunLog:
         steps_planned: int | None = None,
         tokens_planned: int | None = None,
         decay_end_step: int | None = None,
+        loss: float | None = None,
     ) -> None:
-        """Record how far the run is; cheap to call every step."""
+        """Record how far the run is (and its loss, if given); cheap to call every step. A NaN
+        or infinite loss records the run as `diverged`; later calls change nothing."""
         with self._lock:
+            if self._ended and self.state == "diverged":
+                return  # the trainer may go on stepping; the record stays as it diverged
             if self._ended:
                 raise RunError(f"{self.path}: run already ended ({self.state})")
             given = {
@@ -179,6 +239,11 @@ class RunLog:
             planned, reached = self._progress["steps_planned"], self._progress["step"]
             if planned is not None and reached is not None and reached > planned:
                 raise RunError(f"step {reached} is beyond steps_planned {planned}")
+            if loss is not None:
+                self._progress["loss"] = loss_value("loss", loss)
+                if isinstance(self._progress["loss"], str):
+                    self._end("diverged")
+                    return
             self._write_progress()
 
     def finish(
@@ -190,12 +255,13 @@ class RunLog:
         flops: float | None = None,
         tokens: int | None = None,
     ) -> None:
-        """Record the result, then the `finished` state (so no reader sees one without the other).
+        """Record the result, then the `finished` state (so no reader sees one without the other);
+        a NaN or infinite `final_loss` (or an earlier one given to `progress`) records `diverged`.
 
         Whether the run counts as finished is still decided by its planned steps or tokens.
         """
         results = {
-            "final_loss": measure("final_loss", final_loss),
+            "final_loss": loss_value("final_loss", final_loss),
             "params": measure("params", params),
             "active_params": measure("active_params", active_params),
             "flops": measure("flops", flops),
@@ -207,7 +273,8 @@ class RunLog:
             write_json_atomic(
                 self.path / "results.json", {k: v for k, v in results.items() if v is not None}
             )
-            self._end("finished")
+            diverged = isinstance(results["final_loss"], str) or self.state == "diverged"
+            self._end("diverged" if diverged else "finished")
 
     def stop(self, state: str = "failed") -> None:
         """Record that the run ended without a result: `failed`, `killed` or `timeout`."""

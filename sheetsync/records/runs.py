@@ -3,9 +3,11 @@
 The contract (see README, "The run folder"):
   config.yaml | config.json   the resolved config exactly as launched (required)
   progress.json               {"step", "steps_planned", "tokens", "tokens_planned", "state",
-                               "lr_schedule": {"decay_end_step"}}  (optional until it starts)
+                               "loss", "lr_schedule": {"decay_end_step"}}  (optional until it
+                               starts; `loss`: the last logged, NaN or infinite when diverged)
   results.json                {"final_loss", "flops", "params", "active_params", "tokens"}
-  launch.json                 {"git_commit", "git_dirty", "seed", "launched_by", "launched_at"}
+  launch.json                 {"git_commit", "git_dirty", "seed", "launched_by", "launched_at",
+                               "slurm_job_id", "slurm_array_job_id", "slurm_array_task_id"}
   evals.json, lm_eval/        eval outputs (see sheetsync.records.evals)
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import RunError
+from sheetsync.errors import RunError, SheetsyncError
 from sheetsync.records.configs import find_config, fingerprint, load_mapping, parse_mapping
 from sheetsync.records.files import (
     MAX_CONFIG_BYTES,
@@ -30,7 +32,7 @@ from sheetsync.records.files import (
     read_text,
 )
 from sheetsync.records.names import check_run_id, shown
-from sheetsync.vocab import STATES
+from sheetsync.vocab import DIVERGED, ERROR, STATES
 
 LAUNCH_COPY = ".sheetsync-launch-config.json"  # the config as `add` saw it, for drift diffs
 
@@ -82,6 +84,16 @@ class Launch:
     seed: int | None = None
     launched_by: str | None = None
     launched_at: str | None = None
+    slurm_job_id: str | None = None  # the scheduler's raw job id (SLURM_JOB_ID)
+    slurm_array_job_id: int | None = None
+    slurm_array_task_id: int | None = None
+
+    @property
+    def slurm_job(self) -> str | None:
+        """The job as people name it: `4242`, or `4242_7` for an array's task."""
+        if self.slurm_array_job_id is not None and self.slurm_array_task_id is not None:
+            return f"{self.slurm_array_job_id}_{self.slurm_array_task_id}"
+        return self.slurm_job_id
 
 
 @dataclass(frozen=True)
@@ -95,32 +107,38 @@ class Run:
     progress: Progress = field(default_factory=Progress)
     results: Results = field(default_factory=Results)
     launch: Launch = field(default_factory=Launch)
+    ending: str | None = None  # a status known outside the files (stalled, the scheduler's word)
 
     @functools.cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.config)
 
     @property
+    def diverged(self) -> bool:
+        """Its loss became NaN or infinite (read as state `diverged`): a result, not evidence."""
+        return self.progress.state == DIVERGED
+
+    @property
     def finished(self) -> bool:
         """Only a run that reached its planned steps (or tokens) is evidence."""
         state = self.progress.state
-        if state in ("killed", "failed", "timeout"):
+        if state in ("killed", "failed", "timeout", DIVERGED):
             return False
         return self.progress.reached_plan
 
     @property
     def status(self) -> str:
         p = self.progress
+        if self.diverged:
+            return f"{DIVERGED}{self.where}"
         if self.finished:
             return "finished"
+        if self.ending is not None:
+            return self.ending
         if p.state in (None, "running") and not p.reached_plan:
             return "running" if p.step or p.tokens else "launched"
         why = p.state if p.state in ("killed", "failed", "timeout") else "stopped"
-        where = ""
-        if p.step is not None and p.steps_planned:
-            where = f" at step {p.step:,}/{p.steps_planned:,}"
-        elif p.tokens is not None and p.tokens_planned:
-            where = f" at {p.tokens:,}/{p.tokens_planned:,} tokens"
+        where = self.where
         if p.reached_plan is False and p.state == "finished":
             why = "stopped before its plan"
         if (
@@ -131,6 +149,26 @@ class Run:
         ):
             why = "lr decay incomplete"
         return f"unfinished: {why}{where}"
+
+    @property
+    def where(self) -> str:
+        """How far the run got, as status texts say it: ` at step 3,433/5,722`."""
+        p = self.progress
+        if p.step is not None and p.steps_planned:
+            return f" at step {p.step:,}/{p.steps_planned:,}"
+        if p.tokens is not None and p.tokens_planned:
+            return f" at {p.tokens:,}/{p.tokens_planned:,} tokens"
+        return ""
+
+
+def error_status(error: SheetsyncError | str, folder: Path | None = None) -> str:
+    """The status cell of a run whose files could not be read: `error: <file>: <what>`, the
+    file named inside the run folder when it is there (the printed error names it in full)."""
+    text = " ".join(str(error).split())
+    if folder is not None:
+        for prefix in (f"{folder}{os.sep}", f"{Path(folder).resolve()}{os.sep}"):
+            text = text.replace(prefix, "")
+    return f"{ERROR}: {text}"
 
 
 def read_run(
@@ -161,11 +199,17 @@ def read_run(
         config_file = path / config[0]
         confine_in(config_file, real, within)
         data = config[1]
-    progress = _progress(path / "progress.json", within, real)
-    results = _results(path / "results.json", within, real)
+    progress, progress_loss = _progress(path / "progress.json", within, real)
+    results, loss = _results(path / "results.json", within, real)
     launch = _launch(path / "launch.json", within, real)
     if progress.tokens is None and results.tokens is not None:
         progress = Progress(**{**progress.__dict__, "tokens": results.tokens})
+    if progress.state != DIVERGED and (
+        _diverged(path / "progress.json", progress_loss) or _diverged(path / "results.json", loss)
+    ):
+        progress = Progress(**{**progress.__dict__, "state": DIVERGED})
+    if progress.state == DIVERGED and results.final_loss is not None:
+        results = Results(**{**results.__dict__, "final_loss": None})  # never shown as a result
     return Run(path.name, path, data, config_file, progress, results, launch)
 
 
@@ -207,10 +251,32 @@ def _number(path: Path, data: Mapping[str, Any], key: str, integer: bool = False
     return number
 
 
-def _progress(path: Path, within: Sequence[Path], real: Path) -> Progress:
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "infinity": math.inf}  # as text, any case
+
+
+def _loss(path: Path, data: Mapping[str, Any], key: str) -> float | None:
+    """A loss: a non-negative number, or NaN / infinite (JSON's `NaN`, `Infinity`, or text
+    `"nan"`, `"inf"`, as strict-JSON writers put it): the run diverged, not a bad file."""
+    value = data.get(key)
+    if isinstance(value, str):
+        number = NON_FINITE.get(value.strip().lower().lstrip("+-"))
+        if number is None:
+            raise RunError(f"{path}: {key} must be a number, not {_repr(value)}")
+        return number
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    return _number(path, data, key)
+
+
+def _diverged(path: Path, loss: float | None) -> bool:
+    return loss is not None and not math.isfinite(loss)
+
+
+def _progress(path: Path, within: Sequence[Path], real: Path) -> tuple[Progress, float | None]:
+    """The progress record and the last logged loss (NaN or infinite: diverged)."""
     data = _read_json(path, within, real)
     if data is None:
-        return Progress()
+        return Progress(), None
     state = data.get("state")
     if state is not None and state not in STATES:
         raise RunError(f"{path}: state must be one of {', '.join(STATES)}, not {_repr(state)}")
@@ -229,23 +295,23 @@ def _progress(path: Path, within: Sequence[Path], real: Path) -> Progress:
         raise RunError(f"{path}: step {p.step} is beyond steps_planned {p.steps_planned}")
     if p.steps_planned == 0:
         raise RunError(f"{path}: steps_planned is 0")
-    return p
+    return p, _loss(path, data, "loss")
 
 
-def _results(path: Path, within: Sequence[Path], real: Path) -> Results:
+def _results(path: Path, within: Sequence[Path], real: Path) -> tuple[Results, float | None]:
+    """The results record (a non-finite final loss left out) and the final loss as written."""
     data = _read_json(path, within, real)
     if data is None:
-        return Results()
-    loss = data.get("final_loss")
-    if isinstance(loss, str):
-        raise RunError(f"{path}: final_loss must be a number, not {_repr(loss)}")
-    return Results(
-        final_loss=_number(path, data, "final_loss"),
+        return Results(), None
+    loss = _loss(path, data, "final_loss")
+    results = Results(
+        final_loss=loss if loss is not None and math.isfinite(loss) else None,
         flops=_number(path, data, "flops"),
         params=_number(path, data, "params"),
         active_params=_number(path, data, "active_params"),
         tokens=_number(path, data, "tokens", True),
     )
+    return results, loss
 
 
 def _launch(path: Path, within: Sequence[Path], real: Path) -> Launch:
@@ -262,7 +328,32 @@ def _launch(path: Path, within: Sequence[Path], real: Path) -> Launch:
     for key, value in text.items():
         if value is not None and not isinstance(value, str):
             raise RunError(f"{path}: {key} must be text, not {_repr(value)}")
-    return Launch(seed=seed, git_dirty=dirty, **text)
+    return Launch(seed=seed, git_dirty=dirty, **text, **_slurm(path, data))
+
+
+def _slurm(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The Slurm job a run ran in: `slurm_job_id` (SLURM_JOB_ID, text or a number) and, for
+    an array's task, `slurm_array_job_id` and `slurm_array_task_id`."""
+    out: dict[str, Any] = {}
+    job = data.get("slurm_job_id")
+    if job is not None:
+        text = str(job) if isinstance(job, int) and not isinstance(job, bool) else job
+        if not (isinstance(text, str) and text.isascii() and text.isdigit()):
+            raise RunError(
+                f"{path}: slurm_job_id must be the job's number (SLURM_JOB_ID, e.g. 4242), "
+                f"not {_repr(job)}"
+            )
+        out["slurm_job_id"] = text
+    for key in ("slurm_array_job_id", "slurm_array_task_id"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RunError(f"{path}: {key} must be a whole number, not {_repr(value)}")
+        out[key] = value
+    return out
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ from sheetsync.errors import UsageError
 from sheetsync.project import Project
 from sheetsync.records.baselines import Baseline
 from sheetsync.records.configs import Change, diff
-from sheetsync.records.files import commit, discard, staged
+from sheetsync.records.files import discard, put_in_place, staged
 from sheetsync.records.launches import LAUNCH_RECORD, launch_record_text, read_launch_record
 from sheetsync.records.runs import LAUNCH_COPY, Run, launch_copy_text
 from sheetsync.sheet.backends import open_backend
@@ -98,7 +98,7 @@ def commit_add(project: Project, pending: PendingAdd, force: bool = False) -> Pl
             temps[target] = staged(target, data)
         plan = append_rows(backend, layout, layout.runs, [pending.cells])
         for target, tmp in temps.items():
-            commit(tmp, target)
+            put_in_place(tmp, target)
     finally:
         for tmp in temps.values():
             discard(tmp)

@@ -30,7 +30,7 @@ def add_baseline(
     temps = new.stage()
     try:
         append_rows(open_backend(project), layout, layout.baselines, [new.row])
-        new.commit(temps)
+        new.put_in_place(temps)
     finally:
         for tmp in temps:
             discard(tmp)

@@ -15,7 +15,7 @@ from sheetsync.records.git import git_commit, who
 from sheetsync.records.names import one_line
 from sheetsync.records.runs import Run
 from sheetsync.sheet.rows import Row
-from sheetsync.vocab import UNFINISHED, Value, is_unfinished
+from sheetsync.vocab import Value, marker
 
 CellSource = Callable[[Run, Row], Mapping[str, Value]]
 MAX_CHANGES_TEXT = 2000
@@ -70,7 +70,8 @@ def compute_of(run: Run) -> tuple[float | None, str]:
 
 
 def progress_cells(run: Run, row: Row) -> dict[str, Value]:
-    """Status, progress, tokens, compute and final loss; an unfinished run's loss says so."""
+    """Status, progress, tokens, compute and final loss; an unfinished or diverged run's loss
+    says so."""
     p = run.progress
     compute, _ = compute_of(run)
     status = run.status
@@ -80,10 +81,11 @@ def progress_cells(run: Run, row: Row) -> dict[str, Value]:
         "tokens": p.tokens,
         "compute": compute,
     }
+    word = marker(status)
     if run.finished:
         cells["final_loss"] = run.results.final_loss
-    elif is_unfinished(status):
-        cells["final_loss"] = UNFINISHED
+    elif word is not None:
+        cells["final_loss"] = word
     else:
         cells["final_loss"] = status if status != "launched" else None
     return cells

@@ -10,7 +10,7 @@ CHART_ROWS = 22  # ... and this many rows are left empty for it
 CHART_COLS = 4
 # columns (in characters) wide enough for each table's cells; the last cell of a row is the
 # long one, and runs on into the empty cells at its right
-WIDTHS = (44, 28, 16, 10, 12, 24, 38, 36, 48, 44)
+WIDTHS = (44, 28, 16, 10, 12, 24, 38, 36, 48, 60)
 
 
 @dataclass(frozen=True)

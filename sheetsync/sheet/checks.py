@@ -23,7 +23,9 @@ from sheetsync.records.checks import (
     subject,
     summary,
 )
+from sheetsync.records.endings import Judge
 from sheetsync.records.git import contains
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.runcache import LAUNCH_FILES, RunCache, gc_paused
 from sheetsync.records.runs import Run
 from sheetsync.sheet.cycle import all_tabs
@@ -44,7 +46,7 @@ class _NotKept(Exception):
 
 def _unsure(findings: list[Finding]) -> bool:
     """A code rule that could not say (a commit the repository does not know yet)."""
-    return any(f.rule == "code" and f.reason.startswith("note:") for f in findings)
+    return any(f.unsure for f in findings)
 
 
 def _plain_findings(findings: list[Finding]) -> list[tuple[str, ...]]:
@@ -142,7 +144,7 @@ class CheckContext:
             return form(found)
 
         try:
-            return self.cache.memo(run.path, (what, *inputs), findings)
+            return self.cache.memo(run.path, (what, *inputs, run.ending), findings)
         except _NotKept as unsure:
             return unsure.value  # type: ignore[return-value]
 
@@ -150,7 +152,7 @@ class CheckContext:
         """What the rules read besides the run folder."""
         rows = tuple(row.get(k) for k in ROW_INPUTS)
         guarded = tuple(self.project.guarded)
-        ref = f"{row.get('baseline')}@{row.get('baseline_date')}"
+        ref = BaselineRef.of_row(row)
         sizes = tuple(sorted(ladder_keys(self.peers(), ref))) if guarded else ()
         return rows, self._baselines(str(row.get("baseline"))), guarded, strict, sizes
 
@@ -242,6 +244,8 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
     # a run without a folder here is on another machine (or a tracker's, elsewhere)
     runs, not_here = source.read_runs(named or list(context.rows))
+    runs, said = Judge(project.stalled_after)(runs)  # stalled, and the scheduler's word
+    notices += said
     findings: list[Finding] = []
     for run in runs:
         findings += context.check(run, context.rows[run.run_id], strict)
@@ -252,7 +256,7 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
             f"{project.run_dir(not_here[0])} from {source.describe()}): not checked"
         )
     for f in findings:
-        if f.rule == "code" and f.reason.startswith("note:"):
+        if f.unsure:
             notices.append(f"{f.run}: {f.reason.removeprefix('note: ')}")
     return CheckReport(findings, notices, not_here)
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sheetsync.errors import RunError
 from sheetsync.layout import Layout
 from sheetsync.project import Project
 from sheetsync.records.evalformats.identity import Choice, choose, not_in_layout
@@ -24,7 +25,7 @@ from sheetsync.science.evals import (
     score_of,
 )
 from sheetsync.sheet.rows import Row
-from sheetsync.vocab import BASELINE_ROLES, UNFINISHED, Value, is_unfinished
+from sheetsync.vocab import BASELINE_ROLES, Value, marker
 
 
 def eval_specs(layout: Layout) -> list[EvalSpec]:
@@ -156,8 +157,9 @@ class EvalSource:
         keys = [s.column_key for s in self.specs] + ["eval_avg", *self.groups]
         if self.has_delta:
             keys.append("eval_avg_delta")
-        if is_unfinished(run.status):
-            return dict.fromkeys(keys, UNFINISHED)
+        word = marker(run.status)
+        if word is not None:  # unfinished or diverged: no number that looks like a result
+            return dict.fromkeys(keys, word)
         cells = dict(self.cells_for(run))
         if self.has_delta:
             cells["eval_avg_delta"] = self._delta(run, row, cells)
@@ -174,7 +176,10 @@ class EvalSource:
             folder = self.project.run_dir(other.run_id)
             if not folder.is_dir():
                 continue
-            base = self.cache.run(folder)
+            try:
+                base = self.cache.run(folder)
+            except RunError:  # its own row says so; this run's delta is just not known
+                continue
             if base.finished and same_size(base, run):
                 theirs = complete_average(self.cells_for(base))
                 if theirs is not None:

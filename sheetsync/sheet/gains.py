@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sheetsync.errors import FitError
+from sheetsync.errors import FitError, RunError
 from sheetsync.project import Project
+from sheetsync.records.names import BaselineRef
 from sheetsync.records.plain import plain_or_none
 from sheetsync.records.runcache import RunCache
 from sheetsync.records.runs import Run
@@ -18,7 +19,7 @@ from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.sheet.cells import compute_of
 from sheetsync.sheet.cycle import append_rows
 from sheetsync.sheet.rows import Row
-from sheetsync.vocab import UNFINISHED, Value, finite, is_unfinished
+from sheetsync.vocab import Value, finite, marker
 
 if TYPE_CHECKING:
     from sheetsync.science.gain import Bootstrap, Gain
@@ -37,10 +38,7 @@ def ladder_from_rows(rows: Sequence[Mapping[str, Value]], ref: str, project: Pro
 
     compute, loss, params, tokens, runs = [], [], [], [], []
     for row in rows:
-        if (
-            row.get("role") != "ladder"
-            or f"{row.get('baseline')}@{row.get('baseline_date')}" != ref
-        ):
+        if row.get("role") != "ladder" or BaselineRef.of_row(row) != ref:
             continue
         if row.get("status") != "finished":
             continue
@@ -210,8 +208,15 @@ class GainSource:
             found = None
             if self.project is not None:
                 folder = self.project.run_dir(run_id)
-                if folder.is_dir():
-                    run = self.cache.run(folder) if self.cache else self.project.read_run(folder)
+                try:
+                    run = (
+                        (self.cache.run(folder) if self.cache else self.project.read_run(folder))
+                        if folder.is_dir()
+                        else None
+                    )
+                except RunError:  # its own row says so; no anchor from it
+                    run = None
+                if run is not None:
                     compute, _ = compute_of(run)
                     loss = run.results.final_loss
                     if run.finished and compute and loss is not None:
@@ -237,8 +242,9 @@ class GainSource:
         cells = self._plain(run, row)
         if not self.anchored:
             return cells
-        if is_unfinished(run.status):
-            return {**cells, "gain_anchored": UNFINISHED, "gain_anchored_interval": None}
+        word = marker(run.status)
+        if word is not None:
+            return {**cells, "gain_anchored": word, "gain_anchored_interval": None}
         return {**cells, **self._anchored(run, row)}
 
     def _anchored(self, run: Run, row: Row) -> dict[str, Value]:
@@ -268,8 +274,9 @@ class GainSource:
         return dict(self.cache.memo(run.path, key, cells, files=()))
 
     def _plain(self, run: Run, row: Row) -> dict[str, Value]:
-        if is_unfinished(run.status):
-            return {"gain": UNFINISHED, "gain_interval": None, "fit": None}
+        word = marker(run.status)
+        if word is not None:  # unfinished or diverged: no number that looks like a result
+            return {"gain": word, "gain_interval": None, "fit": None}
         if not run.finished:
             return dict.fromkeys(GAIN_KEYS)
         found = self.fits.get(row.baseline_ref)

@@ -69,7 +69,7 @@ def init_sheet(project: Project, force: bool = False) -> InitResult:
             backend.format(layout)
         except WouldDrop as exc:
             notices.append(f"not formatted: {exc}")
-    notices += list(getattr(backend, "notices", []))
+    notices += list(backend.notices)
     return InitResult(backend.describe(), plan, notices)
 
 
@@ -80,7 +80,7 @@ def format_sheet(project: Project, force: bool = False) -> tuple[str, list[str]]
     backend = open_backend(project, force=force)
     with backend.session():
         backend.format(project.layout())
-    return backend.describe(), list(getattr(backend, "notices", []))
+    return backend.describe(), list(backend.notices)
 
 
 @dataclass

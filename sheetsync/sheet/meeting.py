@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sheetsync.records.names import BaselineRef
 from sheetsync.vocab import Value, is_unfinished
-
-
-def baseline_of(record: dict[str, Value]) -> str:
-    return f"{record.get('baseline')}@{record.get('baseline_date')}"
 
 
 def attention(records: Sequence[dict[str, Value]]) -> list[tuple[str, str, str]]:
@@ -26,7 +23,7 @@ def attention(records: Sequence[dict[str, Value]]) -> list[tuple[str, str, str]]
         if "drift" in checks:
             found.append(("config drift", checks))
         if "stale" in checks and r.get("role") not in ("baseline", "ladder"):
-            found.append(("stale baseline", baseline_of(r)))
+            found.append(("stale baseline", BaselineRef.of_row(r)))
         if found:
             whats = ", ".join(w for w, _ in found)
             details = "; ".join(dict.fromkeys(d for _, d in found if d))

@@ -77,12 +77,11 @@ def plan_review(
 
 
 def keep_chart(backend: Backend, layout: Layout, review: ReviewTab) -> list[str]:
-    """Ask the backend to keep the tab's chart (a backend without charts ignores it)."""
-    keep = getattr(backend, "keep_chart", None)
-    if keep is None or review.chart is None:
+    """Ask the backend to keep the tab's chart."""
+    if review.chart is None:
         return []
     with backend.session():
-        keep(layout.review_tab, review.chart)
+        backend.keep_chart(layout.review_tab, review.chart)
     return []
 
 
@@ -91,10 +90,8 @@ def create_review_tab(backend: Backend, layout: Layout) -> None:
     it, where it can, with a warning (people may edit after a prompt; sync rewrites it)."""
     with backend.session():
         backend.create_tabs([layout.review_tab])
-        prepare = getattr(backend, "prepare_tab", None)
-        if prepare is not None:
-            note = "Written by sheetsync sync from the Runs tab: edits here are overwritten"
-            prepare(layout.review_tab, WIDTHS, note)
+        note = "Written by sheetsync sync from the Runs tab: edits here are overwritten"
+        backend.prepare_tab(layout.review_tab, WIDTHS, note)
 
 
 def make_review_tab(

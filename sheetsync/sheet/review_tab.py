@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sheetsync.project import Project
+from sheetsync.records.names import BaselineRef
 from sheetsync.sheet.chart_plan import CHART_ROWS, ChartPlan, Series
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.meeting import attention, fit_lines
@@ -107,7 +108,7 @@ def _run_row(r: dict[str, Value]) -> list[Value]:
     (`1.10x [1.080-1.119x]`, never a bare `1` for 0.9996). The chart reads its own numbers."""
     return [
         r.get("run"),
-        f"{r.get('baseline')}@{r.get('baseline_date')}",
+        BaselineRef.of_row(r),
         _text(r.get("compute"), ".3g"),
         _text(r.get("final_loss"), ".4f"),
         _text(r.get("eval_avg"), ".3f"),
@@ -188,7 +189,7 @@ def review_grid(
         mine = [
             t
             for t in methods
-            if any((t.baseline, t.method) == (_ref(r), method_of(r)) for r in runs)
+            if any((t.baseline, t.method) == (BaselineRef.of_row(r), method_of(r)) for r in runs)
         ]
         if mine:
             rows += [list(METHOD_HEADER)] + [_method_row(t) for t in mine]
@@ -210,10 +211,6 @@ def review_grid(
         ]
         chart = _chart_block(rows, methods)
     return ReviewTab(_pad(rows), chart, since, list(questions))
-
-
-def _ref(r: dict[str, Value]) -> str:
-    return f"{r.get('baseline')}@{r.get('baseline_date')}"
 
 
 def _chart_block(rows: list[list[Value]], methods: list[MethodTrend]) -> ChartPlan:

@@ -6,6 +6,7 @@ import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from sheetsync.records.names import BaselineRef
 from sheetsync.sheet.grid import Grid
 from sheetsync.sheet.header import Header, index_rows
 from sheetsync.vocab import Value
@@ -38,7 +39,7 @@ class Row(Mapping[str, Value]):
     @property
     def baseline_ref(self) -> str:
         """The dated baseline the row names, as `NAME@DATE`."""
-        return f"{self.get('baseline')}@{self.get('baseline_date')}"
+        return BaselineRef.of_row(self)
 
     @property
     def role(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sheetsync.errors import SheetError
 from sheetsync.project import Project
+from sheetsync.records.endings import Judge
 from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
@@ -101,6 +102,7 @@ def sync_runs(
     layout = project.layout()
     backend = open_backend(project, force=force)
     table = layout.runs
+    judge = Judge(project.stalled_after)  # sacct asked once, however often the plan is made
 
     def make_plan(cache: RunCache, snapshot: Snapshot) -> SyncPlan:
         # reading: the sheet as read, the run folders, the state rows of these runs
@@ -110,6 +112,8 @@ def sync_runs(
         rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
         runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        runs, said = judge(runs)  # stalled, and the scheduler's word
+        notices += said
         rowless = [] if run_dirs else rowless_runs(project, rows)
         scaling = snapshot.grid(layout.scaling.tab)
         sources = result_sources(project, layout, rows, scaling, cache)
@@ -148,9 +152,9 @@ def sync_runs(
         if review.missing:
             review = make_review_tab(project, backend, layout) or review
             keep_chart(backend, layout, review.tab)
-        elif review.writes or getattr(backend, "charts_every_sync", False):
+        elif review.writes or backend.charts_every_sync:
             keep_chart(backend, layout, review.tab)
-    notices = plan.notices + list(getattr(backend, "notices", []))
+    notices = plan.notices + list(backend.notices)
     return SyncResult(
         backend.describe(), plan, applied, plan.synced, plan.missing, plan.rowless, notices, review
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sheetsync.project import Project
+from sheetsync.records.names import BaselineRef
 from sheetsync.science.trend import Projection, Trend
 from sheetsync.sheet.bootstraps import bootstrap_for
 from sheetsync.vocab import Value, finite
@@ -44,10 +45,6 @@ def gain_text(
         return "" if value is None else str(value)
     interval = str(record.get(interval_key) or "")
     return f"{g:.2f}x" + (f" [{interval}]" if interval else "")
-
-
-def baseline_ref_of(record: Mapping[str, Value]) -> str:
-    return f"{record.get('baseline')}@{record.get('baseline_date')}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ def method_trends(
         compute = finite(r.get("compute"))
         if compute is None or compute <= 0:
             continue
-        groups.setdefault((baseline_ref_of(r), method_of(r)), []).append(r)
+        groups.setdefault((BaselineRef.of_row(r), method_of(r)), []).append(r)
     out = []
     for (baseline, method), rows in sorted(groups.items()):
         if len({finite(r.get("compute")) for r in rows}) < 2:

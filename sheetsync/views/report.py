@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from sheetsync.errors import UsageError
 from sheetsync.records.files import output_folder, output_path, write_file
-from sheetsync.records.names import one_line
+from sheetsync.records.names import BaselineRef, one_line
 from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.sheet.verdicts import gain_text
-from sheetsync.views.plots import draw
+from sheetsync.views.plots import draw, ladder_png
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
 from sheetsync.vocab import Value, finite
 
@@ -77,57 +77,109 @@ def md(value: object) -> str:
 _MD_MARKS = re.compile(r"[\\`*_|~]")
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A table cell as both writers write it: `text`, escaped by each, unless `markdown` or
+    `html` gives that writer's own (already escaped) text; `cls`: its HTML class."""
+
+    text: str
+    cls: str = ""
+    markdown: str | None = None
+    html: str | None = None
+
+
+def _md_table(header: Sequence[Cell], rows: Sequence[Sequence[Cell]]) -> list[str]:
+    def line(cells: Sequence[Cell]) -> str:
+        return "| " + " | ".join(md(c.text) if c.markdown is None else c.markdown for c in cells)
+
+    return [line(header) + " |", "|" + "---|" * len(header)] + [line(r) + " |" for r in rows]
+
+
+def _html_table(header: Sequence[Cell], rows: Sequence[Sequence[Cell]]) -> list[str]:
+    def cell(tag: str, c: Cell) -> str:
+        text = html.escape(c.text) if c.html is None else c.html
+        return f"<{tag} class='{c.cls}'>{text}</{tag}>" if c.cls else f"<{tag}>{text}</{tag}>"
+
+    out = ["<table><tr>" + "".join(cell("th", c) for c in header) + "</tr>"]
+    out += ["<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows]
+    return [*out, "</table>"]
+
+
+def _runs_table(
+    runs: Sequence[dict[str, Value]], evals: Sequence[tuple[str, str]]
+) -> tuple[list[Cell], list[list[Cell]]]:
+    """A question's finished runs: the header and a row per run."""
+    header = [Cell(h) for h in ("run", "baseline", "changes", "loss", "eval avg")]
+    header += [Cell(h) for _, h in evals]
+    header += [Cell("gain", html="gain (90%)"), Cell("gain (anchored)"), Cell("checks")]
+    anchored = ("gain_anchored", "gain_anchored_interval")
+    rows = [
+        [
+            Cell(str(r["run"]), "id"),
+            Cell(BaselineRef.of_row(r), "id"),
+            Cell(_fmt(r.get("changes"))),
+            Cell(_fmt(r.get("final_loss")), "num"),
+            Cell(_fmt(r.get("eval_avg"), 3), "num"),
+            *(Cell(_fmt(r.get(k), 3), "num") for k, _ in evals),
+            Cell(gain_text(r), "num" + _tone(r), html=_gain_html(r)),
+            Cell(gain_text(r, *anchored), "num", html=_gain_html(r, *anchored)),
+            Cell(_fmt(r.get("checks"))),
+        ]
+        for r in runs
+    ]
+    return header, rows
+
+
+def _trends_table(trends: Sequence[MethodTrend]) -> tuple[list[Cell], list[list[Cell]]]:
+    """Does it scale: per method its gains by compute, the slope and the verdict."""
+    e = html.escape
+    header = [Cell("baseline"), Cell("method")]
+    header += [Cell("gains by compute", html="gain by compute")]
+    header += [Cell("slope (90%)", html="slope of log gain vs log compute (90%)")]
+    header += [Cell("verdict"), Cell("beside it")]
+    rows = []
+    for t in trends:
+        pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
+        pts_html = "<br>".join(
+            f"<span class='nb'>{e(run)}: {g:.2f}x at {c:.2e} FLOPs</span>" for run, c, g in t.points
+        )
+        verdict = Cell(t.verdict, e(t.verdict.replace(" ", "-")), f"**{md(t.verdict)}**")
+        rows.append(
+            [
+                Cell(t.baseline, "id"),
+                Cell(t.method),
+                Cell(pts, html=pts_html),
+                Cell(_slope(t), "num"),
+                verdict,
+                Cell(beside(t)),
+            ]
+        )
+    return header, rows
+
+
+def _fits_table(rows: SheetRows) -> tuple[list[Cell], list[list[Cell]]]:
+    header = [Cell(h) for h in ("fit", "rungs", "largest rung left out", "flags")]
+    return header, [[Cell(a), Cell(b, "num"), Cell(c), Cell(d)] for a, b, c, d in fit_checks(rows)]
+
+
 def to_markdown(rows: SheetRows, report: Report) -> str:
     evals = _eval_columns(rows)
     since = report.since.isoformat() if report.since else "the start"
     out = [f"# Experiment review: runs finished since {since}", ""]
     for question, runs in report.groups.items():
-        out += [
-            f"## {md(question)}",
-            "",
-            "| run | baseline | changes | loss | eval avg | "
-            + " | ".join(md(h) for _, h in evals)
-            + " | gain | gain (anchored) | checks |",
-            "|" + "---|" * (8 + len(evals)),
-        ]
-        for r in runs:
-            cells = [
-                str(r["run"]),
-                f"{r.get('baseline')}@{r.get('baseline_date')}",
-                _fmt(r.get("changes")),
-                _fmt(r.get("final_loss")),
-                _fmt(r.get("eval_avg"), 3),
-                *(_fmt(r.get(k), 3) for k, _ in evals),
-                gain_text(r),
-                gain_text(r, "gain_anchored", "gain_anchored_interval"),
-                _fmt(r.get("checks")),
-            ]
-            out.append("| " + " | ".join(md(c) for c in cells) + " |")
-        out.append("")
+        out += [f"## {md(question)}", "", *_md_table(*_runs_table(runs, evals)), ""]
     out += ["## Does it scale?", ""]
     if report.trends:
-        out += [
-            "| baseline | method | gains by compute | slope (90%) | verdict | beside it |",
-            "|---|---|---|---|---|---|",
-        ]
-        for t in report.trends:
-            pts = ", ".join(f"{g:.2f}x @ {c:.1e}" for _, c, g in t.points)
-            slope = _slope(t)
-            out.append(
-                f"| {md(t.baseline)} | {md(t.method)} | {md(pts)} | {md(slope)} | "
-                f"**{md(t.verdict)}** | {md(beside(t))} |"
-            )
+        out += _md_table(*_trends_table(report.trends))
     else:
         out.append("No method has gains at two or more compute budgets yet.")
     out += ["", "## Needs attention", ""]
     out += [
         f"- **{md(run)}**: {md(what)} ({md(detail)})" for run, what, detail in report.attention
     ] or ["Nothing."]
-    fits = fit_checks(rows)
+    header, fits = _fits_table(rows)
     if fits:
-        out += ["", "## How good are the fits?", ""]
-        out += ["| fit | rungs | largest rung left out | flags |", "|---|---|---|---|"]
-        out += [f"| {md(a)} | {md(b)} | {md(c)} | {md(d)} |" for a, b, c, d in fits]
+        out += ["", "## How good are the fits?", "", *_md_table(header, fits)]
     return "\n".join(out) + "\n"
 
 
@@ -169,89 +221,47 @@ def to_html(rows: SheetRows, report: Report) -> str:
         f"<h1>Experiment review: runs finished since {e(since)}</h1>",
     ]
     for question, runs in report.groups.items():
-        out.append(
-            f"<h2>{e(question)}</h2><table><tr><th>run</th><th>baseline</th>"
-            "<th>changes</th><th>loss</th><th>eval avg</th>"
-            + "".join(f"<th>{e(h)}</th>" for _, h in evals)
-            + "<th>gain (90%)</th><th>gain (anchored)</th><th>checks</th></tr>"
-        )
-        for r in runs:
-            tone = _tone(r)
-            out.append(
-                f"<tr><td class='id'>{e(str(r['run']))}</td>"
-                f"<td class='id'>{e(str(r.get('baseline')))}@{e(str(r.get('baseline_date')))}</td>"
-                f"<td>{e(_fmt(r.get('changes')))}</td>"
-                f"<td class='num'>{e(_fmt(r.get('final_loss')))}</td>"
-                f"<td class='num'>{e(_fmt(r.get('eval_avg'), 3))}</td>"
-                + "".join(f"<td class='num'>{e(_fmt(r.get(k), 3))}</td>" for k, _ in evals)
-                + f"<td class='num{tone}'>{_gain_html(r)}</td>"
-                + f"<td class='num'>{_gain_html(r, 'gain_anchored', 'gain_anchored_interval')}</td>"
-                + f"<td>{e(_fmt(r.get('checks')))}</td></tr>"
-            )
-        out.append("</table>")
+        table = _html_table(*_runs_table(runs, evals))
+        out += [f"<h2>{e(question)}</h2>" + table[0], *table[1:]]
     out.append("<h2>Does it scale?</h2>")
     if report.trends:
-        out.append(
-            "<table><tr><th>baseline</th><th>method</th><th>gain by compute</th>"
-            "<th>slope of log gain vs log compute (90%)</th><th>verdict</th><th>beside it</th>"
-            "</tr>"
-        )
-        for t in report.trends:
-            pts = "<br>".join(
-                f"<span class='nb'>{e(run)}: {g:.2f}x at {c:.2e} FLOPs</span>"
-                for run, c, g in t.points
-            )
-            slope = _slope(t)
+        out += _html_table(*_trends_table(report.trends))
+        for baseline, svg in report.gain_plots.items():
             out.append(
-                f"<tr><td class='id'>{e(t.baseline)}</td><td>{e(t.method)}</td><td>{pts}</td>"
-                f"<td class='num'>{e(slope)}</td><td class='{e(t.verdict.replace(' ', '-'))}'>"
-                f"{e(t.verdict)}</td><td>{e(beside(t))}</td></tr>"
-            )
-        out.append("</table>")
-        for baseline, png in report.gain_plots.items():
-            out.append(
-                f"<img alt='gain against compute per method, {e(baseline)}' "
-                f"src='data:image/png;base64,{png}'>"
+                f"<img alt='gain against compute per method, {e(baseline)}' src='{_data(svg)}'>"
             )
     else:
         out.append("<p class='muted'>No method has gains at two or more compute budgets yet.</p>")
     out.append("<h2>Needs attention</h2>")
     if report.attention:
-        out.append("<table><tr><th>run</th><th>what</th><th>detail</th></tr>")
-        out += [
-            f"<tr><td class='id'>{e(run)}</td><td>{e(what)}</td><td>{e(detail)}</td></tr>"
-            for run, what, detail in report.attention
-        ]
-        out.append("</table>")
+        header = [Cell("run"), Cell("what"), Cell("detail")]
+        out += _html_table(
+            header, [[Cell(a, "id"), Cell(b), Cell(c)] for a, b, c in report.attention]
+        )
     else:
         out.append("<p class='muted'>Nothing.</p>")
     out.append("<h2>Scaling</h2>")
-    if report.plot_note:
-        out.append(f"<p class='muted'>{e(report.plot_note)}</p>")
-    for baseline, png in report.plots.items():
+    for baseline, svg in report.plots.items():
         out.append(
-            f"<h3>{e(baseline)}</h3><img alt='scaling plot of {e(baseline)}' "
-            f"src='data:image/png;base64,{png}'>"
+            f"<h3>{e(baseline)}</h3><img alt='scaling plot of {e(baseline)}' src='{_data(svg)}'>"
         )
-    if not report.plots and not report.plot_note:
+    if not report.plots:
         out.append("<p class='muted'>No baseline ladder in the sheet yet.</p>")
-    fits = fit_checks(rows)
+    header, fits = _fits_table(rows)
     if fits:
-        out.append(
-            "<h3>How good are the fits?</h3><table><tr><th>fit</th><th>rungs</th>"
-            "<th>largest rung left out</th><th>flags</th></tr>"
-        )
-        out += [
-            f"<tr><td>{e(a)}</td><td class='num'>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>"
-            for a, b, c, d in fits
-        ]
-        out.append("</table>")
+        table = _html_table(header, fits)
+        out += ["<h3>How good are the fits?</h3>" + table[0], *table[1:]]
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
+def _data(svg: str) -> str:
+    """A picture as a data URL: the page stays one file, and an <img> runs no script."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
 @dataclass(frozen=True)
-class Written:
+class ReportFiles:
     html: Path
     markdown: Path
     report: Report
@@ -260,7 +270,7 @@ class Written:
 
 def write_report(
     project: Project, since: dt.date | None = None, out_dir: Path | None = None
-) -> Written:
+) -> ReportFiles:
     """Read the sheet once and write report.html and report.md into `out_dir` (it may be new;
     its parent folder must exist)."""
     out_dir = output_folder(Path(out_dir or project.root / "report"))
@@ -274,7 +284,7 @@ def write_report(
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     write_file(html_path, to_html(rows, report))
     write_file(md_path, to_markdown(rows, report))
-    return Written(html_path, md_path, report, rows.notices)
+    return ReportFiles(html_path, md_path, report, rows.notices)
 
 
 def scaling_for(
@@ -288,7 +298,7 @@ def scaling_for(
     wanted = set()
     for name in runs:
         r = by_id.get(name)
-        wanted.add((f"{r.get('baseline')}@{r.get('baseline_date')}", method_of(r)) if r else name)
+        wanted.add((BaselineRef.of_row(r), method_of(r)) if r else name)
     found = [
         t
         for t in trends(rows.records, rows.fits, project)
@@ -300,11 +310,7 @@ def scaling_for(
         )
     if plot_file is not None:
         report = Report(None, {"": [by_id[p[0]] for t in found for p in t.points]}, found, [])
-        draw(project, rows, report)
-        png = report.plots.get(found[0].baseline)
-        if png is None:
-            raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
-        write_file(Path(plot_file), base64.b64decode(png))
+        write_file(Path(plot_file), ladder_png(project, rows, report, found[0].baseline))
     return found
 
 

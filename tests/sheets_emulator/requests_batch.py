@@ -10,7 +10,10 @@ deleteConditionalFormatRule removes the rule at its index;
 addSheet refuses a title that differs from an existing one only in case; deleteSheet refuses
 the last sheet; a request that edits a protected range the caller may not edit is refused
 with 403 and the whole batch fails; a request that takes the spreadsheet past 10,000,000
-cells is a 400 (`MAX_CELLS`).
+cells is a 400 (`MAX_CELLS`); a batch of no requests is a 400 "Must specify at least one
+request."; a request naming a sheet id the spreadsheet lacks is a 400 "No grid with id: 0"
+(reported from repeatCell and addProtectedRange by API users), "No sheet with id: 0" from
+updateSheetProperties (blinkk/rootjs issue #554).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ def _write_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], mask: masks.
 
 
 def apply_requests(book: Spreadsheet, reqs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not reqs:  # googleapis/google-api-nodejs-client issue #1001, sheets-api-codelab #16
+        raise ApiError(400, "Must specify at least one request.")
     replies: list[dict[str, Any]] = []
     for i, req in enumerate(reqs):
         kind, body = next(iter((k, v) for k, v in req.items() if v is not None))
@@ -286,6 +291,9 @@ def _chart_sources(book: Spreadsheet, spec: dict[str, Any]) -> None:
 
 def _sheet_properties(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
     props = body.get("properties", {})
+    if not any(s.sheet_id == props.get("sheetId", 0) for s in book.sheets):
+        # "Invalid requests[0].updateSheetProperties: No sheet with id: 0" (blinkk/rootjs #554)
+        raise ApiError(400, f"No sheet with id: {props.get('sheetId', 0)}")
     sheet = book.by_id(props.get("sheetId", 0))
     text = body.get("fields", "")
     if not text:

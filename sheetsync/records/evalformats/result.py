@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import RunError
+from sheetsync.vocab import finite
 
 Value = float | tuple[float, ...]
 FILTERED = ("lm-eval 0.4",)  # formats whose metric keys carry a filter (`acc,none`)
@@ -110,13 +111,8 @@ def number(value: Any, where: str, key: str) -> float:
 
 def stderr(value: Any) -> float | None:
     """A usable standard error, or None: NaN, "N/A" or a missing stderr never blanks a value."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        result = float(value)
-    except OverflowError:
-        return None
-    return result if math.isfinite(result) and result >= 0 else None
+    result = finite(value)
+    return result if result is not None and result >= 0 else None
 
 
 def count(value: Any) -> int | None:
@@ -130,13 +126,8 @@ def count(value: Any) -> int | None:
 
 def limit_of(value: Any) -> float | None:
     """A limit as a harness takes it: a positive count, or a fraction of the task below 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        result = float(value)
-    except OverflowError:
-        return None
-    if not math.isfinite(result) or result <= 0:
+    result = finite(value)
+    if result is None or result <= 0:
         return None
     return float(int(result)) if result >= 1 else result
 

@@ -3,13 +3,14 @@ under, and the checks a value must pass (the messages name the tracker's file an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sheetsync.errors import RunError
 from sheetsync.records.runlog import count, measure
-from sheetsync.vocab import STATES
+from sheetsync.vocab import DIVERGED, STATES
 
 # Looked up in the run's metrics (last logged value) first, then in its config (dotted keys).
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,8 @@ class Found:
     step: int | None = None  # the tracker's step of the last loss value
     state: str | None = None  # running | finished | failed | killed | None (unknown)
     launch: dict[str, Any] = field(default_factory=dict)  # git_commit, launched_at, ...
+    heartbeat: float | None = None  # when the tracker last logged (seconds since the epoch)
+    damage: str | None = None  # what ended the tracker's log early (`run-x.wandb cut short`)
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,27 @@ def lookup(found: Found, names: tuple[str, ...]) -> tuple[str | None, Any]:
     return None, None
 
 
+def _non_finite(value: Any) -> bool:
+    """A NaN or infinite number (numpy and torch scalars too; text such as "NaN" as well)."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, str):
+        value = value.strip().lower().lstrip("+-")
+        return value in ("nan", "inf", "infinity")
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def to_native(found: Found, mapping: Mapping[str, tuple[str, ...]]) -> Native:
     """The native records of a tracker run; a bad value is a one-line error naming its key."""
     values: dict[str, Any] = {}
+    diverged = False
     for name in (*COUNTS, *MEASURES, "seed", "state"):
         names = mapping.get(name, DEFAULT_NAMES[name])
         key, raw = lookup(found, names)
         if key is None:
+            continue
+        if name == "loss" and _non_finite(raw):
+            diverged = True  # a NaN or infinite loss is how training ended, not a bad file
             continue
         label = f"{found.origin}: {key}" + ("" if key == name else f" (as {name})")
         try:
@@ -127,6 +144,8 @@ def to_native(found: Found, mapping: Mapping[str, tuple[str, ...]]) -> Native:
     state = values.get("state", found.state)
     if state is not None and state not in STATES:
         raise RunError(f"{found.origin}: state must be one of {', '.join(STATES)}, not {state!r}")
+    if diverged:
+        state = DIVERGED
     step = values.get("step", found.step)
     progress = {
         "step": step,

@@ -153,7 +153,10 @@ class TrackerSource:
             and (folder / "config.yaml").is_file()
         )
         if not fresh:
-            native = to_native(self.found(handle), self.spec.fields)
+            found = self.found(handle)
+            native = to_native(found, self.spec.fields)
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
+            # the run's signs of life, for `stalled` (records/liveness.py)
+            record |= {"heartbeat": found.heartbeat, "damage": found.damage}
             write_native(folder, native, record)
         return self.access.read(folder)

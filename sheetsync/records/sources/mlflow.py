@@ -121,6 +121,7 @@ class MlflowSource(TrackerSource):
         metrics = dict(data.metrics)
         loss_names = self.spec.fields.get("loss", DEFAULT_NAMES["loss"])
         step = None
+        beats = [t / 1000 for t in (info.start_time, info.end_time) if t]
         loss_key = next((n for n in loss_names if n in metrics), None)
         if loss_key is not None:
             history = self._call(
@@ -128,6 +129,7 @@ class MlflowSource(TrackerSource):
             )
             if history:
                 step = max(history, key=lambda m: (m.step, m.timestamp)).step
+                beats.append(max(m.timestamp for m in history) / 1000)
         tags = data.tags
         launch: dict[str, Any] = {
             "git_commit": tags.get("mlflow.source.git.commit"),
@@ -143,4 +145,5 @@ class MlflowSource(TrackerSource):
             step=step,
             state=STATES.get(info.status),
             launch={k: v for k, v in launch.items() if v},
+            heartbeat=max(beats) if beats else None,
         )

@@ -11,6 +11,7 @@ a store that does not answer is one line, and nothing is written.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import posixpath
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
@@ -208,12 +209,40 @@ class ObjectStoreSource:
             (folder / rel).unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
         files = {rel: _stamp(info) for rel, info in listing.items()}
-        write_json_atomic(folder / MANIFEST, {"source": self.url, "files": files})
+        manifest = {"source": self.url, "files": files, "heartbeat": _heartbeat(listing)}
+        write_json_atomic(folder / MANIFEST, manifest)
 
 
 def _stamp(info: Mapping[str, Any]) -> str:
     etag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""
     return f"{str(etag).strip(chr(34))}:{info.get('size')}"
+
+
+def _heartbeat(listing: Listing) -> float | None:
+    """When the run last wrote its progress or results on the store (the kept copy's own
+    modification time is when it was downloaded): for `stalled`."""
+    times = [_modified(listing[n]) for n in ("progress.json", "results.json") if n in listing]
+    found = [t for t in times if t is not None]
+    return max(found) if found else None
+
+
+def _modified(info: Mapping[str, Any]) -> float | None:
+    """An object's modification time: s3fs's `LastModified` (a datetime), gcsfs's `updated`
+    (RFC 3339 text) or `mtime`."""
+    for key in ("LastModified", "updated", "mtime"):
+        value = info.get(key)
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return value.timestamp()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
 
 
 def _from_store_client(exc: BaseException) -> bool:

@@ -68,6 +68,7 @@ class TensorboardSource(TrackerSource):
         hparams: dict[str, Any] = {}
         for path in sorted(handle.rglob(EVENTS)):
             self._read_events(path, last, hparams)
+        times = [wall for _, wall, _ in last.values()]
         metrics = {tag: value for tag, (_, _, value) in last.items()}
         loss_names = self.spec.fields.get("loss", DEFAULT_NAMES["loss"])
         loss_tag = next((n for n in loss_names if n in last), None)
@@ -77,6 +78,7 @@ class TensorboardSource(TrackerSource):
             metrics=metrics,
             step=last[loss_tag][0] if loss_tag else None,
             state=None,
+            heartbeat=max(times) if times else None,
         )
 
     def _read_events(

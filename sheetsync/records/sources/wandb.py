@@ -27,7 +27,8 @@ MAGIC = b":W&B"
 BLOCK = 32 * 1024
 CHUNK_HEADER = 7  # crc32 (4, of type byte + data), length (2), type (1)
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-KILLED_EXIT_CODES = {130, 137, 143, -2, -9, -15}  # SIGINT, SIGKILL, SIGTERM (128 + n or -n)
+KILLED_EXIT_CODES = {130, 137, 143, 255, -2, -9, -15}  # SIGINT, SIGKILL, SIGTERM (128 + n
+# or -n); 255: W&B's exit code for a KeyboardInterrupt (Ctrl-C)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,12 @@ class LogFile:
     name: str
 
 
-def records(path: Path) -> Iterator[bytes]:
+def records(path: Path, damage: list[str] | None = None) -> Iterator[bytes]:
     """The log's records in order, read a block at a time; a torn tail (the process died
-    mid-write) ends the log. A fragment never crosses a block; a block's last bytes, too few
-    for a fragment header, are padding."""
+    mid-write) ends the log, and so does a fragment that fails its checksum. A fragment never
+    crosses a block; a block's last bytes, too few for a fragment header, are padding.
+    `damage` gets what ended the log early, if anything (`cut short`, `unreadable after
+    byte N`), so a reader can say it instead of taking the log for a live run's."""
     with path.open("rb") as fh:
         data = fh.read(BLOCK)
         if data[:4] != MAGIC or len(data) < 7:
@@ -54,7 +57,13 @@ def records(path: Path) -> Iterator[bytes]:
             while pos + CHUNK_HEADER <= len(data):
                 crc, length, kind = struct.unpack_from("<IHB", data, pos)
                 chunk = data[pos + CHUNK_HEADER : pos + CHUNK_HEADER + length]
+                if kind == 0 and crc == 0 and length == 0:
+                    return  # zeros: where the writer stopped
                 if kind == 0 or len(chunk) < length or zlib.crc32(bytes([kind]) + chunk) != crc:
+                    if damage is not None:
+                        torn = len(chunk) < length and len(data) < BLOCK
+                        at = fh.tell() - len(data) + pos
+                        damage.append("cut short" if torn else f"unreadable after byte {at:,}")
                     return
                 pos += CHUNK_HEADER + length
                 if kind == FULL:
@@ -67,6 +76,8 @@ def records(path: Path) -> Iterator[bytes]:
                     yield pending + chunk
                     pending = b""
             if len(data) < BLOCK:
+                if (pending or pos < len(data) and any(data[pos:])) and damage is not None:
+                    damage.append("cut short")
                 return
             data, pos = fh.read(BLOCK), 0
 
@@ -138,7 +149,9 @@ class WandbSource(TrackerSource):
         summary: dict[str, Any] = {}
         launch: dict[str, Any] = {}
         state: str | None = "running"
-        for raw in records(handle.path):
+        damage: list[str] = []
+        beats: list[float] = []  # when the run logged: start, stats, summaries
+        for raw in records(handle.path, damage):
             record = self.pb.Record()
             record.ParseFromString(raw)
             kind = record.WhichOneof("record_type")
@@ -148,6 +161,7 @@ class WandbSource(TrackerSource):
                 if run.git.commit:
                     launch["git_commit"] = run.git.commit
                 if run.start_time.seconds:
+                    beats.append(float(run.start_time.seconds))
                     started = dt.datetime.fromtimestamp(run.start_time.seconds)
                     launch["launched_at"] = started.isoformat(timespec="seconds")
             elif kind == "config":
@@ -163,6 +177,12 @@ class WandbSource(TrackerSource):
                     launch["git_commit"] = env.git.commit
                 if env.username:
                     launch["launched_by"] = env.username
+                slurm = dict(env.slurm)  # SLURM_* variables, without the prefix, lower case
+                for key in ("job_id", "array_job_id", "array_task_id"):
+                    if slurm.get(key, "").isdigit():
+                        launch[f"slurm_{key}"] = slurm[key]
+            elif kind == "stats" and record.stats.timestamp.seconds:
+                beats.append(float(record.stats.timestamp.seconds))
             elif kind == "preempting":
                 state = "killed"
             elif kind == "exit":
@@ -172,6 +192,9 @@ class WandbSource(TrackerSource):
                     state = "killed"
         metrics = {k: v for k, v in summary.items() if not k.startswith("_wandb")}
         step = metrics.get("_step")
+        stamp = metrics.get("_timestamp")
+        if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+            beats.append(float(stamp))
         return Found(
             origin=str(handle.path),
             config={k: v for k, v in config.items() if not k.startswith("_wandb")},
@@ -179,6 +202,8 @@ class WandbSource(TrackerSource):
             step=step if isinstance(step, int) and not isinstance(step, bool) else None,
             state=state,
             launch=launch,
+            heartbeat=max(beats) if beats else None,
+            damage=f"{handle.path.name} {damage[0]}" if damage else None,
         )
 
     @staticmethod

@@ -25,7 +25,10 @@ def open_backend(project: Project, force: bool = False) -> Backend:
         return LocalBackend(Path(project.sheet_target), force=force)
     from sheetsync.sheet.backends.google import GoogleBackend
 
-    backend = GoogleBackend(project.sheet_target, project.credentials, timeout=project.timeout)
-    backend.header_cache = project.root / ".sheetsync" / "google-headers.json"
-    backend.state_tab = project.layout().state_tab
-    return backend
+    return GoogleBackend(
+        project.sheet_target,
+        project.credentials,
+        timeout=project.timeout,
+        header_cache=project.root / ".sheetsync" / "google-headers.json",
+        state_tab=project.layout().state_tab,
+    )

@@ -14,11 +14,16 @@ from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
+    from sheetsync.sheet.chart_plan import ChartPlan
 
 
 @runtime_checkable
 class Backend(Protocol):
-    """What the engine needs from a sheet. `describe()` names it in messages."""
+    """What the engine needs from a sheet. `describe()` names it in messages; `notices` are
+    what its reads and writes found worth telling a person (a tab found under another case, a
+    value a person's sort kept from its row), said once by the command that caused them."""
+
+    notices: list[str]
 
     def describe(self) -> str: ...
 
@@ -63,4 +68,16 @@ class Backend(Protocol):
     def format(self, layout: Layout) -> None:
         """Make the sheet readable in a meeting (frozen header, widths, number formats,
         conditional colours). Idempotent."""
+        ...
+
+    def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
+        """A tab sheetsync writes whole (the Review tab), just made: its column widths, and
+        where the backend can, a warning-only protection described by `note`."""
+        ...
+
+    charts_every_sync: bool  # keep_chart at every sync (it costs nothing when right), or
+    # only when the tab changed
+
+    def keep_chart(self, tab: str, plan: ChartPlan) -> None:
+        """The tab's chart as `plan` draws it: added once, changed only when it differs."""
         ...

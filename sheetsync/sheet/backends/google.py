@@ -1,18 +1,19 @@
-"""The Google Sheets backend, through gspread's HTTP client.
+"""The Google Sheets backend: a spreadsheet by URL or key, through one HTTP client.
+
+The backend holds its collaborators rather than inheriting them: the HTTP client
+(`SheetsClient`, google_http.py: timeouts, retries, refusals; injectable, as gspread's
+`Client(http_client=...)`), the reader (`SheetReader`, google_read.py), the cell writer
+(`CellWriter`, google_write.py: check, write, prove), the row appender (`RowAppender`,
+google_append.py) and the Review tab's charts (`ReviewCharts`, google_chart.py). Each is
+given the client and what else it uses, and all of them add to one `notices` list.
 
 A read costs two requests, whatever the number of runs: spreadsheets.get of the tabs'
 properties (masked with `fields`: ids, sizes, protected ranges, sheetsync's tab markers) and
-values.batchGet of the tabs, without the columns the plan does not need (google_read.py). A
-write costs one more read and one batchUpdate per 2 MB: a
-values.batchGetByDataFilter (a POST, so any number of ranges) of exactly what must still
-hold (the header row, the cells about to be written and their rows' run ids), with the
-read's render options so that dates, errors and empty cells compare equal; then
-updateCells blocks of contiguous cells, each batch all or nothing, the state tab's cells
-last; then one values.batchGet of the written tabs' key columns proves each value is in its
-run's row, and puts right what a person's sort, inserted or deleted row misplaced meanwhile
-(google_proof.py). New rows go in with appendCells (the server places them, so two writers
-cannot claim one row) and are re-read to prove each landed once. No read names a cell past
-a tab's grid (the API refuses it with 400); a write past it grows the tab first.
+values.batchGet of the tabs, without the columns the plan does not need. A write costs one
+more read, one batchUpdate per 2 MB and one read proving where each value landed. New rows go
+in with appendCells (the server places them, so two writers cannot claim one row) and are
+re-read to prove each landed once. No read names a cell past a tab's grid (the API refuses it
+with 400); a write past it grows the tab first.
 
 Every request has connect and read timeouts ($SHEETSYNC_GOOGLE_TIMEOUT, "connect,read" in
 seconds). 429, 5xx, timeouts and dropped connections are retried with exponential backoff
@@ -24,262 +25,124 @@ rule or row.
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.errors import BackendError, StaleSheet
-from sheetsync.sheet.grid import CellWrite, Snapshot
-from sheetsync.vocab import Value
-
-if TYPE_CHECKING:
-    from sheetsync.layout import Layout
-
-
-from sheetsync.sheet.backends import google_proof as proof
 from sheetsync.sheet.backends.google_api import (
     FORMAT_FIELDS,
-    MAX_RANGES,
-    ReadToken,
-    _blank,
-    _boxes,
-    _cell,
-    _has_growth,
-    _key_text,
-    _marker,
-    _new_sheet_id,
-    _ordered,
-    _pack,
-    _rows,
-    _same,
-    _spans,
-    _trim,
-    a1_box,
-    clip,
+    MAX_REQUEST_BYTES,
+    marker_request,
+    new_sheet_id,
     quote_tab,
 )
-from sheetsync.sheet.backends.google_append import Appends
-from sheetsync.sheet.backends.google_chart import Charts
-from sheetsync.sheet.backends.google_http import SheetsHttp
-from sheetsync.sheet.backends.google_read import Reads
-from sheetsync.sheet.grid import column_letter
+from sheetsync.sheet.backends.google_append import RowAppender
+from sheetsync.sheet.backends.google_chart import ReviewCharts
+from sheetsync.sheet.backends.google_http import SheetsClient
+from sheetsync.sheet.backends.google_read import SheetReader
+from sheetsync.sheet.backends.google_write import CellWriter
+from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
+
+if TYPE_CHECKING:
+    import requests
+
+    from sheetsync.layout import Layout
+    from sheetsync.sheet.chart_plan import ChartPlan
 
 
-class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
-    """A Google Sheet, by URL or key."""
+class GoogleBackend:
+    """A Google Sheet, by URL or key. `http_client` sends every request (default: a
+    `SheetsClient` built from `credentials`, `session`, `retry_budget`, `sleep` and
+    `timeout`); `header_cache` keeps the headers seen last time, so people's columns are not
+    read; `state_tab` is named when a person deletes it."""
 
-    # --- reading -------------------------------------------------------------------------
+    charts_every_sync = False  # the chart is kept when the Review tab changes, not each sync
+
+    def __init__(
+        self,
+        target: str,
+        credentials: str | None = None,
+        *,
+        http_client: SheetsClient | None = None,
+        session: requests.Session | None = None,
+        retry_budget: float = 60.0,
+        sleep: Callable[[float], None] | None = None,
+        timeout: tuple[float, float] | None = None,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        header_cache: Path | None = None,
+        state_tab: str | None = None,
+    ):
+        self.http_client = http_client or SheetsClient(
+            target, credentials, session, retry_budget, sleep, timeout
+        )
+        self.notices: list[str] = []
+        self.reader = SheetReader(self.http_client, self.notices, header_cache, state_tab)
+        self.writer = CellWriter(self.http_client, self.reader, self.notices, max_request_bytes)
+        self.appender = RowAppender(self.http_client, self.reader, self.writer)
+        self.charts = ReviewCharts(self.http_client, self.reader)
+
+    def describe(self) -> str:
+        return self.http_client.describe()
+
+    @property
+    def retries(self) -> int:
+        """Requests the HTTP client sent again after a fault."""
+        return self.http_client.retries
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """The HTTP client's (connect, read) timeouts, in seconds."""
+        return self.http_client.timeout
+
+    @property
+    def header_cache(self) -> Path | None:
+        return self.reader.header_cache
+
+    @header_cache.setter
+    def header_cache(self, path: Path | None) -> None:
+        self.reader.header_cache = path
+
+    @property
+    def state_tab(self) -> str | None:
+        return self.reader.state_tab
+
+    @state_tab.setter
+    def state_tab(self, name: str | None) -> None:
+        self.reader.state_tab = name
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
-        yield
+        yield  # the API has no lock to hold: every write checks, then proves, what it wrote
 
-    # --- writing -------------------------------------------------------------------------
+    # --- the Backend protocol, by the collaborators ------------------------------------------
 
-    def _check(
-        self,
-        snapshot: Snapshot,
-        token: ReadToken,
-        writes: Sequence[CellWrite],
-        headers: Sequence[str] = (),
-    ) -> dict[tuple[str, int, int], Value]:
-        """Prove, with one read sized to the job, that the sheet still holds what the plan
-        saw where it matters (the header row of every tab written below it or in `headers`,
-        each written cell, each written row's key); StaleSheet otherwise. Returns what each
-        written cell and written row's key cell held (cells past the grid are empty)."""
-        ranges: list[str] = []
-        places: list[tuple[str, int, int]] = []  # (tab, first row, first col)
-        for tab in _ordered({w.tab for w in writes} | set(headers), writes, headers):
-            title = quote_tab(token.titles[tab])
-            cells: dict[int, set[int]] = {}
-            for w in (w for w in writes if w.tab == tab):
-                cells.setdefault(w.row, set()).add(w.col)
-                if w.row_key is not None and w.key_col is not None:
-                    cells[w.row].add(w.key_col)
-            if tab in headers or any(r > 1 for r in cells):
-                ranges.append(f"{title}!1:1")
-                places.append((tab, 1, 0))
-                cells.pop(1, None)
-            sheet = token.info.find(token.titles[tab])
-            for box in _spans(cells, MAX_RANGES):
-                inside = clip(sheet, *box) if sheet is not None else None
-                if inside is None:
-                    continue  # all past the grid: empty cells, which the write grows into
-                r0, c0, r1, c1 = inside
-                ranges.append(a1_box(token.titles[tab], r0, c0, r1, c1))
-                places.append((tab, r0, c0))
-        if not ranges:
-            return {}
-        now: dict[tuple[str, int, int], Value] = {}
-        for (tab, r0, c0), rows in zip(places, self._filtered(ranges), strict=True):
-            if c0 == 0:  # the header row
-                grid = snapshot.grid(tab) or []
-                if _trim([_blank(v) for v in (rows[0] if rows else [])]) != (
-                    _trim(grid[0]) if grid else []
-                ):
-                    raise StaleSheet(f"the header of {tab!r} changed")
-                c0 = 1
-            for i, row in enumerate(rows):
-                for j, v in enumerate(row):
-                    now[(tab, r0 + i, c0 + j)] = _blank(v)
-        for w in writes:
-            keyed = w.row_key is not None and w.key_col is not None
-            if keyed and _key_text(now.get((w.tab, w.row, w.key_col))) != w.row_key:
-                raise StaleSheet(f"row {w.row} of {w.tab!r} no longer holds {w.row_key}")
-            if w.check and not _same(now.get((w.tab, w.row, w.col)), w.expect):
-                raise StaleSheet(f"{w.tab!r} row {w.row} col {w.col} changed")
-        before = {(w.tab, w.row, w.col): now.get((w.tab, w.row, w.col)) for w in writes}
-        for w in writes:
-            if w.key_col is not None:
-                before[(w.tab, w.row, w.key_col)] = now.get((w.tab, w.row, w.key_col))
-        return before
+    def read(self, tabs: Sequence[str], skip: Skip | None = None) -> Snapshot:
+        return self.reader.read(tabs, skip)
 
-    def _guard(self, token: ReadToken, writes: Sequence[CellWrite]) -> None:
-        """Refuse, before sending anything, cells inside a protected range the caller may not
-        edit (Google would refuse the whole batch with 403)."""
-        for w in writes:
-            tab = token.info.find(token.titles[w.tab])
-            for prot in tab.protected if tab else ():
-                if prot.get("warningOnly") or prot.get("requestingUserCanEdit"):
-                    continue
-                g = prot.get("range", {})
-                inside = g.get("startRowIndex", 0) < w.row <= g.get("endRowIndex", w.row) and g.get(
-                    "startColumnIndex", 0
-                ) < w.col <= g.get("endColumnIndex", w.col)
-                if inside:
-                    what = prot.get("description") or "(no description)"
-                    raise BackendError(
-                        f"{self.describe()}: {w.tab!r} {column_letter(w.col)}{w.row} is in "
-                        f"the protected range {what!r}, which {self._who()} may not edit; ask "
-                        "the sheet's owner to add it to the range's editors or make the range "
-                        "warning-only; nothing was written"
-                    )
+    def read_boxes(
+        self, snapshot: Snapshot, tab: str, boxes: Sequence[tuple[int, int, int | None, int | None]]
+    ) -> list[Grid]:
+        return self.reader.read_boxes(snapshot, tab, boxes)
+
+    def tab_status(self, snapshot: Snapshot, tab: str) -> str:
+        return self.reader.tab_status(snapshot, tab)
 
     def write(self, snapshot: Snapshot, writes: Sequence[CellWrite]) -> None:
-        """Check, write, then prove: one read of the run ids of the rows written says each
-        value is in its run's row; when a person sorted, inserted or deleted rows between the
-        check and the write, the cells hit go back to what they held and the values go to
-        their runs' new rows (google_proof.py), proved again."""
-        if not writes:
-            return
-        tabs = _ordered({w.tab for w in writes}, writes)
-        token = self._token(snapshot, tabs)
-        self._guard(token, writes)
-        before = self._check(snapshot, token, writes)
-        self._send(token, writes, self._batches(token, writes))
-        placed = proof.keyed(writes)
-        written = {(w.tab, w.row, w.col): w.value for w in writes}
-        prior = _Prior(snapshot, before, placed)
-        for _ in range(proof.ROUNDS):
-            if not placed:
-                return
-            fix = proof.repair(placed, self._keys_now(token, placed), written, prior)
-            for note in fix.notes:
-                if note not in self.notices:
-                    self.notices.append(note)
-            if not fix.cells:
-                return
-            cells = [CellWrite(t, r, c, v) for (t, r, c), v in fix.cells.items()]
-            self._send(token, cells, self._batches(token, cells, grow=False))
-            written.update(fix.cells)
-            placed = fix.placed
-        raise BackendError(
-            f"{self.describe()}: a person kept moving rows while sheetsync wrote; some values "
-            "may be in another run's row: run the command again (it puts them right)"
-        )
+        self.writer.write(snapshot, writes)
 
-    def _keys_now(self, token: ReadToken, placed: Sequence[proof.Placed]) -> dict[str, dict]:
-        """Tab -> row -> run key, for the tabs of `placed`: one read of their key columns."""
-        cols = proof.key_columns(placed)
-        order = sorted(cols)
-        ranges = []
-        for tab in order:
-            letter = column_letter(cols[tab])
-            ranges.append(f"{quote_tab(token.titles[tab])}!{letter}:{letter}")
-        out: dict[str, dict[int, str]] = {}
-        for tab, rows in zip(order, self._values(ranges), strict=True):
-            keys = {r: _key_text(_blank(row[0])) for r, row in enumerate(rows, 1) if row}
-            out[tab] = {r: k for r, k in keys.items() if k}
-        return out
+    def append_rows(
+        self,
+        snapshot: Snapshot,
+        writes: Sequence[CellWrite],
+        keys: Mapping[str, Sequence[int]],
+    ) -> dict[str, dict[tuple[str, ...], int]]:
+        return self.appender.append_rows(snapshot, writes, keys)
 
-    def _send(self, token: ReadToken, writes: Sequence[CellWrite], batches: list[list]) -> None:
-        """The batches, in order, each all or nothing; the first may grow the grid."""
-        for i, batch in enumerate(batches):
-            growth = i == 0 and _has_growth(batch)
+    def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
+        self.charts.prepare_tab(tab, widths, note)
 
-            def rebuild(batch: list[dict[str, Any]] = batch, growth: bool = growth) -> Any:
-                if not growth:
-                    return {"requests": batch}  # updateCells only: safe to send again
-                fresh = ReadToken(self.info(), token.titles)
-                cells = [r for r in batch if "appendDimension" not in r]
-                return {"requests": self._growth(fresh, writes) + cells}
-
-            try:
-                self.request("post", ":batchUpdate", {}, {"requests": batch}, rebuild, "the write")
-            except BackendError as exc:
-                if i == 0:
-                    raise
-                raise BackendError(
-                    f"{exc} (wrote {i} of {len(batches)} parts, the state tab last, so running "
-                    "it again completes the rest)"
-                ) from None
-
-    def _growth(self, token: ReadToken, writes: Sequence[CellWrite]) -> list[dict[str, Any]]:
-        out = []
-        for tab in _ordered({w.tab for w in writes}, writes):
-            sheet = token.info.find(token.titles[tab])
-            if sheet is None:
-                raise StaleSheet(f"tab {tab!r} disappeared")
-            need_rows = max(w.row for w in writes if w.tab == tab) - sheet.rows
-            need_cols = max(w.col for w in writes if w.tab == tab) - sheet.cols
-            for dimension, need, spare in (("ROWS", need_rows, 100), ("COLUMNS", need_cols, 0)):
-                if need > 0:
-                    out.append(
-                        {
-                            "appendDimension": {
-                                "sheetId": sheet.sheet_id,
-                                "dimension": dimension,
-                                "length": need + spare,
-                            }
-                        }
-                    )
-        return out
-
-    def _batches(
-        self, token: ReadToken, writes: Sequence[CellWrite], grow: bool = True
-    ) -> list[list[dict]]:
-        """The writes as updateCells blocks in the order given (the state tab last), packed
-        into batches under the request size limit; the grid grown first where they reach
-        past it (`grow`)."""
-        reqs = self._growth(token, writes) if grow else []
-        for tab in _ordered({w.tab for w in writes}, writes):
-            sid = token.info.find(token.titles[tab]).sheet_id  # type: ignore[union-attr]
-            values = {(w.row, w.col): w.value for w in writes if w.tab == tab}
-            for r0, c0, r1, c1 in _boxes(_rows(values)):
-                rows = [
-                    {"values": [_cell(values[(r, c)]) for c in range(c0, c1 + 1)]}
-                    for r in range(r0, r1 + 1)
-                ]
-                reqs += self._split_cells(sid, r0, c0, rows)
-        return _pack(reqs, self.max_request_bytes)
-
-    def _split_cells(
-        self, sid: int, r0: int, c0: int, rows: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """updateCells of a block, cut into pieces that each fit in one request."""
-        size = len(json.dumps(rows, separators=(",", ":")))
-        pieces = max(1, -(-size // (self.max_request_bytes // 2)))
-        step = max(1, -(-len(rows) // pieces))
-        return [
-            {
-                "updateCells": {
-                    "start": {"sheetId": sid, "rowIndex": r0 - 1 + i, "columnIndex": c0 - 1},
-                    "rows": rows[i : i + step],
-                    "fields": "userEnteredValue",
-                }
-            }
-            for i in range(0, len(rows), step)
-        ]
+    def keep_chart(self, tab: str, plan: ChartPlan) -> None:
+        self.charts.keep_chart(tab, plan)
 
     # --- tabs and formats ----------------------------------------------------------------
 
@@ -289,8 +152,8 @@ class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
         deleted or renamed tab is told from one never made. Marks existing unmarked tabs."""
 
         def build() -> Any:
-            info = self.info()
-            self._resolve(info, tabs)  # refuses a renamed tab instead of making a second
+            info = self.reader.info()
+            self.reader.resolve(info, tabs)  # refuses a renamed tab instead of making a second
             used = {t.sheet_id for t in info.tabs}
             reqs = []
             for name in tabs:
@@ -298,17 +161,17 @@ class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
                 if tab is not None and info.markers.get(name) == tab.sheet_id:
                     continue
                 if tab is None:
-                    sid = _new_sheet_id(used)
+                    sid = new_sheet_id(used)
                     props = {"sheetId": sid, "title": name, "hidden": name in hidden}
                     reqs.append({"addSheet": {"properties": props}})
                 else:
                     sid = tab.sheet_id
-                reqs.append(_marker(name, sid))
+                reqs.append(marker_request(name, sid))
             return {"requests": reqs} if reqs else None
 
         body = build()
         if body is not None:
-            self.request("post", ":batchUpdate", {}, body, build, "creating tabs")
+            self.http_client.request("post", ":batchUpdate", {}, body, build, "creating tabs")
 
     def format(self, layout: Layout) -> None:
         from sheetsync.sheet.backends.google_format import format_requests
@@ -316,11 +179,11 @@ class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
         names = [t.tab for t in layout.tables()]
 
         def build() -> Any:
-            found = self._resolve(self.info(), names)
+            found = self.reader.resolve(self.reader.info(), names)
             if not found:
                 return None
             ranges = [f"{quote_tab(t.title)}!1:{min(2, t.rows)}" for t in found.values()]
-            meta = self.request("get", "", {"ranges": ranges, "fields": FORMAT_FIELDS})
+            meta = self.http_client.request("get", "", {"ranges": ranges, "fields": FORMAT_FIELDS})
             by_title = {t.title: name for name, t in found.items()}
             for sheet in meta.get("sheets", []):
                 props = sheet.setdefault("properties", {})
@@ -330,44 +193,4 @@ class GoogleBackend(Reads, Appends, Charts, SheetsHttp):
 
         body = build()
         if body is not None:
-            self.request("post", ":batchUpdate", {}, body, build, "formatting")
-
-
-class _Prior:
-    """What a run's cell held before the write: from the check-read (the written cells and
-    their rows' keys) or else from the snapshot (every cell but the columns it skipped)."""
-
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        before: dict[tuple[str, int, int], Value],
-        placed: Sequence[proof.Placed],
-    ):
-        self.snapshot, self.before = snapshot, before
-        self.cols = proof.key_columns(placed)
-        self.checked: dict[tuple[str, str], int] = {}
-        for p in placed:
-            key = _key_text(before.get((p.tab, p.row, p.key_col)))
-            if key:
-                self.checked[(p.tab, key)] = p.row
-        self.indexed: dict[str, dict[str, list[int]]] = {}
-
-    def __call__(self, tab: str, key: str, col: int) -> object:
-        row = self.checked.get((tab, key))
-        if row is not None and (tab, row, col) in self.before:
-            return self.before[(tab, row, col)]
-        if col in self.snapshot.skipped.get(tab, ()):
-            return proof.UNKNOWN
-        grid = self.snapshot.grid(tab) or []
-        if tab not in self.indexed:
-            kc = self.cols[tab] - 1
-            index: dict[str, list[int]] = {}
-            for r, line in enumerate(grid, 1):
-                if kc < len(line):
-                    index.setdefault(_key_text(line[kc]), []).append(r)
-            self.indexed[tab] = index
-        rows = self.indexed[tab].get(key, [])
-        if len(rows) != 1:
-            return proof.UNKNOWN
-        line = grid[rows[0] - 1]
-        return line[col - 1] if col - 1 < len(line) else None
+            self.http_client.request("post", ":batchUpdate", {}, body, build, "formatting")

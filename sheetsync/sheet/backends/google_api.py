@@ -9,15 +9,12 @@ import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sheetsync.errors import BackendError
-from sheetsync.sheet.grid import CellWrite, Grid
+from sheetsync.sheet import header
+from sheetsync.sheet.grid import CellWrite, Grid, column_letter
 from sheetsync.vocab import Value
-
-if TYPE_CHECKING:
-    pass
-
 
 ENDPOINT_ENV = "SHEETSYNC_SHEETS_API"  # another endpoint (a proxy, or the test emulator)
 TIMEOUT_ENV = "SHEETSYNC_GOOGLE_TIMEOUT"  # "connect,read" or "read" seconds
@@ -117,7 +114,9 @@ class ReadToken:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _ordered(tabs: set[str], writes: Sequence[CellWrite], more: Sequence[str] = ()) -> list[str]:
+def ordered_tabs(
+    tabs: set[str], writes: Sequence[CellWrite], more: Sequence[str] = ()
+) -> list[str]:
     """Tabs in the order the writes first name them (the plan puts the state tab last)."""
     seen: dict[str, None] = {}
     for tab in [w.tab for w in writes] + list(more):
@@ -126,14 +125,14 @@ def _ordered(tabs: set[str], writes: Sequence[CellWrite], more: Sequence[str] = 
     return list(seen)
 
 
-def _rows(values: Mapping[tuple[int, int], Value]) -> dict[int, set[int]]:
+def cells_by_row(values: Mapping[tuple[int, int], Value]) -> dict[int, set[int]]:
     out: dict[int, set[int]] = {}
     for r, c in values:
         out.setdefault(r, set()).add(c)
     return out
 
 
-def _boxes(cells: Mapping[int, set[int]]) -> list[tuple[int, int, int, int]]:
+def exact_boxes(cells: Mapping[int, set[int]]) -> list[tuple[int, int, int, int]]:
     """Rectangles (r0, c0, r1, c1) covering exactly the given cells: runs of adjacent columns
     in a row, stacked while the rows below have the same run."""
     open_: dict[tuple[int, int], list[int]] = {}  # (c0, c1) -> [r0, r1]
@@ -159,7 +158,7 @@ def _boxes(cells: Mapping[int, set[int]]) -> list[tuple[int, int, int, int]]:
     return sorted(done)
 
 
-def _spans(cells: Mapping[int, set[int]], limit: int) -> list[tuple[int, int, int, int]]:
+def cover_boxes(cells: Mapping[int, set[int]], limit: int) -> list[tuple[int, int, int, int]]:
     """At most `limit` boxes (r0, c0, r1, c1) covering the cells: adjacent rows share a box
     spanning their columns; when there are too many, the closest boxes are merged."""
     boxes: list[list[int]] = []
@@ -197,12 +196,10 @@ def clip(
 
 def a1_box(title: str, r0: int, c0: int, r1: int | None, c1: int) -> str:
     """`'Tab'!B2:D9` for a box (1-based; r1 None = to the grid's last row)."""
-    from sheetsync.sheet.grid import column_letter
-
     return f"{quote_tab(title)}!{column_letter(c0)}{r0}:{column_letter(c1)}{r1 or ''}"
 
 
-def _pack(reqs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+def pack(reqs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
     batches: list[list[dict[str, Any]]] = [[]]
     size = 20
     for req in reqs:
@@ -215,11 +212,11 @@ def _pack(reqs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
     return [b for b in batches if b]
 
 
-def _has_growth(batch: list[dict[str, Any]]) -> bool:
+def has_growth(batch: list[dict[str, Any]]) -> bool:
     return any("appendDimension" in r for r in batch)
 
 
-def _new_sheet_id(used: set[int]) -> int:
+def new_sheet_id(used: set[int]) -> int:
     while True:
         sid = random.randrange(10**8, 2**31 - 1)
         if sid not in used:
@@ -227,7 +224,7 @@ def _new_sheet_id(used: set[int]) -> int:
             return sid
 
 
-def _marker(title: str, sheet_id: int) -> dict[str, Any]:
+def marker_request(title: str, sheet_id: int) -> dict[str, Any]:
     return {
         "createDeveloperMetadata": {
             "developerMetadata": {
@@ -240,7 +237,7 @@ def _marker(title: str, sheet_id: int) -> dict[str, Any]:
     }
 
 
-def _cell(value: Value) -> dict[str, Any]:
+def cell_data(value: Value) -> dict[str, Any]:
     if value is None or value == "":
         return {}
     if isinstance(value, bool):
@@ -250,28 +247,28 @@ def _cell(value: Value) -> dict[str, Any]:
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
-def _blank(value: Any) -> Value:
+def blank(value: Any) -> Value:
     """A value from the values API: "" is an empty cell."""
     return None if value == "" else value
 
 
-def _trim(row: Sequence[Value]) -> list[Value]:
+def trim(row: Sequence[Value]) -> list[Value]:
     out = list(row)
     while out and out[-1] is None:
         out.pop()
     return out
 
 
-def _normal(rows: list[list[Any]]) -> Grid:
+def normal(rows: list[list[Any]]) -> Grid:
     """Rows as the values API gives them, with empty cells as None and no trailing empties
     (so a formatted empty column or row reads the same as an untouched one)."""
-    grid = [_trim([_blank(v) for v in row]) for row in rows]
+    grid = [trim([blank(v) for v in row]) for row in rows]
     while grid and not grid[-1]:
         grid.pop()
     return grid
 
 
-def _kept_spans(skip: Sequence[int], width: int) -> list[tuple[int, int]]:
+def kept_spans(skip: Sequence[int], width: int) -> list[tuple[int, int]]:
     """The spans (c0, c1) of columns 1..width left when the sorted columns `skip` are taken out."""
     spans, start = [], 1
     for c in [*skip, width + 1]:
@@ -281,32 +278,25 @@ def _kept_spans(skip: Sequence[int], width: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _from_cells(cells: Mapping[int, Mapping[int, Value]]) -> Grid:
+def from_cells(cells: Mapping[int, Mapping[int, Value]]) -> Grid:
     """A grid from row -> column -> value (1-based), empty rows and cells as None/[]."""
     grid: Grid = []
     for r in range(1, max(cells, default=0) + 1):
         line = cells.get(r, {})
         grid.append([line.get(c) for c in range(1, max(line, default=0) + 1)])
-    return _normal(grid)
+    return normal(grid)
 
 
-def _key_text(value: Value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
+def key_text(value: Value) -> str:
+    """A key cell's text as the sheet's rows are indexed by it; an empty cell is ""."""
+    return "" if value is None else header.key_text(value)
 
 
-def _row_key(cells: Mapping[int, Value], cols: Sequence[int]) -> tuple[str, ...]:
-    return tuple(_key_text(cells.get(c)) for c in cols)
+def row_key(cells: Mapping[int, Value], cols: Sequence[int]) -> tuple[str, ...]:
+    return tuple(key_text(cells.get(c)) for c in cols)
 
 
-def _same(a: Value, b: Value) -> bool:
-    from sheetsync.sheet.grid import same
-
-    return same(a, b)
-
-
-def _retry_after(response: Any) -> float | None:
+def retry_after(response: Any) -> float | None:
     value = response.headers.get("Retry-After")
     try:
         return float(value) if value is not None else None
@@ -333,7 +323,7 @@ def not_json(response: Any) -> str | None:
     return None
 
 
-def _api_message(response: Any) -> str:
+def api_message(response: Any) -> str:
     try:
         error = response.json()["error"]
         return f"HTTP {error.get('code')}: {error.get('message')}"

@@ -7,29 +7,32 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError
-from sheetsync.sheet.grid import CellWrite, Snapshot
-from sheetsync.vocab import Value
-
-if TYPE_CHECKING:
-    pass
-
-
 from sheetsync.sheet.backends.google_api import (
     ReadToken,
     SheetInfo,
-    _blank,
-    _cell,
-    _ordered,
-    _row_key,
+    blank,
+    cell_data,
+    ordered_tabs,
     quote_tab,
+    row_key,
 )
-from sheetsync.sheet.grid import column_letter
+from sheetsync.sheet.grid import CellWrite, Snapshot, column_letter
+from sheetsync.vocab import Value
+
+if TYPE_CHECKING:
+    from sheetsync.sheet.backends.google_http import SheetsClient
+    from sheetsync.sheet.backends.google_read import SheetReader
+    from sheetsync.sheet.backends.google_write import CellWriter
 
 
-class Appends:
-    """The append half of `GoogleBackend` (uses its reads and requests)."""
+class RowAppender:
+    """Appends rows through `client`, checking the header and any cells written in place with
+    `writer`, and proving where each row landed with `reader`'s reads."""
 
-    # --- appending -----------------------------------------------------------------------
+    def __init__(self, client: SheetsClient, reader: SheetReader, writer: CellWriter):
+        self.client = client
+        self.reader = reader
+        self.writer = writer
 
     def append_rows(
         self,
@@ -50,25 +53,25 @@ class Appends:
         """
         if not writes:
             return {}
-        tabs = _ordered({w.tab for w in writes}, writes)
-        token = self._token(snapshot, tabs)
+        tabs = ordered_tabs({w.tab for w in writes}, writes)
+        token = self.reader.token(snapshot, tabs)
         new = [w for w in writes if w.tab in keys and w.row > 1]
         fixed = [w for w in writes if not (w.tab in keys and w.row > 1)]
-        self._guard(token, fixed)
-        self._check(snapshot, token, fixed, headers=_ordered({w.tab for w in new}, new))
+        self.writer.guard(token, fixed)
+        self.writer.check(snapshot, token, fixed, headers=ordered_tabs({w.tab for w in new}, new))
         rows: dict[tuple[str, int], dict[int, Value]] = {}
         for w in new:
             rows.setdefault((w.tab, w.row), {})[w.col] = w.value
-        wanted = {(tab, _row_key(cells, keys[tab])) for (tab, _r), cells in rows.items()}
+        wanted = {(tab, row_key(cells, keys[tab])) for (tab, _r), cells in rows.items()}
         body = {"requests": self._appends(token, fixed, rows)}
 
         def rebuild() -> Any:
-            landed = self._landed(token, keys, {t for t, _ in wanted}, self.info())
+            landed = self._landed(token, keys, {t for t, _ in wanted}, self.reader.info())
             if any(key in landed.get(tab, {}) for tab, key in wanted):
                 return None  # the batch is all or nothing: it was applied
             return body
 
-        self.request("post", ":batchUpdate", {}, body, rebuild, "the new row")
+        self.client.request("post", ":batchUpdate", {}, body, rebuild, "the new row")
         grown = {
             tab: max(c for (t, _r), cells in rows.items() if t == tab for c in cells)
             for tab, _key in wanted
@@ -80,7 +83,7 @@ class Appends:
             shown = "/".join(key)
             if len(where) != 1:
                 raise BackendError(
-                    f"{self.describe()}: {tab!r} holds {shown!r} in "
+                    f"{self.client.describe()}: {tab!r} holds {shown!r} in "
                     + (
                         f"rows {' and '.join(map(str, where))}: it was added twice at the same "
                         "moment; delete one of the rows"
@@ -97,12 +100,14 @@ class Appends:
         fixed: Sequence[CellWrite],
         rows: Mapping[tuple[str, int], Mapping[int, Value]],
     ) -> list[dict[str, Any]]:
-        reqs = self._growth(token, fixed) if fixed else []
-        for tab in _ordered({w.tab for w in fixed}, fixed):
+        reqs = self.writer.growth(token, fixed) if fixed else []
+        for tab in ordered_tabs({w.tab for w in fixed}, fixed):
             sid = token.info.find(token.titles[tab]).sheet_id  # type: ignore[union-attr]
             for w in (w for w in fixed if w.tab == tab):
-                reqs += self._split_cells(sid, w.row, w.col, [{"values": [_cell(w.value)]}])
-        for tab in _ordered({t for t, _ in rows}, [CellWrite(t, r, 1, None) for t, r in rows]):
+                reqs += self.writer.split_cells(
+                    sid, w.row, w.col, [{"values": [cell_data(w.value)]}]
+                )
+        for tab in ordered_tabs({t for t, _ in rows}, [CellWrite(t, r, 1, None) for t, r in rows]):
             sheet = token.info.find(token.titles[tab])
             assert sheet is not None
             mine = [rows[k] for k in sorted(k for k in rows if k[0] == tab)]
@@ -122,7 +127,7 @@ class Appends:
                     "appendCells": {
                         "sheetId": sheet.sheet_id,
                         "rows": [
-                            {"values": [_cell(cells.get(c)) for c in range(1, width + 1)]}
+                            {"values": [cell_data(cells.get(c)) for c in range(1, width + 1)]}
                             for cells in mine
                         ],
                         "fields": "userEnteredValue",
@@ -151,12 +156,12 @@ class Appends:
                 order.append(tab)
                 ranges.append(f"{quote_tab(title)}!{column_letter(lo)}:{column_letter(hi)}")
         out: dict[str, dict[tuple[str, ...], list[int]]] = {}
-        for tab, rows in zip(order, self._values(ranges) if ranges else [], strict=True):
+        for tab, rows in zip(order, self.reader.values(ranges) if ranges else [], strict=True):
             lo = min(keys[tab])
             found = out.setdefault(tab, {})
             for r, row in enumerate(rows, 1):
-                cells = {lo + j: _blank(v) for j, v in enumerate(row)}
-                key = _row_key(cells, keys[tab])
+                cells = {lo + j: blank(v) for j, v in enumerate(row)}
+                key = row_key(cells, keys[tab])
                 if any(key):
                     found.setdefault(key, []).append(r)
         return out

@@ -19,6 +19,8 @@ from sheetsync.sheet.chart_plan import WIDTHS, ChartPlan
 
 if TYPE_CHECKING:
     from sheetsync.sheet.backends.google_api import SheetInfo
+    from sheetsync.sheet.backends.google_http import SheetsClient
+    from sheetsync.sheet.backends.google_read import SheetReader
 
 COLOURS = (
     (0.12, 0.47, 0.71),
@@ -109,15 +111,20 @@ def _canonical(spec: dict[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True, separators=(",", ":"))
 
 
-class Charts:
-    """The Review tab's requests, mixed into `GoogleBackend` (uses its requests)."""
+class ReviewCharts:
+    """The Review tab's protection, widths and chart, sent through `client` (tabs found with
+    `reader`)."""
+
+    def __init__(self, client: SheetsClient, reader: SheetReader):
+        self.client = client
+        self.reader = reader
 
     def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
         """Protect a tab sheetsync writes whole with a warning (`note` as its description)
         and set its columns' widths: one batchUpdate, once, when the tab is made."""
 
         def build() -> Any:
-            info: SheetInfo = self.info()  # type: ignore[attr-defined]
+            info: SheetInfo = self.reader.info()
             found = info.find(tab)
             if found is None:
                 return None
@@ -154,14 +161,14 @@ class Charts:
 
         body = build()
         if body is not None:
-            self.request("post", ":batchUpdate", {}, body, build, "preparing the tab")  # type: ignore[attr-defined]
+            self.client.request("post", ":batchUpdate", {}, body, build, "preparing the tab")
 
     def keep_chart(self, tab: str, plan: ChartPlan) -> None:
         """Add the tab's chart, or update its spec in place when it differs: one read of the
         tab's charts, and one batchUpdate only when something is to change."""
 
         def build() -> Any:
-            meta = self.request("get", "", {"fields": CHART_FIELDS})  # type: ignore[attr-defined]
+            meta = self.client.request("get", "", {"fields": CHART_FIELDS})
             for sheet in meta.get("sheets", []):
                 props = sheet.get("properties", {})
                 if props.get("title", "").casefold() != tab.casefold():
@@ -182,7 +189,7 @@ class Charts:
 
         body = build()
         if body is not None:
-            self.request("post", ":batchUpdate", {}, body, build, "the Review chart")  # type: ignore[attr-defined]
+            self.client.request("post", ":batchUpdate", {}, body, build, "the Review chart")
 
 
 def _comparable(spec: dict[str, Any]) -> dict[str, Any]:

@@ -144,7 +144,7 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
             cell = column_letter(s + 1) + "2"
             formula = (
                 f'=OR({cell}="",{cell}="finished",{cell}="running",{cell}="launched",'
-                f'LEFT({cell},10)="unfinished")'
+                f'{cell}="queued",LEFT({cell},10)="unfinished",LEFT({cell},8)="stalled:")'
             )
             reqs.append(
                 {
@@ -160,7 +160,10 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
                                 "type": "CUSTOM_FORMULA",
                                 "values": [{"userEnteredValue": formula}],
                             },
-                            "inputMessage": "finished, running, launched or unfinished: why",
+                            "inputMessage": (
+                                "finished, running, launched, queued, stalled: since when, "
+                                "or unfinished: why"
+                            ),
                             "strict": False,
                             "showCustomUi": False,
                         },

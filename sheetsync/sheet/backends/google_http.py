@@ -1,5 +1,6 @@
-"""The Google backend's HTTP: gspread's client, timeouts, retries that never double work,
-and the API's refusals turned into errors a person can act on."""
+"""The Google backend's HTTP client: gspread's client, timeouts, retries that never double
+work, and the API's refusals turned into errors a person can act on. `GoogleBackend` holds one
+(injectable, as gspread's `Client(http_client=...)`), and so does each of its collaborators."""
 
 from __future__ import annotations
 
@@ -19,18 +20,19 @@ if TYPE_CHECKING:
 from sheetsync.sheet.backends.google_api import (
     API,
     ENDPOINT_ENV,
-    MAX_REQUEST_BYTES,
     RETRY_STATUS,
-    _api_message,
-    _retry_after,
+    api_message,
     not_json,
+    retry_after,
     sheet_key,
     timeout_from_env,
 )
 
 
-class SheetsHttp:
-    """A Google Sheet, by URL or key."""
+class SheetsClient:
+    """The Sheets API for one spreadsheet, by URL or key: every request goes through
+    `request`, where all retries live. `session`: a requests session to send them with
+    (default: authorised by `credentials`, or pointed at $SHEETSYNC_SHEETS_API)."""
 
     def __init__(
         self,
@@ -40,7 +42,6 @@ class SheetsHttp:
         retry_budget: float = 60.0,
         sleep: Callable[[float], None] | None = None,
         timeout: tuple[float, float] | None = None,
-        max_request_bytes: int = MAX_REQUEST_BYTES,
     ):
         self.key = sheet_key(target)
         self.target = target
@@ -49,10 +50,8 @@ class SheetsHttp:
         self.retry_budget = retry_budget
         self.sleep = sleep if sleep is not None else time.sleep
         self.timeout = timeout if timeout is not None else timeout_from_env()
-        self.max_request_bytes = max_request_bytes
         self._http: Any = None
-        self.notices: list[str] = []
-        self.retries = 0
+        self.retries = 0  # requests sent again after a fault, for tests and benchmarks
 
     def describe(self) -> str:
         return f"Google Sheet {self.key}"
@@ -129,7 +128,7 @@ class SheetsHttp:
                     raise self._refusal(exc.response, what) from None
                 problem = f"HTTP {status}"
                 maybe_applied = status != 429
-                wait = _retry_after(exc.response)
+                wait = retry_after(exc.response)
             pause = wait if wait is not None else delay * (0.5 + random.random())
             if time.monotonic() + pause > deadline:
                 raise BackendError(
@@ -150,16 +149,16 @@ class SheetsHttp:
         other = not_json(response)
         if other is not None:
             return BackendError(f"{self.describe()}: {other} (HTTP {status})")
-        message = _api_message(response)
+        message = api_message(response)
         if status in (400, 403) and "protected cell" in message:  # reported with either code
             return BackendError(
                 f"{self.describe()}: {what or 'the write'} is inside a protected range that "
-                f"{self._who()} may not edit; ask the sheet's owner to add it to the range's "
+                f"{self.who()} may not edit; ask the sheet's owner to add it to the range's "
                 "editors or make the range warning-only; nothing was written"
             )
         if status == 403:
             return BackendError(
-                f"{self.describe()}: {self._who()} has no edit access (HTTP 403); share the "
+                f"{self.describe()}: {self.who()} has no edit access (HTTP 403); share the "
                 f"sheet with it as an Editor (`sheetsync auth status` names it)"
             )
         if status == 404:
@@ -169,7 +168,8 @@ class SheetsHttp:
             )
         return BackendError(f"{self.describe()}: {message}")
 
-    def _who(self) -> str:
+    def who(self) -> str:
+        """The identity requests are sent as, for messages (its e-mail when known)."""
         from sheetsync.sheet.backends.google_auth import find_identity
 
         try:

@@ -14,7 +14,7 @@ import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, RunError, StaleSheet
 from sheetsync.records.atomic import write_atomic
@@ -26,29 +26,42 @@ from sheetsync.sheet.backends.google_api import (
     ReadToken,
     SheetInfo,
     Tab,
-    _from_cells,
-    _kept_spans,
-    _normal,
     a1_box,
     clip,
+    from_cells,
+    kept_spans,
+    normal,
     quote_tab,
 )
 from sheetsync.sheet.grid import Grid, Skip, Snapshot, column_letter
 from sheetsync.vocab import Value
 
+if TYPE_CHECKING:
+    from sheetsync.sheet.backends.google_http import SheetsClient
+
 HEADER_CACHE_BYTES = 1_000_000
 
 
-class Reads:
-    """The read half of `GoogleBackend` (uses its requests)."""
+class SheetReader:
+    """Reads a Google Sheet through `client`: the tabs' properties, their values, parts of
+    them. Notes worth a person's attention (a tab found under another case) go to `notices`."""
 
-    header_cache: Path | None = None  # where headers seen last time are kept, if anywhere
-    state_tab: str | None = None  # the hidden tab of what sheetsync wrote, named when deleted
-    _headers: dict[str, list[Value]] | None = None
+    def __init__(
+        self,
+        client: SheetsClient,
+        notices: list[str],
+        header_cache: Path | None = None,
+        state_tab: str | None = None,
+    ):
+        self.client = client
+        self.notices = notices
+        self.header_cache = header_cache  # where headers seen last time are kept, if anywhere
+        self.state_tab = state_tab  # the hidden tab of what sheetsync wrote, named when deleted
+        self._headers: dict[str, list[Value]] | None = None
 
     def info(self) -> SheetInfo:
         """The spreadsheet's tabs and sheetsync's tab markers (one small masked request)."""
-        meta = self.request("get", "", {"fields": META_FIELDS})
+        meta = self.client.request("get", "", {"fields": META_FIELDS})
         tabs = []
         for sheet in meta.get("sheets", []):
             props = sheet.get("properties", {})
@@ -71,7 +84,9 @@ class Reads:
                     markers[str(mark["title"])] = int(mark["sheetId"])
         return SheetInfo(tuple(tabs), markers)
 
-    def _resolve(self, info: SheetInfo, tabs: Sequence[str]) -> dict[str, Tab]:
+    def resolve(self, info: SheetInfo, tabs: Sequence[str]) -> dict[str, Tab]:
+        """The tabs of `tabs` the sheet has (a title in another case counts, with a notice); a
+        tab sheetsync made that a person renamed is refused with what to do."""
         found = {}
         for name in tabs:
             tab = info.find(name)
@@ -79,7 +94,7 @@ class Reads:
                 moved = info.renamed(name)
                 if moved is not None:
                     raise BackendError(
-                        f"{self.describe()}: the {name!r} tab sheetsync made is now called "
+                        f"{self.client.describe()}: the {name!r} tab sheetsync made is now called "
                         f"{moved!r}; rename it back to {name!r} (sheetsync finds tabs by name)"
                     )
                 continue
@@ -95,7 +110,7 @@ class Reads:
         header row and the spans of the other columns from row 2; when the rule for them
         needs a header not seen before, or the header changed, they are read again by it."""
         info = self.info()
-        found = self._resolve(info, tabs)
+        found = self.resolve(info, tabs)
         rules = skip or {}
         plan: dict[str, tuple[int, ...]] = {}  # tab -> columns skipped below the header
         for name, tab in found.items():
@@ -135,15 +150,15 @@ class Reads:
                 continue
             ranges.append(f"{title}!1:1")
             places.append((name, 1, 1))
-            for c0, c1 in _kept_spans(cols, tab.cols) if tab.rows > 1 else ():
+            for c0, c1 in kept_spans(cols, tab.cols) if tab.rows > 1 else ():
                 ranges.append(f"{title}!{column_letter(c0)}2:{column_letter(c1)}")
                 places.append((name, 2, c0))
         cells: dict[str, dict[int, dict[int, Value]]] = {name: {} for name in found}
         grids: dict[str, Grid] = {}
         headers: dict[str, list[Value]] = {}
-        data = self._values(ranges) if ranges else []
+        data = self.values(ranges) if ranges else []
         for (name, r0, c0), rows in zip(places, data, strict=True):
-            part = _normal(rows)
+            part = normal(rows)
             if not plan.get(name):
                 grids[name] = part
                 headers[name] = list(part[0]) if part else []
@@ -155,24 +170,26 @@ class Reads:
                 line.update({c0 + j: v for j, v in enumerate(row) if v is not None})
         for name, cols in plan.items():
             if cols and name in found:
-                grids[name] = _from_cells(cells[name])
+                grids[name] = from_cells(cells[name])
         return grids, headers
 
-    def _values(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
+    def values(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
         """The values of A1 ranges, as the read renders them (one values.batchGet)."""
         params = {**VALUES, "ranges": list(ranges), "fields": "valueRanges.values"}
-        data = self.request("get", "/values:batchGet", params)
+        data = self.client.request("get", "/values:batchGet", params)
         out = [vr.get("values", []) for vr in data.get("valueRanges", [])]
         if len(out) != len(ranges):
-            raise BackendError(f"{self.describe()}: asked for {len(ranges)} ranges, got {len(out)}")
+            raise BackendError(
+                f"{self.client.describe()}: asked for {len(ranges)} ranges, got {len(out)}"
+            )
         return out
 
-    def _filtered(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
+    def filtered(self, ranges: Sequence[str]) -> list[list[list[Any]]]:
         """The values of many A1 ranges in one values.batchGetByDataFilter: a POST, so the
-        number of ranges is not limited by the URL's length; rendered as `_values`."""
+        number of ranges is not limited by the URL's length; rendered as `values`."""
         body = {**VALUES, "dataFilters": [{"a1Range": r} for r in ranges]}
         fields = "valueRanges(valueRange.values,dataFilters.a1Range)"
-        data = self.request("post", "/values:batchGetByDataFilter", {"fields": fields}, body)
+        data = self.client.request("post", "/values:batchGetByDataFilter", {"fields": fields}, body)
         by_range: dict[str, list[list[Any]]] = {}
         for matched in data.get("valueRanges", []):
             for data_filter in matched.get("dataFilters", []):
@@ -181,7 +198,7 @@ class Reads:
                 )
         missing = [r for r in ranges if r not in by_range]
         if missing:
-            raise BackendError(f"{self.describe()}: no values came back for {missing[0]}")
+            raise BackendError(f"{self.client.describe()}: no values came back for {missing[0]}")
         return [by_range[r] for r in ranges]
 
     def read_boxes(
@@ -190,21 +207,23 @@ class Reads:
         """Parts of a tab read with `snapshot` (r0, c0, r1, c1; 1-based, None = to the end),
         rendered as `read` renders them: for a plan that needs only some rows or columns (the
         state rows of the runs that change, a key column)."""
-        token = self._token(snapshot, [tab])
+        token = self.token(snapshot, [tab])
         title = token.titles[tab]
         sheet = token.info.find(title)
         inside = [clip(sheet, *box) if sheet is not None else None for box in boxes]
         ranges = [a1_box(title, *box) for box in inside if box is not None]
-        answers = iter(self._values(ranges) if ranges else [])
+        answers = iter(self.values(ranges) if ranges else [])
         # a box past the grid holds only empty cells: it is not asked for (the API refuses it)
-        return [[] if box is None else _normal(next(answers)) for box in inside]
+        return [[] if box is None else normal(next(answers)) for box in inside]
 
-    def _token(self, snapshot: Snapshot, tabs: Sequence[str]) -> ReadToken:
+    def token(self, snapshot: Snapshot, tabs: Sequence[str]) -> ReadToken:
+        """What the read behind `snapshot` saw of `tabs`, else what the sheet has now; a tab
+        sheetsync made and a person deleted is named, one that vanished since is StaleSheet."""
         token = snapshot.token
         if isinstance(token, ReadToken) and all(t in token.titles for t in tabs):
             return token
         info = self.info()
-        found = self._resolve(info, tabs)
+        found = self.resolve(info, tabs)
         missing = [t for t in tabs if t not in found]
         for name in missing:
             if name in info.markers:  # absent at the read too: deleted, not a race
@@ -217,12 +236,12 @@ class Reads:
         """A tab sheetsync made that a person deleted, and what brings it back."""
         if name == self.state_tab:
             return (
-                f"{self.describe()}: the hidden {name!r} tab, where sheetsync keeps what it "
+                f"{self.client.describe()}: the hidden {name!r} tab, where sheetsync keeps what it "
                 "wrote, was deleted from the sheet; run `sheetsync init --repair` to rebuild it"
             )
         return (
-            f"{self.describe()}: the {name!r} tab sheetsync made was deleted from the sheet; "
-            "run `sheetsync init` to make it again"
+            f"{self.client.describe()}: the {name!r} tab sheetsync made was deleted from the "
+            "sheet; run `sheetsync init` to make it again"
         )
 
     def tab_status(self, snapshot: Snapshot, tab: str) -> str:
@@ -249,12 +268,12 @@ class Reads:
         return self._headers
 
     def _header(self, title: str) -> list[Value] | None:
-        return self._cached().get(f"{self.key}/{title}")
+        return self._cached().get(f"{self.client.key}/{title}")
 
     def _remember(self, rows: Mapping[str, list[Value]]) -> None:
         """Keep the header rows (tab title -> row) for the next read to skip columns by."""
         headers = self._cached()
-        fresh = {f"{self.key}/{title}": row for title, row in rows.items()}
+        fresh = {f"{self.client.key}/{title}": row for title, row in rows.items()}
         if all(headers.get(name) == row for name, row in fresh.items()):
             return
         headers.update(fresh)
