@@ -283,3 +283,20 @@ def test_check_fails_a_stalled_run_and_passes_it_again_once_it_writes(sheet):  #
     )
     result = cli(sheet, "check", "quiet")
     assert "stalled" not in result.output and "not finished yet (running)" in result.output
+
+
+def test_a_diverged_run_keeps_its_own_word_and_is_not_asked_about(tmp_path):
+    from sheetsync.records.runs import Launch, Progress, Run
+
+    calls: list[list[str]] = []
+
+    def runner(args):
+        calls.append(list(args))
+        return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n"
+
+    run = Run(
+        "r", tmp_path, {}, tmp_path / "config.yaml",
+        Progress(step=3, steps_planned=5, state="diverged"), launch=Launch(slurm_job_id="4242"),
+    )  # fmt: skip
+    judged, _ = endings.judge([run], runner=runner, now=10**10)
+    assert judged[0].status == "diverged at step 3/5" and calls == []
