@@ -30,7 +30,9 @@ logs = {}
 for run_id, d_model in (("prores-2b", 6144), ("prores-3b", 7680)):
     config = exp.baseline("4b-moe").config()
     config["model"]["d_model"] = d_model
-    logs[run_id] = sheetsync.RunLog(demo.folder / "runs" / run_id, steps_planned=1000)
+    # min_interval=0: this week passes in seconds (a trainer writes at most every 5 s)
+    logs[run_id] = sheetsync.RunLog(demo.folder / "runs" / run_id, steps_planned=1000,
+                                    min_interval=0)  # fmt: skip
     logs[run_id].config(config)
 
 

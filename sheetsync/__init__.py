@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sheetsync.api import NAMES as _API  # the API's names only: nothing of it is loaded yet
 from sheetsync.errors import (
     BackendError,
     BaselineError,
@@ -20,32 +21,6 @@ from sheetsync.errors import (
 )
 
 __version__ = "0.1.0"
-
-_API = (
-    "AddPreview",
-    "Added",
-    "BaselineDiff",
-    "Checked",
-    "Demo",
-    "Evals",
-    "Experiments",
-    "Fitted",
-    "Formatted",
-    "Gained",
-    "Initialized",
-    "Listed",
-    "Reported",
-    "Scaling",
-    "Synced",
-    "Verified",
-    "demo",
-    "fit_ladder_csv",
-    "gain",
-    "identity",
-    "init",
-    "login",
-    "open",
-)
 
 __all__ = [
     *_API,

@@ -59,6 +59,11 @@ def marker(status: str) -> str | None:
     return None
 
 
+def is_empty(value: Value) -> bool:
+    """An empty cell: None, or text that is only white space."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
 def finite(value: object) -> float | None:
     """A finite number as float, else None (booleans, text, NaN and infinities are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

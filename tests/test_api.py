@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -170,3 +171,18 @@ def test_readme_python_api_section_runs_on_the_demo(tmp_path, monkeypatch):
     assert (tmp_path / "demo" / "report" / "report.html").is_file()
     assert namespace["added"].row == 18
     assert "prores-2b" in namespace["synced"].synced
+
+
+def test_the_week_example_runs(tmp_path):
+    """examples/week.py, the notebook-shaped week, runs end to end on a fresh demo."""
+    from pathlib import Path
+
+    example = Path(__file__).parent.parent / "examples" / "week.py"
+    done = subprocess.run(
+        [sys.executable, str(example), str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SHEETSYNC_CONFIG": ""},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "prores-2b" in done.stdout and (tmp_path / "demo" / "report" / "report.html").is_file()

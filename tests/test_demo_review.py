@@ -114,10 +114,10 @@ def test_the_readme_shows_the_review_tab_drawn_from_the_demo(demo, tmp_path):
         pytest.skip("LibreOffice or poppler absent: the picture is not drawn again here")
     sys.path.insert(0, str(ROOT / "tools"))
     try:
-        from render_review import render
+        from render_docs import render
     finally:
         sys.path.remove(str(ROOT / "tools"))
-    png = render(tmp_path / "review.png", 40, demo.workbook)  # python tools/render_review.py
+    png = render(tmp_path / "review.png", 40, demo.workbook)  # python tools/render_docs.py
     from PIL import Image
 
     image = Image.open(png).convert("RGB")

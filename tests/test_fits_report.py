@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -122,7 +125,12 @@ def test_report_groups_by_question_flags_runs_and_has_the_verdict(laddered, tmp_
     assert "| m-2e+19 | b@2026-06-01 |" in md and "1.20x [" in md
     assert "| b@2026-06-01 | model.prores: false -> true |" in md and "**rising**" in md
     assert "- **killed**: unfinished (unfinished: killed at step 300/1,000)" in md
-    assert "<img alt='scaling plot of b@2026-06-01' src='data:image/png;base64," in html
+    assert "<img alt='scaling plot of b@2026-06-01' src='data:image/svg+xml;base64," in html
+    pictures = re.findall(r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'", html)
+    assert len(pictures) == 2  # does it scale, and the ladder
+    ladder = ElementTree.fromstring(base64.b64decode(pictures[1]))  # well-formed SVG
+    texts = [t.text for t in ladder.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"m-2e+19", "ladder", "final loss", "compute (FLOPs)"} <= set(texts)
     assert "<script" not in html
 
 

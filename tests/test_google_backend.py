@@ -461,6 +461,23 @@ def test_every_request_goes_through_the_http_client_it_is_given(emulator):
     assert tab(emulator).get(2, 1) == "r1"
 
 
+def test_the_backend_holds_its_collaborators_and_no_private_name_crosses_a_file():
+    """Composition, not mixins: GoogleBackend inherits nothing, and no google module imports
+    another's `_private` name."""
+    import ast
+    from pathlib import Path
+
+    import sheetsync.sheet.backends as backends
+
+    assert GoogleBackend.__bases__ == (object,)
+    crossing = []
+    for path in Path(backends.__file__).parent.glob("google*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sheetsync"):
+                crossing += [f"{path.name}: {a.name}" for a in node.names if a.name[0] == "_"]
+    assert crossing == []
+
+
 def test_bad_timeout_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SHEETSYNC_GOOGLE_TIMEOUT", "soon")
     with pytest.raises(BackendError, match="SHEETSYNC_GOOGLE_TIMEOUT='soon'"):

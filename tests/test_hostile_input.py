@@ -387,7 +387,7 @@ def test_plot_labels_show_dollars_as_text_not_math():
 
     import matplotlib.pyplot as plt
 
-    from sheetsync.views.plots import _label
+    from sheetsync.views.plots import _mpl_label as _label
 
     text = r"fit b$\frac{$@2026 ^_{"
     fig, ax = plt.subplots()

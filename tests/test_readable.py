@@ -5,6 +5,9 @@ whole, and each run is listed once under "Needs attention"."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -12,11 +15,13 @@ from openpyxl.utils import get_column_letter
 from sheetsync.sheet.read import SheetRows
 from sheetsync.views import plots
 from sheetsync.views.review import build
+from sheetsync.views.svg import Plot
 from tests import test_fits_report
 from tests.helpers import cli
 from tests.test_fits_report import run_at
 
 laddered = test_fits_report.laddered  # the fixture: a ladder, a method at three budgets
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_the_runs_tab_prints_landscape_at_70_percent_with_its_header_and_run_column(laddered):
@@ -118,3 +123,53 @@ def test_the_report_keeps_its_legend_and_its_ids_and_gains_whole(laddered, tmp_p
     canvas = fig.bbox
     assert canvas.x0 <= legend.x0 and legend.x1 <= canvas.x1 and canvas.y0 <= legend.y0
     assert legend.y1 < ax.get_window_extent().y0  # under the axes, covering no point
+
+
+def test_the_reports_svg_labels_runs_at_one_budget_apart_and_keeps_its_legend():
+    plot = Plot("b: ladder", "compute (FLOPs)", "final loss")
+    points = [
+        ("prores-150m", 2.7e18, 3.2689),
+        ("lns-150m", 2.7e18, 3.2648),
+        ("qk-150m", 2.71e18, 3.2660),
+        ("prores-400m", 1.92e19, 2.8503),
+        ("lns-400m", 1.92e19, 2.8701),
+    ]
+    plot.points([c for _, c, _ in points], [lo for _, _, lo in points], "#333", "runs")
+    for i in range(7):  # a legend of many long entries, wrapped, never cut
+        plot.line([1e18, 1e20], [3.3, 2.8], "#1f77b4", f"fit b@2026-06-01 compute {i} " * 3)
+    svg = plot.svg()
+    placed = plot.place(points, 9)
+    assert [run for run, *_ in placed] == [
+        p[0] for p in sorted(points, key=lambda p: (p[1], -p[2]))
+    ]
+    boxes = [box for *_, box in placed]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    root = ElementTree.fromstring(svg)
+    height = float(root.get("height"))
+    ys = [float(t.get("y")) for t in root.iter(f"{SVG}text")]
+    assert max(ys) < height  # the legend's last line is inside the picture
+    said = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    for i in range(7):  # each entry whole, wrapped onto lines of its own
+        assert " ".join([f"fit b@2026-06-01 compute {i}"] * 3) in said
+
+
+def test_the_report_draws_without_matplotlib_and_escapes_text_in_its_pictures(laddered, tmp_path):
+    cli(laddered, "fit", "b")
+    cli(laddered, "sync")
+    code = (
+        "import sys; from pathlib import Path; from sheetsync.project import load_project;"
+        "from sheetsync.views.report import write_report;"
+        f"project = load_project(Path({str(laddered.path)!r}));"
+        f"write_report(project, out_dir=Path({str(tmp_path)!r}));"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    plot = Plot("<script>alert(1)</script> & b", "x", "y")
+    plot.points([1e19], [2.0], "#333", "a<b")
+    plot.labels([("run<&>", 1e19, 2.0)])
+    svg = plot.svg()
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "run&lt;&amp;&gt;" in svg
+    ElementTree.fromstring(svg)

@@ -129,6 +129,8 @@ def test_the_scheduler_s_word_is_the_status_of_an_unfinished_run(sheet, sacct): 
         age(runs / run_id, 5)  # older than stalled_after: the scheduler's word wins
     add(sheet, "finished", loss=2.4)
     slurm(runs / "finished", "4242")
+    add(sheet, "sigterm", step=3433, steps_planned=5722, state="killed")  # RunLog's word
+    slurm(runs / "sigterm", "4242")  # ... for the SIGTERM Slurm sends at the time limit
     result = cli(sheet, "sync")
     assert result.exit_code == 0, result.output
     assert "note:" not in result.output
@@ -138,6 +140,7 @@ def test_the_scheduler_s_word_is_the_status_of_an_unfinished_run(sheet, sacct): 
     }
     assert rows["timeout"]["final loss"] == "unfinished" and rows["timeout"]["gain"] == "unfinished"
     assert rows["finished"]["status"] == "finished"
+    assert rows["sigterm"]["status"] == SLURM_RUNS["timeout"][2]
     asked = sacct.read_text().splitlines()
     assert asked == [
         "--parsable2 --noheader -j 4242,4243,4244,4245,4246,4247,4248,4249,4251,4252,4253 "
@@ -280,3 +283,20 @@ def test_check_fails_a_stalled_run_and_passes_it_again_once_it_writes(sheet):  #
     )
     result = cli(sheet, "check", "quiet")
     assert "stalled" not in result.output and "not finished yet (running)" in result.output
+
+
+def test_a_diverged_run_keeps_its_own_word_and_is_not_asked_about(tmp_path):
+    from sheetsync.records.runs import Launch, Progress, Run
+
+    calls: list[list[str]] = []
+
+    def runner(args):
+        calls.append(list(args))
+        return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n"
+
+    run = Run(
+        "r", tmp_path, {}, tmp_path / "config.yaml",
+        Progress(step=3, steps_planned=5, state="diverged"), launch=Launch(slurm_job_id="4242"),
+    )  # fmt: skip
+    judged, _ = endings.judge([run], runner=runner, now=10**10)
+    assert judged[0].status == "diverged at step 3/5" and calls == []

@@ -193,3 +193,34 @@ def test_a_wandb_run_under_slurm_names_its_job_and_gets_the_scheduler_s_word(tmp
     assert cli(project, "sync").exit_code == 0
     status = _rows(project)["array-600m"]["status"]
     assert re.fullmatch(r"unfinished: timeout \(slurm job 4250_7\) at step [\d,]+/3,500", status)
+
+
+MLFLOW_KILLED = """
+import os, time, mlflow
+
+client = mlflow.MlflowClient({uri!r})
+experiment = client.create_experiment("ladder")
+then = int((time.time() - {ago}) * 1000)  # the run started, and last logged, this long ago
+run = client.create_run(experiment, start_time=then, run_name="lost-600m").info.run_id
+client.log_param(run, "train.max_steps", 3500)
+for step in range(10, 401, 10):
+    client.log_metric(run, "loss", 4.0 - step / 1000, timestamp=then, step=step)
+os._exit(0)  # the process is gone; nothing ends the run: MLflow keeps it RUNNING
+"""
+
+
+def test_an_mlflow_run_whose_process_died_is_stalled_by_its_last_logged_time(tmp_path):
+    pytest.importorskip("mlflow", reason="needs `pip install mlflow`")
+    pytest.importorskip("sqlalchemy", reason="MLflow's SQLite store needs sqlalchemy")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    then = time.time() - 3 * HOURS
+    run_script(
+        MLFLOW_KILLED.format(uri=uri, ago=3 * HOURS), tmp_path, {"GIT_PYTHON_REFRESH": "quiet"}
+    )
+    project = source_project(tmp_path / "proj", {"source": "mlflow", "path": uri}, PLAN)
+    assert cli(project, "add", "lost-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
+    assert cli(project, "sync").exit_code == 0
+    status = _rows(project)["lost-600m"]["status"]
+    when = dt.datetime.fromtimestamp(then, dt.UTC)
+    assert status.startswith(f"stalled: no progress since {when:%Y-%m-%d %H}:"), status
+    assert status.endswith(" UTC (step 400/3,500)")

@@ -8,7 +8,7 @@ dated baseline) and says ok, warn or fail in one line. `RULES` lists them in the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,15 @@ from sheetsync.records.baselines import Baseline, Registry
 from sheetsync.records.configs import Change, diff, format_changes, load_mapping
 from sheetsync.records.names import BaselineRef
 from sheetsync.records.runs import Run, launch_copy, same_size
-from sheetsync.vocab import BASELINE_ROLES, DIVERGED, Level, Value, is_diverged, is_unfinished
+from sheetsync.vocab import (
+    BASELINE_ROLES,
+    DIVERGED,
+    Level,
+    Value,
+    is_diverged,
+    is_empty,
+    is_unfinished,
+)
 
 QUALITY_TOLERANCE = 1e-3  # a newer baseline may not be worse by more than this in loss
 Peer = tuple[Run, str]
@@ -37,10 +45,11 @@ class Finding:
     reason: str
     detail: str = ""  # the few words the checks cell shows, when the rule name is not enough
     short: str = ""  # what the checks cell says of it instead of the rule's name (not in JSON)
+    unsure: bool = False  # the rule could not say (not in JSON): its reason is a note
 
     def to_dict(self) -> dict[str, str]:
         data = asdict(self)
-        del data["short"]
+        del data["short"], data["unsure"]
         return data
 
 
@@ -62,10 +71,6 @@ def ladder_keys(peers: Sequence[Peer], ref: str) -> frozenset[str]:
     for other in configs[1:]:
         keys |= {c.key for c in diff(configs[0], other)}
     return frozenset(keys)
-
-
-def _is_empty(value: Value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 @dataclass
@@ -109,7 +114,7 @@ def subject(
     """What the rules share: the launch copy (for a drifted run only), the baseline, the diff."""
     s = Subject(run, row, registry, tuple(guarded), strict, peers, code)
     recorded = row.get("fingerprint")
-    if not _is_empty(recorded) and recorded != run.fingerprint:
+    if not is_empty(recorded) and recorded != run.fingerprint:
         s.launched = launch_copy(run)
     try:
         s.baseline = registry.resolve(s.ref)
@@ -124,7 +129,7 @@ def subject(
 def rule_drift(s: Subject) -> list[Finding]:
     """The config in the folder is the one fingerprinted at `add`."""
     recorded = s.row.get("fingerprint")
-    if _is_empty(recorded):
+    if is_empty(recorded):
         return [s.finding("drift", "warn", "no config fingerprint in the sheet")]
     if recorded == s.run.fingerprint:
         return [s.finding("drift", "ok", "config matches its fingerprint")]
@@ -215,7 +220,7 @@ def rule_reproducible(s: Subject) -> list[Finding]:
 
 def rule_question(s: Subject) -> list[Finding]:
     """The row says what the run is meant to find out."""
-    if _is_empty(s.row.get("question")):
+    if is_empty(s.row.get("question")):
         return [s.finding("question", "fail", "no research question")]
     return [s.finding("question", "ok", "question recorded")]
 
@@ -259,7 +264,7 @@ def rule_code(s: Subject) -> list[Finding]:
     contains = s.code(mine, theirs)
     if contains is None:
         reason = f"note: commit {mine[:12]} or {theirs[:7]} is not in the code repository (fetch)"
-        return [s.finding("code", "ok", reason)]
+        return [replace(s.finding("code", "ok", reason), unsure=True)]
     if contains:
         return [s.finding("code", "ok", f"contains {baseline.ref}'s code ({theirs[:7]})")]
     level: Level = "fail" if s.strict else "warn"

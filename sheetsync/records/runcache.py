@@ -33,7 +33,7 @@ from sheetsync.records.evals import EVAL_DIRS, NATIVE
 from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 7  # 7: a finding keeps its checks-cell words (short)
+VERSION = 8  # 7: a finding keeps its checks-cell words (short); 8: and whether it is unsure
 HEADER = json.dumps({"sheetsync run cache": VERSION})
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
 _FILES = frozenset(

@@ -182,6 +182,7 @@ def _params_of(theta: np.ndarray, centre: np.ndarray, form: str) -> dict[str, np
     return out
 
 
+@one_blas_thread()  # tiny matrices in big batches: more threads only fight over the cores
 def _fit_rows(
     logs: np.ndarray,
     y: np.ndarray,
@@ -191,23 +192,9 @@ def _fit_rows(
     grid: bool,
     floor: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Fit every row of weights `w` (see `fit_many`), with BLAS held to one thread: tiny
-    matrices in big batches, where more threads only fight over a busy machine's cores."""
-    with one_blas_thread():
-        return _fit_rows_now(logs, y, w, form, start, grid, floor)
-
-
-def _fit_rows_now(
-    logs: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    form: str,
-    start: Mapping[str, float] | None,
-    grid: bool,
-    floor: float | None = None,
-) -> dict[str, np.ndarray]:
-    """Fit every row of `w` from its grid starts and/or from `start`; NaN for rows whose
-    weighted runs sit at fewer than 3 sizes. A `floor` pins E."""
+    """Fit every row of weights `w` (see `fit_many`) from its grid starts and/or from
+    `start`, with BLAS held to one thread; NaN for rows whose weighted runs sit at fewer than
+    3 sizes. A `floor` pins E."""
     centre = logs.mean(axis=1)
     xc = logs - centre[:, None]
     ok = _distinct(logs.sum(axis=0), w) >= 3

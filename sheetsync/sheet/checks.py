@@ -46,7 +46,7 @@ class _NotKept(Exception):
 
 def _unsure(findings: list[Finding]) -> bool:
     """A code rule that could not say (a commit the repository does not know yet)."""
-    return any(f.rule == "code" and f.reason.startswith("note:") for f in findings)
+    return any(f.unsure for f in findings)
 
 
 def _plain_findings(findings: list[Finding]) -> list[tuple[str, ...]]:
@@ -259,7 +259,7 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
             f"{project.run_dir(not_here[0])} from {source.describe()}): not checked"
         )
     for f in findings:
-        if f.rule == "code" and f.reason.startswith("note:"):
+        if f.unsure:
             notices.append(f"{f.run}: {f.reason.removeprefix('note: ')}")
     return CheckReport(findings, notices, not_here)
 

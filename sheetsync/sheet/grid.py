@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sheetsync.vocab import Value, finite
+from sheetsync.vocab import Value, finite, is_empty
 
 Grid = list[list[Value]]
 
@@ -63,10 +63,6 @@ def column_letter(col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-def is_empty(value: Value) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
 
 
 def same(a: Value, b: Value) -> bool:

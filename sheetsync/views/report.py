@@ -20,7 +20,7 @@ from sheetsync.science.gain import interval_of
 from sheetsync.sheet.meeting import fit_lines
 from sheetsync.sheet.read import SheetRows, read_rows
 from sheetsync.sheet.verdicts import gain_text
-from sheetsync.views.plots import draw
+from sheetsync.views.plots import draw, ladder_png
 from sheetsync.views.review import MethodTrend, Report, build, method_of, trends
 from sheetsync.vocab import Value, finite
 
@@ -226,10 +226,9 @@ def to_html(rows: SheetRows, report: Report) -> str:
     out.append("<h2>Does it scale?</h2>")
     if report.trends:
         out += _html_table(*_trends_table(report.trends))
-        for baseline, png in report.gain_plots.items():
+        for baseline, svg in report.gain_plots.items():
             out.append(
-                f"<img alt='gain against compute per method, {e(baseline)}' "
-                f"src='data:image/png;base64,{png}'>"
+                f"<img alt='gain against compute per method, {e(baseline)}' src='{_data(svg)}'>"
             )
     else:
         out.append("<p class='muted'>No method has gains at two or more compute budgets yet.</p>")
@@ -242,14 +241,11 @@ def to_html(rows: SheetRows, report: Report) -> str:
     else:
         out.append("<p class='muted'>Nothing.</p>")
     out.append("<h2>Scaling</h2>")
-    if report.plot_note:
-        out.append(f"<p class='muted'>{e(report.plot_note)}</p>")
-    for baseline, png in report.plots.items():
+    for baseline, svg in report.plots.items():
         out.append(
-            f"<h3>{e(baseline)}</h3><img alt='scaling plot of {e(baseline)}' "
-            f"src='data:image/png;base64,{png}'>"
+            f"<h3>{e(baseline)}</h3><img alt='scaling plot of {e(baseline)}' src='{_data(svg)}'>"
         )
-    if not report.plots and not report.plot_note:
+    if not report.plots:
         out.append("<p class='muted'>No baseline ladder in the sheet yet.</p>")
     header, fits = _fits_table(rows)
     if fits:
@@ -257,6 +253,11 @@ def to_html(rows: SheetRows, report: Report) -> str:
         out += ["<h3>How good are the fits?</h3>" + table[0], *table[1:]]
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _data(svg: str) -> str:
+    """A picture as a data URL: the page stays one file, and an <img> runs no script."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -309,11 +310,7 @@ def scaling_for(
         )
     if plot_file is not None:
         report = Report(None, {"": [by_id[p[0]] for t in found for p in t.points]}, found, [])
-        draw(project, rows, report)
-        png = report.plots.get(found[0].baseline)
-        if png is None:
-            raise UsageError(report.plot_note or f"no ladder of {found[0].baseline} to plot")
-        write_file(Path(plot_file), base64.b64decode(png))
+        write_file(Path(plot_file), ladder_png(project, rows, report, found[0].baseline))
     return found
 
 

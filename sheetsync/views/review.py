@@ -34,9 +34,8 @@ class Report:
     groups: dict[str, list[dict[str, Value]]]
     trends: list[MethodTrend]
     attention: list[tuple[str, str, str]]  # run (each once), what (joined), detail (joined)
-    plots: dict[str, str | None] = field(default_factory=dict)  # baseline -> PNG base64
-    gain_plots: dict[str, str] = field(default_factory=dict)  # baseline -> PNG base64
-    plot_note: str = ""
+    plots: dict[str, str] = field(default_factory=dict)  # baseline -> its ladder picture (SVG)
+    gain_plots: dict[str, str] = field(default_factory=dict)  # baseline -> gain picture (SVG)
 
 
 def build(rows: SheetRows, since: dt.date | None = None, project: Project | None = None) -> Report:
