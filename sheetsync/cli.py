@@ -238,6 +238,10 @@ def sync(
         click.echo(
             f"{len(result.kept)} cells edited by people were kept (--overwrite replaces them)"
         )
+    for error in result.errors:  # the other runs were synced; these rows say `error: ...`
+        click.echo(f"Error: {' '.join(error.split())}", err=True)
+    if result.errors:
+        raise SystemExit(1)
 
 
 def _not_here(count: int, what: str) -> str:

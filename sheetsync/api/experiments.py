@@ -356,6 +356,7 @@ def _synced(result: SyncResult, dry_run: bool = False) -> Synced:
         tuple(result.rowless),
         tuple(result.notices),
         tuple(attention(result)),
+        tuple(result.errors),
     )
 
 

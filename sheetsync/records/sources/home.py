@@ -116,14 +116,21 @@ class TrackerSource:
     def run_ids(self) -> list[str]:
         return sorted(self.handles())
 
-    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+    def read_runs(
+        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
+    ) -> tuple[list[Run], list[str]]:
         runs, missing = [], []
         handles = self.handles()
         for run_id in run_ids:
             if run_id not in handles:
                 missing.append(run_id)
                 continue
-            runs.append(self._materialise(run_id, handles[run_id]))
+            try:
+                runs.append(self._materialise(run_id, handles[run_id]))
+            except RunError as exc:
+                if errors is None:
+                    raise
+                errors[run_id] = exc
         return runs, missing
 
     def run_id(self, ref: str | Path) -> str:
