@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.errors import ConfigError
+from sheetsync.errors import ConfigError, about
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
@@ -149,7 +149,13 @@ def find_project_file(
 
 
 def load_project(path: Path) -> Project:
-    """Read and validate sheetsync.yaml; relative paths are relative to its folder."""
+    """Read and validate sheetsync.yaml; relative paths are relative to its folder. Its
+    errors carry its path as their `file`."""
+    with about(path):
+        return _load_project(path)
+
+
+def _load_project(path: Path) -> Project:
     from sheetsync.records.configs import load_mapping
 
     data = load_mapping(path, ConfigError)

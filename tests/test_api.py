@@ -186,3 +186,15 @@ def test_the_week_example_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "prores-2b" in done.stdout and (tmp_path / "demo" / "report" / "report.html").is_file()
+
+
+def test_a_config_error_names_its_file_as_a_field(tmp_path):
+    (tmp_path / "sheetsync.yaml").write_text("sheet: {local: x.xlsx}\nreview_days: 0\n")
+    with pytest.raises(sheetsync.ConfigError) as caught:
+        sheetsync.open(tmp_path).sync()
+    assert caught.value.file == tmp_path / "sheetsync.yaml"
+    (tmp_path / "sheetsync.yaml").write_text("sheet: {local: x.xlsx}\nlayout: layout.yaml\n")
+    (tmp_path / "layout.yaml").write_text("tabs: [runs]\n")
+    with pytest.raises(sheetsync.ConfigError) as caught:
+        sheetsync.open(tmp_path).ls()
+    assert caught.value.file == tmp_path / "layout.yaml"
