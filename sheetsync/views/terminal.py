@@ -9,7 +9,7 @@ from typing import Any
 
 from sheetsync.records.evalformats.identity import limit_text
 from sheetsync.sheet.verdicts import MethodTrend
-from sheetsync.vocab import Value, is_unfinished
+from sheetsync.vocab import Value, is_diverged, is_error, is_unfinished
 
 # (record key, title, min width, weight for spare width)
 COLUMNS = (
@@ -41,7 +41,8 @@ def _text(key: str, record: dict[str, Value]) -> Cell:
         return Cell("")
     if key == "status":
         text = str(value)
-        tone = "good" if text == "finished" else ("bad" if is_unfinished(text) else "muted")
+        bad = is_unfinished(text) or is_diverged(text) or is_error(text)
+        tone = "good" if text == "finished" else ("bad" if bad else "muted")
         return Cell(text, tone)
     if key == "gain" and isinstance(value, int | float):
         return Cell(f"{value:.2f}x", "good" if value > 1 else "bad")
