@@ -114,9 +114,8 @@ def trend_lines(t: MethodTrend) -> list[str]:
         interval = f" [{iv[0]:.3f}-{iv[1]:.3f}]" if iv else ""
         out.append(f"  {run_id:<24} {c:10.3g} FLOPs  gain {g:.3f}x{interval}")
     if t.low is not None and t.high is not None:
-        out.append(
-            f"  slope of log gain vs log compute {t.slope:+.3f} "
-            f"(90%: {t.low:+.3f} to {t.high:+.3f}): {t.verdict}"
+        out.append(  # the slope as the report and the Review tab write it
+            f"  slope of log gain vs log compute (90%) {t.trend.slope_text()}: {t.verdict}"
         )
     else:
         out.append(f"  {t.trend.budgets} budgets: {t.verdict} (a verdict needs 3)")
