@@ -193,3 +193,14 @@ def test_the_anchored_interval_counts_the_baseline_runs_own_scatter():
         widths.append(anchored.high / anchored.low)
     assert held >= 24, held  # nominal 27 of 30
     assert min(widths) > 1.05  # a single run's scatter: several percent, not 0.1%
+
+
+def test_the_verdicts_interval_is_calibrated_at_seed_noise():
+    """Over 40 flat methods (four budgets, each run off by a seed's noise), a 90% interval
+    calls about 10% of them rising or falling (5% a side): at most twice that. A real slope
+    of 0.05 is found in most trials and never called falling."""
+    flat = [method(0.0, seed, noise=0.002).verdict for seed in range(40)]
+    wrong = sum(v in ("rising", "falling") for v in flat)
+    assert wrong <= 8, flat
+    real = [method(0.05, seed, noise=0.002).verdict for seed in range(40)]
+    assert real.count("rising") >= 28 and "falling" not in real, real
