@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sheetsync.errors import ConfigError
 from sheetsync.records import endings
@@ -336,3 +338,13 @@ def test_a_diverged_a_stalled_a_timed_out_and_a_malformed_run_leave_the_rest_wri
     assert rows["going"]["status"] == "running" and rows["going"]["tokens"] == 819200
     for run_id in ("stalled", "timed-out"):
         assert rows[run_id]["final loss"] == "unfinished" and rows[run_id]["gain"] == "unfinished"
+
+
+@given(st.text(alphabet=st.sampled_from("4242|.:_ABCDEFGNORTUby\n0-+"), max_size=300))
+def test_any_sacct_output_is_read_without_an_error_and_only_for_the_jobs_asked(text):
+    from sheetsync.records.slurm import parse
+
+    jobs = parse(text, ["4242", "42"])
+    assert set(jobs) <= {"4242", "42"}
+    for job in jobs.values():
+        assert job.reason is None or isinstance(job.reason, str)
