@@ -268,7 +268,7 @@ class Experiments:
         from sheetsync.sheet.evals import eval_specs, explain
 
         project = self.project()
-        folder = project.run_folder(run)
+        folder = project.run_source().folder(run)
         return Evals(folder, tuple(explain(folder, eval_specs(project.layout()))))
 
     # --- baselines -------------------------------------------------------------------

@@ -54,6 +54,11 @@ class RunSource(Protocol):
         """One run by its id (a path's last part), for `add` and `sync RUN`."""
         ...
 
+    def folder(self, ref: str | Path) -> Path:
+        """The folder a named run's records are kept in (a tracker's brought up to date), for
+        what reads its files rather than the run (`evals`, `add --restore`)."""
+        ...
+
     def refresh(self, run_ids: Sequence[str]) -> None:
         """Bring these runs' folders under `Project.runs_dir` up to date."""
         ...

@@ -54,5 +54,8 @@ class FolderSource:
     def read(self, ref: str | Path) -> Run:
         return self.access.read(self.access.run_folder(ref))
 
+    def folder(self, ref: str | Path) -> Path:
+        return self.access.run_folder(ref)
+
     def refresh(self, run_ids: Sequence[str]) -> None:
         """Nothing to bring in: the folders are read where they are."""

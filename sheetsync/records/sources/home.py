@@ -147,6 +147,9 @@ class TrackerSource:
     def refresh(self, run_ids: Sequence[str]) -> None:
         self.read_runs(run_ids)
 
+    def folder(self, ref: str | Path) -> Path:
+        return self.read(ref).path
+
     def _materialise(self, run_id: str, handles: list[Any]) -> Run:
         handle = handles[0] if len(handles) == 1 else self.pick(run_id, handles)
         folder = self.home / run_id

@@ -101,6 +101,9 @@ class ObjectStoreSource:
             raise RunError(f"{self.url}: no run folder {run_id!r}")
         return runs[0]
 
+    def folder(self, ref: str | Path) -> Path:
+        return self.read(ref).path
+
     def refresh(self, run_ids: Sequence[str]) -> set[str]:
         """Download what changed in these runs' folders; the ids found. Writes only after
         every listing and download succeeded."""
