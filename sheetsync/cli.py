@@ -717,7 +717,10 @@ def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
 _FILTERS = [
     click.option("--since", help="Runs launched on or after YYYY-MM-DD."),
     click.option("--baseline", "baseline_ref", help="NAME or NAME@DATE."),
-    click.option("--status", help="Status prefix: finished, unfinished, running."),
+    click.option(
+        "--status",
+        help="Status prefix: finished, running, queued, diverged, stalled, unfinished, error.",
+    ),
     click.option("--question", help="Text the research question contains (any case)."),
 ]
 

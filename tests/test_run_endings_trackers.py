@@ -224,3 +224,18 @@ def test_an_mlflow_run_whose_process_died_is_stalled_by_its_last_logged_time(tmp
     when = dt.datetime.fromtimestamp(then, dt.UTC)
     assert status.startswith(f"stalled: no progress since {when:%Y-%m-%d %H}:"), status
     assert status.endswith(" UTC (step 400/3,500)")
+
+
+def test_a_tensorboard_event_file_cut_in_half_is_said_in_the_stalled_status(tmp_path):
+    pytest.importorskip("tensorboardX", reason="the tests write events with tensorboardX")
+    (tmp_path / "tb" / "resumed-600m").mkdir(parents=True)
+    run_script(TENSORBOARD.format(plan=PLAN, first=10, last=3500, ago=3 * HOURS), tmp_path)
+    events = next((tmp_path / "tb" / "resumed-600m").glob("events.out.tfevents.*"))
+    whole = events.read_bytes()
+    events.write_bytes(whole[: len(whole) // 2 + 3])  # its end, and its last steps, are gone
+    project = source_project(tmp_path / "proj", {"source": "tensorboard", "path": "../tb"}, PLAN)
+    assert cli(project, "add", "resumed-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
+    assert cli(project, "sync").exit_code == 0
+    status = _rows(project)["resumed-600m"]["status"]
+    tail = rf"\(step [\d,]+/3,500; {re.escape(events.name)} cut short\)"
+    assert re.fullmatch(rf"stalled: no progress since .* UTC {tail}", status), status
