@@ -171,6 +171,37 @@ def test_a_nan_loss_logged_to_wandb_is_a_diverged_run_and_ctrl_c_is_killed(tmp_p
     assert rows["ctrlc-600m"]["final loss"] == "unfinished"
 
 
+RESUMED_BADLY = """
+import wandb
+
+run = wandb.init(project="ladder", name="bad-600m", id="bad600m", resume="allow")
+run.log({"loss": 2.4, "tokens": -5}, step=100)  # a counter that wrapped around
+run.finish()
+"""
+
+
+def test_a_wandb_run_with_a_bad_value_says_so_in_its_row_and_the_others_sync(tmp_path):
+    pytest.importorskip("wandb", reason="needs `pip install wandb`")
+    env = {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
+    writer = WRITER.split('train("base-600m")')[0] + 'train("base-600m")\n'
+    writer += 'train("bad-600m")\n'
+    with_ids = "name=name, id=name.replace('-', ''),"  # resumable by id: base600m, bad600m
+    run_script(writer.format(base=BASE_WITH_PLAN).replace("name=name,", with_ids), tmp_path, env)
+    project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(tmp_path)})
+    for run_id in ("base-600m", "bad-600m"):
+        assert _add(project, run_id).exit_code == 0
+    run_script(RESUMED_BADLY, tmp_path, env)  # the newest folder of bad-600m is read
+    synced = cli(project, "sync")
+    assert synced.exit_code == 1
+    errors = [line for line in synced.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].endswith(".wandb: tokens is negative (-5)")
+    rows = _rows(project)
+    assert rows["bad-600m"]["status"].startswith("error: ")
+    assert rows["bad-600m"]["status"].endswith(".wandb: tokens is negative (-5)")
+    assert rows["base-600m"]["status"] == "finished"
+    assert rows["base-600m"]["final loss"] == pytest.approx(2.5)
+
+
 def test_a_missing_wandb_is_one_line_naming_the_extra(tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m == "wandb" or m.startswith("wandb.")] + ["wandb"]:
         monkeypatch.setitem(sys.modules, name, None)
