@@ -168,5 +168,7 @@ class TrackerSource:
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
             # the run's signs of life, for `stalled` (records/liveness.py)
             record |= {"heartbeat": found.heartbeat, "damage": found.damage}
+            if found.broken:
+                record["broken"] = True
             write_native(folder, native, record)
         return self.access.read(folder)
