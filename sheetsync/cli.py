@@ -238,6 +238,10 @@ def sync(
         click.echo(
             f"{len(result.kept)} cells edited by people were kept (--overwrite replaces them)"
         )
+    for error in result.errors:  # the other runs were synced; these rows say `error: ...`
+        click.echo(f"Error: {' '.join(error.split())}", err=True)
+    if result.errors:
+        raise SystemExit(1)
 
 
 def _not_here(count: int, what: str) -> str:
@@ -713,7 +717,10 @@ def report(obj: _Obj, since: str | None, out_dir: Path | None) -> None:
 _FILTERS = [
     click.option("--since", help="Runs launched on or after YYYY-MM-DD."),
     click.option("--baseline", "baseline_ref", help="NAME or NAME@DATE."),
-    click.option("--status", help="Status prefix: finished, unfinished, running."),
+    click.option(
+        "--status",
+        help="Status prefix: finished, running, queued, diverged, stalled, unfinished, error.",
+    ),
     click.option("--question", help="Text the research question contains (any case)."),
 ]
 

@@ -291,6 +291,7 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
     `source="wandb"`: the runs are logged to W&B (offline) and read from there.
     """
     from sheetsync.project import load_project
+    from sheetsync.records.baselines import new_baseline
     from sheetsync.sheet.add import commit_add, prepare_add
     from sheetsync.sheet.baselines import add_baseline
     from sheetsync.sheet.gains import fit_baseline
@@ -318,14 +319,9 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
     notes = {FIRST: "first dated baseline", SECOND: "ProRes promoted after the 4b ladder"}
     for date, config in ((FIRST, first), (SECOND, second)):
         _write_yaml(configs / f"baseline-{date}.yaml", config)
-        made = add_baseline(
-            project,
-            BASELINE,
-            configs / f"baseline-{date}.yaml",
-            dt.date.fromisoformat(date),
-            notes[date],
-            person="demo",
-        )
+        file, day = configs / f"baseline-{date}.yaml", dt.date.fromisoformat(date)
+        new = new_baseline(project.registry(), BASELINE, file, day, notes[date], person="demo")
+        made = add_baseline(project, new)
         result.log.append(f"baseline add: {made.ref} ({notes[date]})")
     rng = random.Random(7)
 

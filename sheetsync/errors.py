@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -72,3 +74,15 @@ class FitError(SheetsyncError):
 class WouldDrop(BackendError):
     """Saving the workbook through openpyxl would drop what a person made in it (text boxes,
     chart styles, ...); refused unless forced."""
+
+
+@contextlib.contextmanager
+def about(file: str | os.PathLike[str]) -> Iterator[None]:
+    """An error raised inside that names no `file` is about this one (a config's errors all
+    are: its text already says so, its `file` field says it too)."""
+    try:
+        yield
+    except SheetsyncError as exc:
+        if exc.file is None:
+            exc.file = Path(file)
+        raise

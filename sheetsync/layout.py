@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import ConfigError
+from sheetsync.errors import ConfigError, about
 
 OWNERS = ("person", "launch", "result")
 TYPES = ("text", "int", "number", "loss", "flops", "fraction", "score", "gain", "date", "datetime")
@@ -88,7 +88,8 @@ def load_layout(path: Path | None = None) -> Layout:
     from sheetsync.records.configs import load_mapping
 
     path = path or default_layout_path()
-    return parse_layout(load_mapping(path, ConfigError), str(path))
+    with about(path):
+        return parse_layout(load_mapping(path, ConfigError), str(path))
 
 
 def parse_layout(data: Mapping[str, Any], source: str) -> Layout:

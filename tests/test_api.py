@@ -186,3 +186,46 @@ def test_the_week_example_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "prores-2b" in done.stdout and (tmp_path / "demo" / "report" / "report.html").is_file()
+
+
+def test_a_config_error_names_its_file_as_a_field(tmp_path):
+    (tmp_path / "sheetsync.yaml").write_text("sheet: {local: x.xlsx}\nreview_days: 0\n")
+    with pytest.raises(sheetsync.ConfigError) as caught:
+        sheetsync.open(tmp_path).sync()
+    assert caught.value.file == tmp_path / "sheetsync.yaml"
+    (tmp_path / "sheetsync.yaml").write_text("sheet: {local: x.xlsx}\nlayout: layout.yaml\n")
+    (tmp_path / "layout.yaml").write_text("tabs: [runs]\n")
+    with pytest.raises(sheetsync.ConfigError) as caught:
+        sheetsync.open(tmp_path).ls()
+    assert caught.value.file == tmp_path / "layout.yaml"
+
+
+@pytest.fixture(scope="module")
+def spare(tmp_path_factory):
+    """A demo of its own, for calls that write (add, fit)."""
+    folder = tmp_path_factory.mktemp("spare") / "demo"
+    build_demo(folder)
+    return sheetsync.open(folder)
+
+
+@pytest.mark.parametrize("call", ["sync", "check", "ls", "report", "add", "fit"])
+def test_a_call_parses_the_layout_once(spare, monkeypatch, call, tmp_path):
+    """A command reads its layout file once (add and fit did twice), however many steps
+    of it need the layout."""
+    import sheetsync.layout as layout_module
+
+    exp = spare
+    if call == "add":
+        log = sheetsync.RunLog(exp.path.parent / "runs" / "once-run", steps_planned=10)
+        log.config({**exp.baseline("4b-moe").config(), "seed": 5})
+    parsed, real = [], layout_module.load_layout
+    monkeypatch.setattr(layout_module, "load_layout", lambda *a: parsed.append(a) or real(*a))
+    {
+        "sync": lambda: exp.sync(dry_run=True),
+        "check": exp.check,
+        "ls": exp.ls,
+        "report": lambda: exp.report(out=tmp_path / "report"),
+        "add": lambda: exp.add("once-run", question="Once?", baseline="4b-moe"),
+        "fit": lambda: exp.fit("4b-moe@2026-06-01"),
+    }[call]()
+    assert len(parsed) == 1

@@ -1,5 +1,6 @@
 """The bad-input corpus (tests/data/bad/cases.yaml): every case is one exact line, the right
-exit code, and the workbook byte-for-byte unchanged. Plus fuzzing of the readers."""
+exit code, and the workbook byte-for-byte unchanged (one run's malformed files at `sync`: its
+status cell says the error, nothing else changes). Plus fuzzing of the readers."""
 
 from __future__ import annotations
 
@@ -214,7 +215,9 @@ def test_bad_input_is_one_line_right_exit_code_and_nothing_written(project, case
     assert _tree(outside) == {k: v for k, v in disk.items() if k.startswith(str(outside) + "/")}
     expected = case.get("exit", 1)
     assert result.exit_code == expected, result.output
-    if expected:
+    if _one_run(case):
+        _check_one_run_case(case, project, run, fill, result, before, disk)
+    elif expected:
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
         assert result.output.strip() == "Error: " + case["message"].format(**fill)
         assert book.read_bytes() == before
@@ -228,6 +231,42 @@ def test_bad_input_is_one_line_right_exit_code_and_nothing_written(project, case
             c for ws in load_workbook(book) for row in ws.iter_rows(values_only=True) for c in row
         ]
         assert OUTSIDE_LOSS not in values
+
+
+def _one_run(case: dict) -> bool:
+    """A case of one run's malformed files, met by a plain `sync`: the run's row says the
+    error, every other run is synced, and the exit code is 1."""
+    message = str(case.get("message", ""))
+    return "command" not in case and message.startswith("{run}") and "sheet" not in case
+
+
+def _check_one_run_case(case, project, run, fill, result, before, disk) -> None:
+    message = case["message"].format(**fill)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == ["Error: " + message], result.output
+    book = Path(project.sheet_target)
+    status = "error: " + message.removeprefix(f"{run}: ").replace(f"{run}/", "")
+    old, new = _cells(before), _cells(book.read_bytes())
+    changed = {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
+    assert changed == {("r1", "status"): ("finished", status)}, changed
+    kept = {k: v for k, v in disk.items() if "/.sheetsync/" not in k and k != str(book)}
+    now = _tree(project.root.parent)
+    assert {k: v for k, v in now.items() if k in kept or k not in disk} == kept
+
+
+def _cells(workbook: bytes) -> dict[tuple[str, str], object]:
+    """The Runs tab's cells by (run, header)."""
+    import io
+
+    ws = load_workbook(io.BytesIO(workbook))["Runs"]
+    header = [c.value for c in ws[1]]
+    return {
+        (row[0], h): v
+        for row in ws.iter_rows(min_row=2, values_only=True)
+        for h, v in zip(header, row, strict=False)
+        if row[0]
+    }
 
 
 def _check_ok_case(case_id: str, project, output: str) -> None:

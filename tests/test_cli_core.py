@@ -244,16 +244,20 @@ def test_formula_looking_text_is_stored_as_text(project):
         ({"final_loss": 2.0, "tokens": -5}, "results.json: tokens is negative (-5)"),
     ],
 )
-def test_sync_refuses_bad_results_and_writes_nothing(project, results, message):
+def test_bad_results_are_one_line_and_the_runs_status_the_others_synced(project, results, message):
     add(project, "r1")
     add(project, "r2")
     (project.runs_dir / "r2" / "results.json").write_text(json.dumps(results))
-    before = workbook_bytes(project)
     result = cli(project, "sync")
     assert result.exit_code == 1
-    assert message in result.output and "r2" in result.output
-    assert len(result.output.strip().splitlines()) == 1
-    assert workbook_bytes(project) == before
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: {project.runs_dir / 'r2'}/{message}"]
+    ws = load_workbook(project.sheet_target)["Runs"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: dict(zip(header, r, strict=False)) for r in ws.iter_rows(2, values_only=True)}
+    assert rows["r2"]["status"] == f"error: {message}"
+    assert rows["r2"]["final loss"] is None  # never synced: left as it was
+    assert rows["r1"]["status"] == "finished" and rows["r1"]["final loss"] == 2.5
 
 
 def test_malformed_yaml_names_file_and_line(project):

@@ -76,6 +76,8 @@ def test_scaling_json_the_report_and_the_review_tab_say_the_same_words(demo):
         assert ("above 1 at every budget" in row) == m["above_one"]
         slope = f"{m['slope']:+.3f} [{m['low']:+.3f}, {m['high']:+.3f}]"
         assert slope in said and slope in row
+        text = cli(project, "scaling", *runs).output  # and as `scaling` prints it
+        assert f"(90%) {slope}: {m['verdict']}\n" in text
 
 
 def test_the_review_tab_reads_peoples_conclusions_and_holds_its_chart(demo):

@@ -202,13 +202,25 @@ def test_mangled_sheet_is_one_line_error_and_nothing_written(sheet, change, mess
     assert sheet.fingerprint() == before
 
 
-def test_bad_run_folder_writes_nothing(sheet):
-    add(sheet, "a")
+def test_a_malformed_run_says_so_in_its_status_and_the_others_are_synced(sheet):
+    add(sheet, "a", loss=2.4)
+    add(sheet, "b", loss=2.6)
+    assert cli(sheet, "sync").exit_code == 0
+    set_loss(sheet, "a", 2.3)
+    set_loss(sheet, "b", 2.5)
     (sheet.project.runs_dir / "a" / "results.json").write_text('{"final_loss": 2.0')
-    before = sheet.fingerprint()
     result = cli(sheet, "sync")
-    assert result.exit_code == 1 and "results.json:1: invalid JSON" in result.output
-    assert sheet.fingerprint() == before
+    assert result.exit_code == 1
+    path = sheet.project.runs_dir / "a" / "results.json"
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: {path}:1: invalid JSON (Expecting ',' delimiter)"]
+    rows = sheet.rows()
+    assert rows["a"]["status"] == "error: results.json:1: invalid JSON (Expecting ',' delimiter)"
+    assert rows["a"]["final loss"] == 2.4  # as last synced: the broken file is not read
+    assert rows["b"]["status"] == "finished" and rows["b"]["final loss"] == 2.5
+    (sheet.project.runs_dir / "a" / "results.json").write_text('{"final_loss": 2.3}')
+    assert cli(sheet, "sync").exit_code == 0  # fixed: the row is a run again
+    assert sheet.rows()["a"]["status"] == "finished" and sheet.rows()["a"]["final loss"] == 2.3
 
 
 def test_a_nan_loss_is_a_diverged_run_and_every_other_run_is_written(sheet):

@@ -19,6 +19,7 @@ from sheetsync.science.gain import (
     gain,
     gain_draws,
     interval_of,
+    run_scatter,
     tone,
 )
 from sheetsync.science.scaling import Fit
@@ -27,12 +28,18 @@ E, A, ALPHA = 1.70, 1145.0, 0.155
 LOW, HIGH = 1e18, 3e20  # the ladder's smallest and largest compute
 
 
-def law_fit(form: str = "compute", tokens_per_param: float | None = None) -> Fit:
+def law_fit(
+    form: str = "compute",
+    tokens_per_param: float | None = None,
+    rms: float = 0.0,
+    runs: int = 7,
+    floor: float | None = None,
+) -> Fit:
     if form == "compute":
         params = {"E": E, "A": A, "alpha": ALPHA}
     else:
         params = {"E": 1.82, "A": 482.01, "alpha": 0.3478, "B": 2085.43, "beta": 0.3658}
-    return Fit(form, params, 7, LOW, HIGH, 0.0, tokens_per_param)
+    return Fit(form, params, runs, LOW, HIGH, rms, tokens_per_param, floor=floor)
 
 
 def needs(loss: float, e: float = E, a: float = A) -> float:
@@ -259,3 +266,34 @@ def test_tone_needs_the_whole_interval_on_one_side_of_one():
     assert tone(None, 0.99) == "worse" and tone(0.5, 0.99) == "worse"
     assert tone(1.0, 1.2) is None and tone(0.8, 1.0) is None
     assert tone(None, None) is None and tone(0.9, 1.1) is None
+
+
+def test_a_runs_scatter_is_the_ladders_residual_over_its_degrees_of_freedom():
+    assert run_scatter(law_fit(rms=0.01)) == pytest.approx(0.01 * math.sqrt(7 / 4))
+    assert run_scatter(law_fit(rms=0.01, floor=E)) == pytest.approx(0.01 * math.sqrt(7 / 5))
+    five = law_fit("parametric", rms=0.01, runs=6)
+    assert run_scatter(five) == pytest.approx(0.01 * math.sqrt(6 / 1))
+    assert run_scatter(law_fit(rms=0.01, runs=4)) == pytest.approx(0.02)
+    assert run_scatter(law_fit(rms=0.01, runs=3)) == 0.0  # no degree of freedom left
+    assert run_scatter(law_fit(rms=0.01, runs=2)) == 0.0
+    assert run_scatter(law_fit(rms=math.nan)) == 0.0
+    assert run_scatter(law_fit(rms=math.inf)) == 0.0
+    assert run_scatter(law_fit(rms=0.0)) == 0.0
+
+
+def test_the_anchored_interval_counts_the_baseline_runs_scatter():
+    """Draws of the law that all agree: the interval is the baseline run's scatter alone, its
+    loss moved by 1.645 scatters (log) either way for the 5th and 95th percentiles."""
+    sigma = 0.002 * math.sqrt(7 / 4)
+    boot = draws_of(A=np.full(4000, A))
+    run, base = 2.2, 2.3
+    result = anchored_gain(law_fit(rms=0.002), 1e19, run, 1e19, base, boot)
+    assert result.gain == pytest.approx(needs(run) / needs(base))
+    low = needs(run) / needs(base * math.exp(-1.645 * sigma))
+    high = needs(run) / needs(base * math.exp(1.645 * sigma))
+    assert result.low == pytest.approx(low, rel=0.01) and result.high == pytest.approx(
+        high, rel=0.01
+    )
+    assert result.low < result.gain < result.high
+    exact = anchored_gain(law_fit(rms=0.0), 1e19, run, 1e19, base, boot)
+    assert exact.low == pytest.approx(exact.gain) and exact.high == pytest.approx(exact.gain)

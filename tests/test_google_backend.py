@@ -162,10 +162,10 @@ def test_people_sort_reorder_and_edit_then_sync_writes_right_cells(gproject, emu
 
 def test_bad_input_leaves_the_sheet_unchanged(gproject, emulator):
     add(gproject, "r1")
-    (gproject.runs_dir / "r1" / "results.json").write_text('{"final_loss": 2.0')
+    gproject.path.write_text(gproject.path.read_text() + "unknown_key: 1\n")
     before = tab(emulator).grid()
     result = cli(gproject, "sync")
-    assert result.exit_code == 1 and "results.json:1: invalid JSON" in result.output
+    assert result.exit_code == 2 and "unknown key 'unknown_key'" in result.output
     assert tab(emulator).grid() == before
 
 

@@ -300,3 +300,35 @@ def test_a_record_of_a_checkbox_is_refreshed_when_the_cell_shows_the_number():
     again = sync(grids, {"a": {"tokens": 2}})
     assert [(c.reason, c.new) for c in again.changes] == [("update", 2)]
     assert again.conflicts == []
+
+
+def test_a_cell_showing_the_value_with_no_record_of_it_is_adopted():
+    """A person typed the very value sheetsync wants into a cell it never wrote: the record
+    takes it (a state write), so sheetsync's next value is an update, not a conflict."""
+    grids = new_sheet(["a"])
+    grid = grids[RUNS.tab]
+    col = grid[0].index("final loss")
+    grid[1] += [None] * (col + 1 - len(grid[1]))
+    grid[1][col] = 2.0
+    plan = sync(grids, {"a": {"final_loss": 2.0}})
+    assert plan.changes == [] and plan.state_writes
+    again = sync(grids, {"a": {"final_loss": 1.5}})
+    assert [(c.reason, c.new) for c in again.changes] == [("update", 1.5)]
+    assert again.conflicts == []
+
+
+def test_a_cleared_cell_sheetsync_also_wants_empty_forgets_its_record():
+    """sheetsync wrote 2.0, a person cleared it and sheetsync has nothing there now: the
+    record forgets the 2.0, so a 2.0 the person types later is theirs, never overwritten."""
+    grids = new_sheet(["a"])
+    sync(grids, {"a": {"final_loss": 2.0}})
+    grid = grids[RUNS.tab]
+    col = grid[0].index("final loss")
+    grid[1][col] = None
+    plan = sync(grids, {"a": {"final_loss": None}})
+    assert plan.changes == [] and plan.state_writes
+    grid[1][col] = 2.0
+    later = sync(grids, {"a": {"final_loss": 3.0}})
+    assert later.changes == []
+    assert [(c.sheet, c.resolved) for c in later.conflicts] == [(2.0, "kept")]
+    assert grid[1][col] == 2.0

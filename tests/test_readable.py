@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from sheetsync.sheet.read import SheetRows
 from sheetsync.views import plots
 from sheetsync.views.review import build
-from sheetsync.views.svg import Plot
+from sheetsync.views.svg import RIGHT, WIDTH, Plot
 from tests import test_fits_report
 from tests.helpers import cli
 from tests.test_fits_report import run_at
@@ -146,6 +146,10 @@ def test_the_reports_svg_labels_runs_at_one_budget_apart_and_keeps_its_legend():
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
+    edge = Plot("b", "x", "y")  # a run at the axes' right end: its label to the left
+    edge.points([1e18, 1e20], [3.0, 2.5], "#333")
+    (_, x, _, box), *_ = edge.place([("a-long-run-id-at-the-edge", 1e20, 2.5)], 9)
+    assert box.x1 < WIDTH - RIGHT and x < edge._px(1e20)
     root = ElementTree.fromstring(svg)
     height = float(root.get("height"))
     ys = [float(t.get("y")) for t in root.iter(f"{SVG}text")]
@@ -163,10 +167,10 @@ def test_the_report_draws_without_matplotlib_and_escapes_text_in_its_pictures(la
         "from sheetsync.views.report import write_report;"
         f"project = load_project(Path({str(laddered.path)!r}));"
         f"write_report(project, out_dir=Path({str(tmp_path)!r}));"
-        "print('matplotlib' in sys.modules)"
+        "print(sorted(m for m in ('matplotlib', 'scipy', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"  # no plotting library, no scipy.stats for a quantile
     plot = Plot("<script>alert(1)</script> & b", "x", "y")
     plot.points([1e19], [2.0], "#333", "a<b")
     plot.labels([("run<&>", 1e19, 2.0)])

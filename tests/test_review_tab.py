@@ -122,6 +122,41 @@ def test_a_new_result_rewrites_review_cells_only_and_its_chart_part_stays(review
     assert gain_of(find(review_of(book), "m-2e+19")) > gain_of(find(review_of(old), "m-2e+19"))
 
 
+def test_a_new_budget_rewrites_the_chart_part_and_every_other_part_stays(reviewed, tmp_path):
+    book = Path(reviewed.sheet_target)
+    old = tmp_path / "old.xlsx"
+    old.write_bytes(book.read_bytes())
+    run_at(reviewed, "m-6e+20", 6e20, 1.35, changes={"model.prores": True, "model.d_model": 6})
+    assert cli(reviewed, "sync").exit_code == 0
+    # the new run's row, its state, the tab, and the chart (four budgets now): nothing else
+    assert changed_parts(old, book) == {
+        PARTS["Runs"], PARTS["_sheetsync"], PARTS["Review"], PARTS["chart"]
+    }  # fmt: skip
+    with zipfile.ZipFile(book) as zf:
+        chart = zf.read(PARTS["chart"]).decode()
+    data = next(i for i, r in enumerate(review_of(book), 1) if r and r[0] == "log10 compute")
+    assert f"<c:f>'Review'!$A${data + 1}:$A${data + 4}</c:f>" in chart
+
+
+def test_the_first_chart_adds_its_parts_and_every_other_part_stays(project, tmp_path):
+    for i, c in enumerate([1e18, 3e18, 1e19, 3e19, 1e20, 3e20]):
+        run_at(project, f"ladder-{i}", c, role="ladder", changes={"model.d_model": 256 * (i + 1)})
+    for c, k in [(2e18, 1.10), (2e19, 1.20), (2e20, 1.30)]:
+        run_at(project, f"m-{c:.0e}", c, k, changes={"model.prores": True, "model.d_model": 7})
+    assert cli(project, "sync").exit_code == 0 and cli(project, "fit", "b").exit_code == 0
+    book = Path(project.sheet_target)
+    old = tmp_path / "old.xlsx"
+    old.write_bytes(book.read_bytes())
+    with zipfile.ZipFile(old) as zf:
+        assert PARTS["chart"] not in zf.namelist()  # no gains yet: no chart
+    assert cli(project, "sync").exit_code == 0  # the gains, hence the methods and the chart
+    added = {PARTS["chart"], "xl/drawings/drawing1.xml", "xl/drawings/_rels/drawing1.xml.rels",
+             "xl/worksheets/_rels/sheet5.xml.rels"}  # fmt: skip
+    assert changed_parts(old, book) == {
+        PARTS["Runs"], PARTS["_sheetsync"], PARTS["Review"], "[Content_Types].xml", *added
+    }  # fmt: skip
+
+
 def test_the_chart_part_reads_its_data_from_the_review_tab(reviewed):
     with zipfile.ZipFile(reviewed.sheet_target) as zf:
         chart = zf.read(PARTS["chart"]).decode()

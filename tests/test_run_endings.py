@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sheetsync.errors import ConfigError
 from sheetsync.records import endings
@@ -283,3 +285,66 @@ def test_check_fails_a_stalled_run_and_passes_it_again_once_it_writes(sheet):  #
     )
     result = cli(sheet, "check", "quiet")
     assert "stalled" not in result.output and "not finished yet (running)" in result.output
+
+
+def test_a_diverged_run_keeps_its_own_word_and_is_not_asked_about(tmp_path):
+    from sheetsync.records.runs import Launch, Progress, Run
+
+    calls: list[list[str]] = []
+
+    def runner(args):
+        calls.append(list(args))
+        return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n"
+
+    run = Run(
+        "r", tmp_path, {}, tmp_path / "config.yaml",
+        Progress(step=3, steps_planned=5, state="diverged"), launch=Launch(slurm_job_id="4242"),
+    )  # fmt: skip
+    judged, _ = endings.judge([run], runner=runner, now=10**10)
+    assert judged[0].status == "diverged at step 3/5" and calls == []
+
+
+def test_a_diverged_a_stalled_a_timed_out_and_a_malformed_run_leave_the_rest_written(
+    sheet,  # noqa: F811
+    sacct,
+):
+    runs = sheet.project.runs_dir
+    add(sheet, "diverged", step=2113, steps_planned=5722, state="running")
+    (runs / "diverged" / "results.json").write_text('{"final_loss": NaN}')
+    add(sheet, "stalled", step=3433, steps_planned=5722, state="running")
+    then = age(runs / "stalled", 3)
+    add(sheet, "timed-out", step=3433, steps_planned=5722, state="running")
+    slurm(runs / "timed-out", "4242")
+    age(runs / "timed-out", 5)
+    add(sheet, "malformed", step=100, steps_planned=5722, state="running")
+    (runs / "malformed" / "progress.json").write_text('{"step": 200, "tokens": -1}')
+    add(sheet, "done", loss=2.4)
+    add(sheet, "going", step=100, steps_planned=5722, state="running")
+    (runs / "going" / "progress.json").write_text(
+        json.dumps({"step": 200, "steps_planned": 5722, "tokens": 819200, "state": "running"})
+    )
+    result = cli(sheet, "sync")
+    assert result.exit_code == 1  # one run's files are malformed: said, and the exit code
+    assert f"{runs / 'malformed' / 'progress.json'}: tokens is negative (-1)" in result.output
+    rows = sheet.rows()
+    assert rows["diverged"]["status"] == "diverged at step 2,113/5,722"
+    assert rows["diverged"]["final loss"] == "diverged" and rows["diverged"]["gain"] == "diverged"
+    assert rows["stalled"]["status"] == (
+        f"stalled: no progress since {utc(then)} (step 3,433/5,722)"
+    )
+    assert rows["timed-out"]["status"] == SLURM_RUNS["timeout"][2]
+    assert rows["malformed"]["status"] == "error: progress.json: tokens is negative (-1)"
+    assert rows["done"]["status"] == "finished" and rows["done"]["final loss"] == 2.4
+    assert rows["going"]["status"] == "running" and rows["going"]["tokens"] == 819200
+    for run_id in ("stalled", "timed-out"):
+        assert rows[run_id]["final loss"] == "unfinished" and rows[run_id]["gain"] == "unfinished"
+
+
+@given(st.text(alphabet=st.sampled_from("4242|.:_ABCDEFGNORTUby\n0-+"), max_size=300))
+def test_any_sacct_output_is_read_without_an_error_and_only_for_the_jobs_asked(text):
+    from sheetsync.records.slurm import parse
+
+    jobs = parse(text, ["4242", "42"])
+    assert set(jobs) <= {"4242", "42"}
+    for job in jobs.values():
+        assert job.reason is None or isinstance(job.reason, str)

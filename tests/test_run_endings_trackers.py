@@ -101,32 +101,36 @@ def test_a_killed_wandb_run_stalls_then_resumed_reaches_its_end_on_one_row(
     assert rows[name]["final loss"] == pytest.approx(4.0 - 3500 / 1000)
 
 
-def test_a_wandb_log_cut_in_half_is_said_in_the_status_not_read_as_live(tmp_path, monkeypatch):
+def test_a_wandb_log_cut_in_half_is_said_in_the_status_not_read_as_live(tmp_path):
     pytest.importorskip("wandb", reason="needs `pip install wandb`")
     repo = tmp_path / "trainer"
     git_repo(repo)
     _wandb(repo, "cut-600m", 1, 3000, "finish")
     log = next((repo / "wandb").glob("offline-run-*/run-*.wandb"))
     whole = log.read_bytes()
-    log.write_bytes(whole[: len(whole) // 2 + 5])  # mid-record: the exit record is gone too
+    # wandb writes whole 32 KiB blocks while it runs: a log ending inside a record was cut
+    log.write_bytes(whole[: len(whole) // 2 + 5])  # the exit record is gone too
     project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(repo)}, PLAN)
     assert cli(project, "add", "cut-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
-    _later(monkeypatch, 3)
-    assert cli(project, "sync").exit_code == 0
+    assert cli(project, "sync").exit_code == 0  # just now: still not read as a live run
     status = _rows(project)["cut-600m"]["status"]
-    assert status.startswith("stalled: no progress since ")
-    assert status.endswith(f"; {log.name} cut short)")
-    # a log that fails its checksum before its end is no live run's, however new
-    monkeypatch.undo()
+    name = re.escape(log.name)
+    assert re.fullmatch(rf"unfinished: {name} cut short at step [\d,]+/3,500", status), status
+    # a log that fails its checksum before its end is no live run's either
     broken = bytearray(whole)
     broken[len(whole) // 3] ^= 0xFF
     log.write_bytes(bytes(broken))
     assert cli(project, "sync").exit_code == 0
     status = _rows(project)["cut-600m"]["status"]
-    assert re.fullmatch(
-        rf"unfinished: {re.escape(log.name)} unreadable after byte [\d,]+ at step [\d,]+/3,500",
-        status,
-    ), status
+    expected = rf"unfinished: {name} unreadable after byte [\d,]+ at step [\d,]+/3,500"
+    assert re.fullmatch(expected, status), status
+    # the whole log again (the copy completed): its own end
+    log.write_bytes(whole)
+    assert cli(project, "sync").exit_code == 0
+    assert (
+        _rows(project)["cut-600m"]["status"]
+        == "unfinished: stopped before its plan at step 3,000/3,500"
+    )
 
 
 TENSORBOARD = """
@@ -224,3 +228,18 @@ def test_an_mlflow_run_whose_process_died_is_stalled_by_its_last_logged_time(tmp
     when = dt.datetime.fromtimestamp(then, dt.UTC)
     assert status.startswith(f"stalled: no progress since {when:%Y-%m-%d %H}:"), status
     assert status.endswith(" UTC (step 400/3,500)")
+
+
+def test_a_tensorboard_event_file_cut_in_half_is_said_in_the_stalled_status(tmp_path):
+    pytest.importorskip("tensorboardX", reason="the tests write events with tensorboardX")
+    (tmp_path / "tb" / "resumed-600m").mkdir(parents=True)
+    run_script(TENSORBOARD.format(plan=PLAN, first=10, last=3500, ago=3 * HOURS), tmp_path)
+    events = next((tmp_path / "tb" / "resumed-600m").glob("events.out.tfevents.*"))
+    whole = events.read_bytes()
+    events.write_bytes(whole[: len(whole) // 2 + 3])  # its end, and its last steps, are gone
+    project = source_project(tmp_path / "proj", {"source": "tensorboard", "path": "../tb"}, PLAN)
+    assert cli(project, "add", "resumed-600m", "-q", "q", "-b", "b", "--yes").exit_code == 0
+    assert cli(project, "sync").exit_code == 0
+    status = _rows(project)["resumed-600m"]["status"]
+    tail = rf"\(step [\d,]+/3,500; {re.escape(events.name)} cut short\)"
+    assert re.fullmatch(rf"stalled: no progress since .* UTC {tail}", status), status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,11 @@ import pytest
 from sheetsync.errors import RunError
 from sheetsync.records.runs import (
     LAUNCH_COPY,
+    Launch,
     Progress,
     Results,
     Run,
+    error_status,
     launch_copy,
     launch_copy_text,
     read_run,
@@ -376,3 +379,123 @@ def test_a_model_that_is_not_a_mapping_is_no_size():
     text = sized(model="gpt-400m")  # type: ignore[arg-type]
     assert not same_size(text, sized()) and not same_size(sized(), text)
     assert not same_size(text, text)
+
+
+# a run that diverged
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("progress", '{"step": 30, "steps_planned": 100, "loss": NaN}'),
+        ("progress", '{"step": 30, "steps_planned": 100, "loss": " -Infinity "}'),
+        ("results", '{"final_loss": Infinity}'),
+        ("results", '{"final_loss": "nan"}'),
+        ("results", '{"final_loss": "+INF"}'),
+    ],
+)
+def test_a_loss_that_is_not_finite_is_a_run_that_diverged(tmp_path, name, text):
+    files = {"progress": {"step": 30, "steps_planned": 100}, "results": {"flops": 1e18}}
+    files[name] = text
+    run = read_run(folder(tmp_path, **files))
+    assert run.diverged and run.progress.state == "diverged"
+    assert not run.finished and run.results.final_loss is None
+    assert run.status == "diverged at step 30/100"
+
+
+def test_one_diverged_record_is_enough(tmp_path):
+    path = folder(
+        tmp_path,
+        progress='{"step": 100, "steps_planned": 100, "loss": NaN, "state": "finished"}',
+        results={"final_loss": 2.5},
+    )
+    run = read_run(path)
+    assert run.diverged and not run.finished and run.results.final_loss is None
+    finite = read_run(
+        folder(tmp_path, "s", progress={"step": 100, "steps_planned": 100, "loss": 2.6})
+    )
+    assert not finite.diverged and finite.finished
+
+
+def test_a_run_that_says_it_diverged_shows_no_loss(tmp_path):
+    path = folder(
+        tmp_path,
+        progress={"tokens": 5, "tokens_planned": 10, "state": "diverged"},
+        results={"final_loss": 2.5},
+    )
+    run = read_run(path)
+    assert run.diverged and run.results.final_loss is None
+    assert run.status == "diverged at 5/10 tokens"
+    assert run_with(state="diverged").status == "diverged"
+
+
+def test_a_loss_as_text_must_say_nan_or_inf(tmp_path):
+    path = folder(tmp_path, results={"final_loss": "2.9"})
+    with pytest.raises(RunError, match="final_loss must be a number, not '2.9'"):
+        read_run(path)
+    path = folder(tmp_path, "s", progress={"loss": "lots"})
+    with pytest.raises(RunError, match="progress.json: loss must be a number, not 'lots'"):
+        read_run(path)
+
+
+# what else may end a run, and what its status cell says
+
+
+def test_an_ending_known_outside_the_files_is_its_status_unless_it_finished_or_diverged():
+    stalled = Run(
+        "r", Path("r"), {}, Path("c"), Progress(step=5, steps_planned=10), ending="stalled"
+    )
+    assert stalled.status == "stalled" and not stalled.finished
+    done = Run("r", Path("r"), {}, Path("c"), Progress(step=10, steps_planned=10), ending="x")
+    assert done.status == "finished"
+    gone = Progress(step=5, steps_planned=10, state="diverged")
+    assert Run("r", Path("r"), {}, Path("c"), gone, ending="x").status == "diverged at step 5/10"
+
+
+def test_error_status_names_the_file_inside_its_folder(tmp_path):
+    run_dir = tmp_path / "runs" / "r"
+    error = RunError(f"{run_dir}/results.json: final_loss\nmust be  a number")
+    assert error_status(error, run_dir) == "error: results.json: final_loss must be a number"
+    assert error_status(f"{run_dir.resolve()}/x.json: bad", run_dir) == "error: x.json: bad"
+    assert error_status(f"{run_dir}/x.json:\n bad") == f"error: {run_dir}/x.json: bad"
+
+
+# the Slurm job a run ran in
+
+
+def test_slurm_job_as_people_name_it(tmp_path):
+    path = folder(
+        tmp_path,
+        launch={"slurm_job_id": 4250, "slurm_array_job_id": "4242", "slurm_array_task_id": 0},
+    )
+    launch = read_run(path).launch
+    assert launch.slurm_job_id == "4250"
+    assert (launch.slurm_array_job_id, launch.slurm_array_task_id) == (4242, 0)
+    assert launch.slurm_job == "4242_0"
+    assert Launch(slurm_job_id="4250", slurm_array_job_id=4242).slurm_job == "4250"
+    assert Launch(slurm_job_id="4250", slurm_array_task_id=3).slurm_job == "4250"
+    assert Launch().slurm_job is None
+    plain = read_run(folder(tmp_path, "s", launch={"slurm_job_id": "77"})).launch
+    assert plain.slurm_job == "77" and plain.slurm_array_task_id is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"slurm_job_id": "42a"},
+            "slurm_job_id must be the job's number (SLURM_JOB_ID, e.g. 4242)",
+        ),
+        ({"slurm_job_id": True}, "slurm_job_id must be the job's number"),
+        ({"slurm_job_id": "\u0664\u0662"}, "slurm_job_id must be the job's number"),
+        ({"slurm_job_id": -1}, "slurm_job_id must be the job's number"),
+        ({"slurm_array_task_id": -1}, "slurm_array_task_id must be a whole number, not -1"),
+        ({"slurm_array_task_id": "x"}, "slurm_array_task_id must be a whole number, not 'x'"),
+        ({"slurm_array_job_id": True}, "slurm_array_job_id must be a whole number, not True"),
+        ({"slurm_array_job_id": 4.0}, "slurm_array_job_id must be a whole number, not 4.0"),
+    ],
+)
+def test_a_slurm_id_that_is_not_a_number_is_named(tmp_path, data, message):
+    path = folder(tmp_path, launch=data)
+    with pytest.raises(RunError, match=re.escape(message)):
+        read_run(path)

@@ -140,3 +140,33 @@ def test_a_missing_mlflow_is_one_line_naming_the_extra(tmp_path, monkeypatch):
     assert str(caught.value) == (
         "an MLflow run source needs the 'mlflow' package: pip install 'sheetsync[mlflow]'"
     )
+
+
+NAN_WRITER = """
+import math, sys, mlflow
+
+mlflow.set_tracking_uri({uri!r})
+mlflow.set_experiment("ladder")
+with mlflow.start_run(run_name="nan-600m"):
+    mlflow.log_params({{"train.max_steps": 100, "model.d_model": 1024}})
+    for step in range(10, 61, 10):
+        loss = math.nan if step == 60 else 3.0 - step / 200
+        mlflow.log_metrics({{"loss": loss, "tokens": step * 4096}}, step=step)
+    mlflow.end_run("KILLED")  # the trainer stopped itself on the NaN
+"""
+
+
+def test_a_nan_metric_logged_to_mlflow_is_a_diverged_run_added_and_synced(tmp_path):
+    pytest.importorskip("mlflow", reason="the MLflow reader's tests need `pip install mlflow`")
+    pytest.importorskip("mlflow.store.tracking.file_store")
+    uri = (tmp_path / "mlruns").as_uri()
+    env = {"MLFLOW_ALLOW_FILE_STORE": "true", "GIT_PYTHON_REFRESH": "quiet"}
+    run_script(NAN_WRITER.format(uri=uri), tmp_path, env)
+    runs = {"source": "mlflow", "path": str(tmp_path / "mlruns")}
+    project = source_project(tmp_path / "proj", runs)
+    added = cli(project, "add", "nan-600m", "-q", "Does it help?", "-b", "b", "--yes")
+    assert added.exit_code == 0, added.output  # not refused: divergence is a result
+    assert cli(project, "sync").exit_code == 0
+    row = _rows(project)["nan-600m"]
+    assert row["status"] == "diverged at step 60/100"
+    assert row["final loss"] == "diverged" and row["gain"] == "diverged"

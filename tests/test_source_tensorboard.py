@@ -122,3 +122,29 @@ def test_a_missing_tensorboard_is_one_line_naming_the_extra(tmp_path, monkeypatc
         "a TensorBoard run source needs the 'tensorboard' package: "
         "pip install 'sheetsync[tensorboard]'"
     )
+
+
+NAN_WRITER = """
+import math, yaml
+from tensorboardX import SummaryWriter
+
+with open("tb/nan-600m/config.yaml", "w") as fh:
+    yaml.safe_dump({base!r}, fh)
+writer = SummaryWriter("tb/nan-600m")
+for step in range(10, 51, 10):
+    writer.add_scalar("loss", math.inf if step == 50 else 3.0 - step / 200, step)
+writer.close()
+"""
+
+
+def test_an_infinite_loss_in_event_files_is_a_diverged_run(tmp_path):
+    pytest.importorskip("tensorboardX", reason="the tests write events with tensorboardX")
+    pytest.importorskip("tensorboard", reason="the reader needs `pip install tensorboard`")
+    (tmp_path / "tb" / "nan-600m").mkdir(parents=True)
+    run_script(NAN_WRITER.format(base=BASE_WITH_PLAN), tmp_path)
+    project = source_project(tmp_path / "proj", {"source": "tensorboard", "path": "../tb"})
+    added = cli(project, "add", "nan-600m", "-q", "Does it help?", "-b", "b", "--yes")
+    assert added.exit_code == 0, added.output
+    assert cli(project, "sync").exit_code == 0
+    row = _rows(project)["nan-600m"]
+    assert row["status"] == "diverged at step 50/100" and row["final loss"] == "diverged"

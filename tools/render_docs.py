@@ -64,7 +64,7 @@ def _trim(image: Any, room: int = 12) -> Any:
     return image.crop((max(0, left - room), max(0, top - room), right + room, bottom + room))
 
 
-def report(out: Path, folder: Path | None = None, width: int = 1300) -> Path:
+def report(out: Path, folder: Path | None = None, width: int = 1400) -> Path:
     """Screenshot the demo's report (`folder`: a demo project, default a new one) into `out`."""
     from PIL import Image
 

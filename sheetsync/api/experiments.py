@@ -268,7 +268,7 @@ class Experiments:
         from sheetsync.sheet.evals import eval_specs, explain
 
         project = self.project()
-        folder = project.run_folder(run)
+        folder = project.run_source().folder(run)
         return Evals(folder, tuple(explain(folder, eval_specs(project.layout()))))
 
     # --- baselines -------------------------------------------------------------------
@@ -294,10 +294,12 @@ class Experiments:
         """Register NAME@DATE: the config copied into the baselines folder, its row added,
         and the code commit it was trained with (`commit`, default the HEAD of the config's
         clean git repository) kept beside it."""
+        from sheetsync.records.baselines import new_baseline
         from sheetsync.sheet.baselines import add_baseline
 
-        day = _date(date, "--date")
-        return add_baseline(self.project(), name, Path(config), day, note, backfill, code=commit)
+        project, day = self.project(), _date(date, "--date")
+        new = new_baseline(project.registry(), name, Path(config), day, note, backfill, code=commit)
+        return add_baseline(project, new)
 
     def diff_baselines(self, old: str, new: str) -> BaselineDiff:
         """What changed between two dated baselines (dotted keys, old -> new)."""
@@ -354,6 +356,7 @@ def _synced(result: SyncResult, dry_run: bool = False) -> Synced:
         tuple(result.rowless),
         tuple(result.notices),
         tuple(attention(result)),
+        tuple(result.errors),
     )
 
 

@@ -41,10 +41,14 @@ class Synced:
     rowless: tuple[Path, ...]  # run folders `add` recorded whose row is gone
     notices: tuple[str, ...] = ()
     attention: tuple[str, ...] = ()  # what needs a person: conflicts, new failures, lost rows
+    errors: tuple[str, ...] = ()  # runs whose files are malformed (their rows say `error: ...`)
 
     @property
     def exit_code(self) -> int:
-        """cron's exit code for an unattended sync: 3 when something needs a person, else 0."""
+        """cron's exit code for an unattended sync: 1 when a run's files are malformed (the
+        other runs synced), 3 when something needs a person, else 0."""
+        if self.errors:
+            return 1
         return 3 if self.attention else 0
 
     def by_run(self) -> dict[str, list[CellChange]]:

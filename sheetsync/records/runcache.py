@@ -33,7 +33,8 @@ from sheetsync.records.evals import EVAL_DIRS, NATIVE
 from sheetsync.records.runs import LAUNCH_COPY, Launch, Progress, Results, Run, read_run
 
 CACHE_FILE = Path(".sheetsync") / "runs.cache"
-VERSION = 8  # 7: a finding keeps its checks-cell words (short); 8: and whether it is unsure
+VERSION = 9  # 7: a finding keeps its checks-cell words (short); 8: and whether it is unsure;
+# 9: a NaN or infinite loss (progress.json `loss`, results.json) is read as diverged
 HEADER = json.dumps({"sheetsync run cache": VERSION})
 RECENT_NS = 2_000_000_000  # files written this recently may change again within one mtime tick
 _FILES = frozenset(

@@ -118,6 +118,8 @@ class RunLog:
 
     `progress` writes at most every `min_interval` seconds (the newest values are always kept
     and written at the end). Create it on one process only (rank 0) in distributed training.
+    Under Slurm, `config` records the job (for `sync`'s sacct lookup); reopened on a run's
+    folder after a restart, it carries on that run (its plan, how far it got).
     """
 
     def __init__(

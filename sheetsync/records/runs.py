@@ -166,8 +166,8 @@ def error_status(error: SheetsyncError | str, folder: Path | None = None) -> str
     file named inside the run folder when it is there (the printed error names it in full)."""
     text = " ".join(str(error).split())
     if folder is not None:
-        for prefix in (f"{folder}{os.sep}", f"{Path(folder).resolve()}{os.sep}"):
-            text = text.replace(prefix, "")
+        for name in dict.fromkeys((str(folder), str(Path(folder).resolve()))):
+            text = text.removeprefix(f"{name}: ").replace(f"{name}{os.sep}", "")
     return f"{ERROR}: {text}"
 
 

@@ -103,7 +103,8 @@ def bootstrap(fit: Fit, resamples: int = RESAMPLES, seed: int = 0) -> Bootstrap:
     return Bootstrap(fit.form, {k: v[ok] for k, v in params.items()}, fit.tokens_per_param)
 
 
-def _gains(boot: Bootstrap, compute: float, loss: float) -> np.ndarray:
+def _gains(boot: Bootstrap, compute: float, loss: float | np.ndarray) -> np.ndarray:
+    """Each draw's gain; `loss` one for all draws, or one per draw."""
     from sheetsync.science.law import predicted_compute_many
 
     ratio = boot.tokens_per_param or 20.0
@@ -155,6 +156,16 @@ def gain_draws(boot: Bootstrap, compute: Sequence[float], loss: Sequence[float])
     return np.stack(cols, axis=1) if cols else np.empty((rows, 0))
 
 
+def run_scatter(fit: Fit) -> float:
+    """How far one run's loss lies from the law, in log loss: the ladder's residual RMS over
+    its degrees of freedom (its runs less the law's fitted parameters); 0 with none left."""
+    free = len(fit.params) - (1 if fit.floor is not None else 0)
+    dof = fit.n_runs - free
+    if dof <= 0 or not math.isfinite(fit.residual_rms):
+        return 0.0
+    return fit.residual_rms * math.sqrt(fit.n_runs / dof)
+
+
 def anchored_gain(
     fit: Fit,
     compute: float,
@@ -166,7 +177,11 @@ def anchored_gain(
     """The gain anchored to the baseline's own run at (nearly) the same budget:
     C_pred(L_run) / C_pred(L_base) at equal compute, in general the run's gain over the
     baseline run's, so the law's residual at that budget is not booked as the method's gain.
-    The interval from the same bootstrap draws (each draw's ratio)."""
+
+    The interval: each bootstrap draw's ratio, with the baseline run's loss moved by one draw
+    of a run's scatter about the law (`run_scatter`). One run stands for the baseline at that
+    budget, and the law's draws nearly cancel in a ratio: without its scatter the interval
+    would claim a precision no single run has."""
     mine = gain(fit, compute, loss)
     theirs = gain(fit, base_compute, base_loss)
     if mine.gain is None:
@@ -178,8 +193,11 @@ def anchored_gain(
     low = high = None
     note = mine.note
     if boot is not None and len(next(iter(boot.params.values()))):
+        draws = len(next(iter(boot.params.values())))
+        rng = np.random.default_rng(0)
+        moved = base_loss * np.exp(run_scatter(fit) * rng.standard_normal(draws))
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = _gains(boot, compute, loss) / _gains(boot, base_compute, base_loss)
+            ratio = _gains(boot, compute, loss) / _gains(boot, base_compute, moved)
         ratio = ratio[~np.isnan(ratio)]
         if ratio.size:
             tail = (1 - LEVEL) / 2

@@ -115,7 +115,7 @@ def tokens_per_param(params: ArrayLike, tokens: ArrayLike) -> float:
 
 
 def _compute_for_loss(
-    p: Mapping[str, np.ndarray], form: str, loss: float, ratio: float | None
+    p: Mapping[str, np.ndarray], form: str, loss: float | np.ndarray, ratio: float | None
 ) -> np.ndarray:
     e = np.asarray(p["E"], dtype=float)
     beyond = beyond_floor(e, loss)  # NaN fits land here too, and are restored below
@@ -155,7 +155,7 @@ def _parametric_compute(
     return 6.0 * ratio * np.exp(2.0 * u)
 
 
-def beyond_floor(e: float | np.ndarray, loss: float) -> bool | np.ndarray:
+def beyond_floor(e: float | np.ndarray, loss: float | np.ndarray) -> bool | np.ndarray:
     """Whether `loss` is at or below the law's floor E, counting a loss within a relative 1e-6
     of E as at it (a fitted E of 1.6999999997 is the floor 1.70)."""
     return (
@@ -176,8 +176,11 @@ def predicted_compute(
 
 
 def predicted_compute_many(
-    params: Mapping[str, np.ndarray], form: str, loss: float, tokens_per_param: float | None = None
+    params: Mapping[str, np.ndarray],
+    form: str,
+    loss: float | np.ndarray,
+    tokens_per_param: float | None = None,
 ) -> np.ndarray:
-    """predicted_compute for arrays of R fits (R,): inf where beyond the floor, NaN where a
-    fit is NaN."""
+    """predicted_compute for arrays of R fits (R,), at one loss or one loss per fit: inf where
+    beyond the floor, NaN where a fit is NaN."""
     return _compute_for_loss(params, form, loss, tokens_per_param)

@@ -115,7 +115,7 @@ class Restored:
 def restore_row(project: Project, run_dir: str | Path, force: bool = False) -> Restored:
     """Append again the row `add` recorded for this run (after a save lost it); refuses a run
     whose row is still in the sheet."""
-    folder = project.run_folder(run_dir)
+    folder = project.run_source().folder(run_dir)
     cells = read_launch_record(folder, project.folders)
     layout = project.layout()
     backend = open_backend(project, force=force)

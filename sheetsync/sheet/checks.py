@@ -243,12 +243,15 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
     # a run without a folder here is on another machine (or a tracker's, elsewhere)
-    runs, not_here = source.read_runs(named or list(context.rows))
+    broken: dict[str, RunError] = {}  # runs whose files are malformed: a failed finding each
+    runs, not_here = source.read_runs(named or list(context.rows), broken)
     runs, said = Judge(project.stalled_after)(runs)  # stalled, and the scheduler's word
     notices += said
     findings: list[Finding] = []
     for run in runs:
         findings += context.check(run, context.rows[run.run_id], strict)
+    for run_id, error in broken.items():
+        findings.append(Finding(run_id, "files", "fail", " ".join(str(error).split())))
     context.cache.save()
     if named and not_here:
         raise NotHere(

@@ -270,7 +270,15 @@ class GainSource:
 
         if self.cache is None:
             return cells()
-        key = ("anchored", name, fit.fit_id, fit.n_runs, compute, loss, anchor)
+        key = (
+            "anchored, baseline run's scatter",
+            name,
+            fit.fit_id,
+            fit.n_runs,
+            compute,
+            loss,
+            anchor,
+        )
         return dict(self.cache.memo(run.path, key, cells, files=()))
 
     def _plain(self, run: Run, row: Row) -> dict[str, Value]:

@@ -8,18 +8,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sheetsync.records.names import BaselineRef
-from sheetsync.vocab import Value, is_unfinished
+from sheetsync.vocab import Value, is_diverged, is_error, is_unfinished
 
 
 def attention(records: Sequence[dict[str, Value]]) -> list[tuple[str, str, str]]:
     """(run, what, detail) of the runs that need a person's eye, each run once with all that
-    is wrong with it: unfinished, config drift, a stale baseline."""
+    is wrong with it: unfinished, diverged, files that cannot be read, config drift, a stale
+    baseline."""
     out = []
     for r in records:
         status, checks = str(r.get("status") or ""), str(r.get("checks") or "")
         found: list[tuple[str, str]] = []
         if is_unfinished(status):
             found.append(("unfinished", status))
+        elif is_diverged(status):
+            found.append(("diverged", status))
+        elif is_error(status):
+            found.append(("error", status.removeprefix("error: ")))
         if "drift" in checks:
             found.append(("config drift", checks))
         if "stale" in checks and r.get("role") not in ("baseline", "ladder"):

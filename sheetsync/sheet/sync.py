@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sheetsync.errors import SheetError
+from sheetsync.errors import RunError, SheetError
 from sheetsync.project import Project
 from sheetsync.records.endings import Judge
 from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
-from sheetsync.records.runs import Run
+from sheetsync.records.runs import Run, error_status
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, load_state, sync_skip
 from sheetsync.sheet.grid import Snapshot
@@ -31,13 +31,15 @@ from sheetsync.vocab import Value
 @dataclass
 class SyncPlan(Plan):
     """A sync's plan with what its reading found: the runs read, the rows without a folder,
-    the folders without a row, what the sources had to say."""
+    the folders without a row, the runs whose files are malformed, what the sources had to
+    say."""
 
     synced: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     rowless: list[Path] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     review: ReviewPlan | None = None  # the Review tab as planned (its writes: `tab_writes`)
+    errors: list[str] = field(default_factory=list)  # one line per run whose files are bad
 
 
 @dataclass
@@ -50,6 +52,7 @@ class SyncResult:
     rowless: list[Path] = field(default_factory=list)  # added (launch record) but no row
     notices: list[str] = field(default_factory=list)
     review: ReviewPlan | None = None  # the Review tab as planned, or as made on first use
+    errors: list[str] = field(default_factory=list)  # runs whose files are malformed: exit 1
 
 
 def _runs_to_sync(
@@ -58,12 +61,22 @@ def _runs_to_sync(
     run_dirs: Sequence[str | Path] | None,
     table_tab: str,
     cache: RunCache,
+    errors: dict[str, RunError],
 ) -> tuple[list[Run], list[str]]:
+    """The runs to sync and the rows whose runs are not here; a run whose files are malformed
+    goes to `errors` (its row shows the error) and the others are read."""
     source = project.run_source(cache.run)  # every run read through the stamp cache
     if run_dirs:
         runs = []
         for path in run_dirs:
-            run = source.read(path)
+            try:
+                run = source.read(path)
+            except RunError as exc:
+                run_id = source.run_id(path)
+                if run_id not in rows:
+                    raise
+                errors[run_id] = exc
+                continue
             if run.run_id not in rows:
                 raise SheetError(
                     f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
@@ -71,7 +84,7 @@ def _runs_to_sync(
                 )
             runs.append(run)
         return runs, []
-    return source.read_runs(list(rows))  # in sheet order
+    return source.read_runs(list(rows), errors)  # in sheet order
 
 
 def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
@@ -111,7 +124,8 @@ def sync_runs(
         notices: list[str] = []
         rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
-        runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        broken: dict[str, RunError] = {}
+        runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache, broken)
         runs, said = judge(runs)  # stalled, and the scheduler's word
         notices += said
         rowless = [] if run_dirs else rowless_runs(project, rows)
@@ -125,6 +139,8 @@ def sync_runs(
             for source in sources:
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
+        for run_id, error in broken.items():  # only its status: its other cells stay as they are
+            desired[run_id] = {"status": error_status(error, project.run_dir(run_id))}
         for source in sources:
             notices += getattr(source, "notices", [])
         cells = {table.tab: owned_cells(grid, header, desired)}
@@ -133,6 +149,7 @@ def sync_runs(
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
         found = SyncPlan(changes, conflicts, synced=[r.run_id for r in runs], missing=missing)
         found.rowless, found.notices = rowless, notices
+        found.errors = [str(e) for e in broken.values()]
         found.review = plan_review(project, layout, snapshot, after(grid, changes))
         found.tab_writes = found.review.writes
         return finish(found, state, [header])
@@ -156,5 +173,13 @@ def sync_runs(
             keep_chart(backend, layout, review.tab)
     notices = plan.notices + list(backend.notices)
     return SyncResult(
-        backend.describe(), plan, applied, plan.synced, plan.missing, plan.rowless, notices, review
+        backend.describe(),
+        plan,
+        applied,
+        plan.synced,
+        plan.missing,
+        plan.rowless,
+        notices,
+        review,
+        plan.errors,
     )

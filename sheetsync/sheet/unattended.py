@@ -32,12 +32,15 @@ class Unattended:
 
     @property
     def exit_code(self) -> int:
+        if self.result.errors:  # a run's files are malformed: its row says so, the rest synced
+            return EXIT_ERROR
         return EXIT_ATTENTION if self.attention else EXIT_OK
 
 
 def attention(result: SyncResult) -> list[str]:
     """What in a sync needs a person, one line each; nothing when all is routine."""
-    lines = [f"conflict: {c.describe()}" for c in result.plan.conflicts]
+    lines = [f"Error: {e}" for e in result.errors]
+    lines += [f"conflict: {c.describe()}" for c in result.plan.conflicts]
     for change in result.plan.changes:
         if change.column == "checks" and str(change.new or "").startswith("fail"):
             lines.append(f"{change.key}: checks now {change.new} (`sheetsync check {change.key}`)")

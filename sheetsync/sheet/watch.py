@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sheetsync.errors import SheetsyncError
@@ -74,7 +75,7 @@ def watch(
         now = runs_stamp(project)
         if now is None or now != last:
             try:
-                done = unattended_sync(project, wait)
+                done = unattended_sync(replace(project), wait)  # the layout read anew
             except SheetsyncError as exc:  # busy, or the sheet unreachable: next tick again
                 report(exc)
             else:

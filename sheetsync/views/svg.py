@@ -179,8 +179,12 @@ class Plot:
             f'<g transform="translate({-LEFT},{-TOP})">'
         )
         for kind, args in self.items:
-            out += getattr(self, f"_{kind}")(*args)
+            if kind != "labels":
+                out += getattr(self, f"_{kind}")(*args)
         out.append("</g></svg>")
+        for kind, args in self.items:  # labels over the frame, never clipped by it
+            if kind == "labels":
+                out += self._labels(*args)
         out += self._legend(entries)
         out.append("</svg>")
         return "\n".join(out)
@@ -265,8 +269,10 @@ class Plot:
         ]
 
     def place(self, points: Sequence[tuple[str, float, float]], size: float) -> list[tuple]:
-        """(label, x, y, box) for each point: up-right of it, else a line lower, a line higher,
-        and so on (runs at one budget with nearly equal losses get stacked labels)."""
+        """(label, x, y, box) for each point: up-right of it (up-left where the axes end), else
+        a line lower, a line higher, and so on (runs at one budget with nearly equal losses get
+        stacked labels)."""
+        self._ranges()
         placed: list[Box] = []
         out = []
         step = size * 1.5
@@ -275,19 +281,20 @@ class Plot:
                 continue
             px, py = self._px(c), self._py(lo)
             width = text_width(run, size)
+            x = px + 6 if px + 6 + width <= WIDTH - RIGHT else px - 6 - width
             chosen = None
             for k in range(12):
                 dy = 4 + (-1) ** k * step * ((k + 1) // 2)
                 base = py - dy
-                box = Box(px + 6, base - size, px + 6 + width, base + size * 0.3)
+                box = Box(x, base - size, x + width, base + size * 0.3)
                 if not any(box.overlaps(other) for other in placed):
                     chosen = (base, box)
                     break
             if chosen is None:  # crowded beyond twelve lines: the first place
                 base = py - 4
-                chosen = (base, Box(px + 6, base - size, px + 6 + width, base + size * 0.3))
+                chosen = (base, Box(x, base - size, x + width, base + size * 0.3))
             placed.append(chosen[1])
-            out.append((run, px + 6, chosen[0], chosen[1]))
+            out.append((run, x, chosen[0], chosen[1]))
         return out
 
     def _labels(self, points: Sequence[tuple[str, float, float]], size: float) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sheetsync.records.evalformats.identity import limit_text
 from sheetsync.sheet.verdicts import MethodTrend
-from sheetsync.vocab import Value, is_unfinished
+from sheetsync.vocab import Value, is_diverged, is_error, is_unfinished
 
 # (record key, title, min width, weight for spare width)
 COLUMNS = (
@@ -41,7 +41,8 @@ def _text(key: str, record: dict[str, Value]) -> Cell:
         return Cell("")
     if key == "status":
         text = str(value)
-        tone = "good" if text == "finished" else ("bad" if is_unfinished(text) else "muted")
+        bad = is_unfinished(text) or is_diverged(text) or is_error(text)
+        tone = "good" if text == "finished" else ("bad" if bad else "muted")
         return Cell(text, tone)
     if key == "gain" and isinstance(value, int | float):
         return Cell(f"{value:.2f}x", "good" if value > 1 else "bad")
@@ -113,9 +114,8 @@ def trend_lines(t: MethodTrend) -> list[str]:
         interval = f" [{iv[0]:.3f}-{iv[1]:.3f}]" if iv else ""
         out.append(f"  {run_id:<24} {c:10.3g} FLOPs  gain {g:.3f}x{interval}")
     if t.low is not None and t.high is not None:
-        out.append(
-            f"  slope of log gain vs log compute {t.slope:+.3f} "
-            f"(90%: {t.low:+.3f} to {t.high:+.3f}): {t.verdict}"
+        out.append(  # the slope as the report and the Review tab write it
+            f"  slope of log gain vs log compute (90%) {t.trend.slope_text()}: {t.verdict}"
         )
     else:
         out.append(f"  {t.trend.budgets} budgets: {t.verdict} (a verdict needs 3)")

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from sheetsync.errors import ConfigError
+from sheetsync.errors import ConfigError, RunError
 from sheetsync.records.runs import Run
 from sheetsync.records.sources.spec import SourceSpec, parse_runs_setting
 
@@ -38,8 +38,12 @@ class RunSource(Protocol):
 
     def describe(self) -> str: ...
 
-    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
-        """The runs with these ids, in this order, and the ids the source does not have."""
+    def read_runs(
+        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
+    ) -> tuple[list[Run], list[str]]:
+        """The runs with these ids, in this order, and the ids the source does not have. With
+        `errors`, a run whose files are malformed is put there (its one-line error) and the
+        others are read; without, its error is raised."""
         ...
 
     def run_id(self, ref: str | Path) -> str:
@@ -48,6 +52,11 @@ class RunSource(Protocol):
 
     def read(self, ref: str | Path) -> Run:
         """One run by its id (a path's last part), for `add` and `sync RUN`."""
+        ...
+
+    def folder(self, ref: str | Path) -> Path:
+        """The folder a named run's records are kept in (a tracker's brought up to date), for
+        what reads its files rather than the run (`evals`, `add --restore`)."""
         ...
 
     def refresh(self, run_ids: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.errors import RunError
 from sheetsync.records.runs import Run
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ class FolderSource:
     def describe(self) -> str:
         return str(self.access.home)
 
-    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+    def read_runs(
+        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
+    ) -> tuple[list[Run], list[str]]:
         try:
             present = set(os.listdir(self.access.home))  # one listing, not a stat per run
         except OSError:
@@ -36,7 +39,12 @@ class FolderSource:
             if (run_id not in present) if not nested else not folder.exists():
                 missing.append(run_id)
                 continue
-            runs.append(self.access.read(folder))
+            try:
+                runs.append(self.access.read(folder))
+            except RunError as exc:
+                if errors is None:
+                    raise
+                errors[run_id] = exc
         return runs, missing
 
     def run_id(self, ref: str | Path) -> str:
@@ -45,6 +53,9 @@ class FolderSource:
 
     def read(self, ref: str | Path) -> Run:
         return self.access.read(self.access.run_folder(ref))
+
+    def folder(self, ref: str | Path) -> Path:
+        return self.access.run_folder(ref)
 
     def refresh(self, run_ids: Sequence[str]) -> None:
         """Nothing to bring in: the folders are read where they are."""

@@ -116,14 +116,21 @@ class TrackerSource:
     def run_ids(self) -> list[str]:
         return sorted(self.handles())
 
-    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+    def read_runs(
+        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
+    ) -> tuple[list[Run], list[str]]:
         runs, missing = [], []
         handles = self.handles()
         for run_id in run_ids:
             if run_id not in handles:
                 missing.append(run_id)
                 continue
-            runs.append(self._materialise(run_id, handles[run_id]))
+            try:
+                runs.append(self._materialise(run_id, handles[run_id]))
+            except RunError as exc:
+                if errors is None:
+                    raise
+                errors[run_id] = exc
         return runs, missing
 
     def run_id(self, ref: str | Path) -> str:
@@ -139,6 +146,9 @@ class TrackerSource:
 
     def refresh(self, run_ids: Sequence[str]) -> None:
         self.read_runs(run_ids)
+
+    def folder(self, ref: str | Path) -> Path:
+        return self.read(ref).path
 
     def _materialise(self, run_id: str, handles: list[Any]) -> Run:
         handle = handles[0] if len(handles) == 1 else self.pick(run_id, handles)
@@ -158,5 +168,7 @@ class TrackerSource:
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
             # the run's signs of life, for `stalled` (records/liveness.py)
             record |= {"heartbeat": found.heartbeat, "damage": found.damage}
+            if found.broken:
+                record["broken"] = True
             write_native(folder, native, record)
         return self.access.read(folder)

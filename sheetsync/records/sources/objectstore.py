@@ -75,9 +75,20 @@ class ObjectStoreSource:
 
     # --- the source protocol -------------------------------------------------------------
 
-    def read_runs(self, run_ids: Sequence[str]) -> tuple[list[Run], list[str]]:
+    def read_runs(
+        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
+    ) -> tuple[list[Run], list[str]]:
         present = self.refresh(run_ids)
-        runs = [self.access.read(self.home / rid) for rid in run_ids if rid in present]
+        runs = []
+        for rid in run_ids:
+            if rid not in present:
+                continue
+            try:
+                runs.append(self.access.read(self.home / rid))
+            except RunError as exc:
+                if errors is None:
+                    raise
+                errors[rid] = exc
         return runs, [rid for rid in run_ids if rid not in present]
 
     def run_id(self, ref: str | Path) -> str:
@@ -89,6 +100,9 @@ class ObjectStoreSource:
         if missing:
             raise RunError(f"{self.url}: no run folder {run_id!r}")
         return runs[0]
+
+    def folder(self, ref: str | Path) -> Path:
+        return self.read(ref).path
 
     def refresh(self, run_ids: Sequence[str]) -> set[str]:
         """Download what changed in these runs' folders; the ids found. Writes only after

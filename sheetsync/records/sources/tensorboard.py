@@ -10,6 +10,7 @@ finished when it reached its planned steps, else running (map `state` to a tag t
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ class TensorboardSource(TrackerSource):
         for path in sorted(handle.rglob(EVENTS)):
             self._read_events(path, last, hparams)
         times = [wall for _, wall, _ in last.values()]
+        newest = max(handle.rglob(EVENTS), key=lambda p: (p.stat().st_mtime, p.name), default=None)
+        torn = newest is not None and cut_short(newest)
         metrics = {tag: value for tag, (_, _, value) in last.items()}
         loss_names = self.spec.fields.get("loss", DEFAULT_NAMES["loss"])
         loss_tag = next((n for n in loss_names if n in last), None)
@@ -79,6 +82,7 @@ class TensorboardSource(TrackerSource):
             step=last[loss_tag][0] if loss_tag else None,
             state=None,
             heartbeat=max(times) if times else None,
+            damage=f"{newest.name} cut short" if torn and newest is not None else None,
         )
 
     def _read_events(
@@ -123,6 +127,22 @@ class TensorboardSource(TrackerSource):
             f"{folder}: no config (a config.yaml or hparams.yaml in the run folder, "
             "or hyperparameters logged with add_hparams)"
         )
+
+
+def cut_short(path: Path) -> bool:
+    """Whether an event file ends inside a record (TensorBoard's reader stops there without a
+    word). A record is framed as: length (8 bytes), its checksum (4), data, data checksum (4)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            pos = 0
+            while pos + 12 <= size:
+                fh.seek(pos)
+                (length,) = struct.unpack("<Q", fh.read(8))
+                pos += 12 + length + 4
+            return pos != size
+    except OSError:
+        return False
 
 
 def _hparams(content: bytes) -> dict[str, Any]:

@@ -144,7 +144,8 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
             cell = column_letter(s + 1) + "2"
             formula = (
                 f'=OR({cell}="",{cell}="finished",{cell}="running",{cell}="launched",'
-                f'{cell}="queued",LEFT({cell},10)="unfinished",LEFT({cell},8)="stalled:")'
+                f'{cell}="queued",LEFT({cell},10)="unfinished",LEFT({cell},8)="stalled:",'
+                f'LEFT({cell},8)="diverged",LEFT({cell},6)="error:")'
             )
             reqs.append(
                 {
