@@ -72,6 +72,7 @@ class Synced:
     def __repr__(self) -> str:
         extra = [f"{len(self.kept)} kept edits"] if self.kept else []
         extra += [f"{len(self.missing)} without a folder"] if self.missing else []
+        extra += [f"{len(self.errors)} with malformed files"] if self.errors else []
         return f"<Synced: {'; '.join([self.summary(), *extra])}>"
 
 
