@@ -229,3 +229,19 @@ def test_a_call_parses_the_layout_once(spare, monkeypatch, call, tmp_path):
         "fit": lambda: exp.fit("4b-moe@2026-06-01"),
     }[call]()
     assert len(parsed) == 1
+
+
+def test_ls_returns_the_records_the_cli_prints(exp):
+    listed = exp.ls(status="finished")
+    assert len(listed.records) == 15 and listed.total >= 16
+    assert one_line(listed) == f"<Listed: 15 of {listed.total} runs>"
+    assert listed.text("csv").splitlines()[0].startswith("run,")
+    assert json.loads(listed.text("json"))[0]["run"] == listed.records[0]["run"]
+    assert len(listed.frame()) == 15
+    assert listed.table(120)[0][0].text.strip() == "run"
+
+
+def test_an_up_to_date_sync_needs_no_one(exp):
+    """`sync --quiet` prints a sync's attention lines and exits with its exit code."""
+    synced = exp.sync(dry_run=True)
+    assert (synced.attention, synced.exit_code) == ((), 0)

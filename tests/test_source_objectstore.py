@@ -18,7 +18,7 @@ from tests.helpers import cli, write_run
 from tests.sources_helpers import source_project
 
 pytest.importorskip("s3fs", reason="object-storage tests need `pip install 'sheetsync[s3]'`")
-pytest.importorskip("moto", reason="object-storage tests need `pip install 'moto[server]'`")
+pytest.importorskip("moto", reason="object-storage tests need `pip install 'moto[s3]' flask-cors`")
 
 from tests.s3_server import (
     CREDENTIALS,
