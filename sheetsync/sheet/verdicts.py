@@ -44,7 +44,7 @@ def gain_text(
     record: Mapping[str, Value], key: str = "gain", interval_key: str = "gain_interval"
 ) -> str:
     """A gain as the meeting reads it, in the report and the Review tab alike:
-    `1.10x [1.098-1.102x; vs ladder-150m]`; a cell without a number (`unfinished`, `beyond the
+    `1.10x [1.050-1.146x; vs ladder-150m]`; a cell without a number (`unfinished`, `beyond the
     fit's floor`) as it stands, and nothing for an empty one."""
     g = finite(record.get(key))
     if g is None:
