@@ -328,9 +328,8 @@ def watch_command(obj: _Obj, interval: float) -> None:
             return
         for line in item.attention:
             click.echo(line)
-        if item.applied:
-            cells, runs = len(item.changes), len(item.by_run())
-            click.echo(f"wrote {cells} cells in {runs} runs of {item.sheet}")
+        if item.applied or item.review:
+            click.echo(item.summary())
 
     click.echo(f"watching the runs of {exp.path} every {interval:g} s")
     count = exp.watch(interval=interval, stop=stop, report=report)

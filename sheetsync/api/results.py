@@ -42,6 +42,7 @@ class Synced:
     notices: tuple[str, ...] = ()
     attention: tuple[str, ...] = ()  # what needs a person: conflicts, new failures, lost rows
     errors: tuple[str, ...] = ()  # runs whose files are malformed (their rows say `error: ...`)
+    review: str = ""  # the Review tab's name when this sync wrote it (or would, `dry_run`)
 
     @property
     def exit_code(self) -> int:
@@ -63,11 +64,17 @@ class Synced:
         return tuple(c for c in self.conflicts if c.resolved == "kept")
 
     def summary(self) -> str:
-        """One line, as `sheetsync sync` ends."""
+        """One line, as `sheetsync sync` ends: the Runs tab's cells written and, when it was
+        written too, the Review tab (the first sync after `init` writes only that)."""
+        tab = f"the {self.review} tab" if self.review else ""
         if not self.changes:
-            return f"up to date: {len(self.synced)} runs checked in {self.sheet}"
+            if not tab:
+                return f"up to date: {len(self.synced)} runs checked in {self.sheet}"
+            verb = "would write" if self.dry_run else "wrote"
+            return f"{verb} {tab} of {self.sheet}; {len(self.synced)} runs checked, up to date"
         verb = "would write" if self.dry_run else ("wrote" if self.applied else "nothing to write:")
-        return f"{verb} {len(self.changes)} cells in {len(self.by_run())} runs of {self.sheet}"
+        cells = f"{verb} {len(self.changes)} cells in {len(self.by_run())} runs of {self.sheet}"
+        return f"{cells}, and {tab}" if tab else cells
 
     def __repr__(self) -> str:
         extra = [f"{len(self.kept)} kept edits"] if self.kept else []

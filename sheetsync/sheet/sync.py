@@ -53,6 +53,7 @@ class SyncResult:
     notices: list[str] = field(default_factory=list)
     review: ReviewPlan | None = None  # the Review tab as planned, or as made on first use
     errors: list[str] = field(default_factory=list)  # runs whose files are malformed: exit 1
+    review_tab: str = ""  # the Review tab's name when this sync wrote it (dry run: would)
 
 
 def _runs_to_sync(
@@ -164,6 +165,7 @@ def sync_runs(
     with gc_paused():
         plan, applied = synced()
     review = plan.review
+    wrote_review = review is not None and bool(review.writes or review.missing)
     if not dry_run and review is not None:
         if review.missing:
             review = make_review_tab(project, backend, layout) or review
@@ -181,4 +183,5 @@ def sync_runs(
         notices,
         review,
         plan.errors,
+        layout.review_tab if wrote_review else "",
     )
