@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import UsageError
+from sheetsync.records.names import BaselineRef
 
 LAW = {"E": 1.70, "A": 1145.0, "alpha": 0.155}
 TOKENS_PER_PARAM = 20
 BASELINE = "4b-moe"
 FIRST, SECOND = "2026-06-01", "2026-09-01"
+FIRST_REF, SECOND_REF = BaselineRef.of(BASELINE, FIRST), BaselineRef.of(BASELINE, SECOND)
 SHARED_OFFSET = {6.0e8: 1.003}  # size -> loss factor every run at that size shares
 TARGET_COMPUTE = "1e23"
 
@@ -69,7 +71,7 @@ def _runs() -> list[DemoRun]:
         DemoRun(
             f"ladder-{int(n / 1e6)}m",
             "Scaling ladder for 4b-moe@2026-06-01",
-            f"{BASELINE}@{FIRST}",
+            FIRST_REF,
             n,
             role="ladder",
             changes={"model.d_model": int(n / 3e5)},
@@ -82,7 +84,7 @@ def _runs() -> list[DemoRun]:
             DemoRun(
                 f"prores-{int(n / 1e6)}m",
                 q_prores,
-                f"{BASELINE}@{FIRST}",
+                FIRST_REF,
                 n,
                 k,
                 changes={"model.prores": True, "model.d_model": int(n / 3e5)},
@@ -94,7 +96,7 @@ def _runs() -> list[DemoRun]:
             DemoRun(
                 f"lns-{int(n / 1e6)}m",
                 q_lns,
-                f"{BASELINE}@{FIRST}",
+                FIRST_REF,
                 n,
                 k,
                 changes={"model.layernorm_scaling": True, "model.d_model": int(n / 3e5)},
@@ -104,7 +106,7 @@ def _runs() -> list[DemoRun]:
         DemoRun(
             "qk-norm-600m",
             "Does QK-norm let us keep the learning rate with fewer spikes?",
-            f"{BASELINE}@{FIRST}",
+            FIRST_REF,
             6.0e8,
             1.04,
             changes={"model.qk_norm": True},
@@ -112,7 +114,7 @@ def _runs() -> list[DemoRun]:
         DemoRun(
             "swa-512-600m",
             "Is a 512-token sliding window viable for most layers?",
-            f"{BASELINE}@{FIRST}",
+            FIRST_REF,
             6.0e8,
             0.97,
             changes={"model.sliding_window": 512},
@@ -121,7 +123,7 @@ def _runs() -> list[DemoRun]:
         DemoRun(
             "baseline-600m-sep",
             "The 2026-09-01 baseline's own run (ProRes promoted).",
-            f"{BASELINE}@{SECOND}",
+            SECOND_REF,
             6.0e8,
             1.15,
             role="baseline",
@@ -349,7 +351,7 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
     result.log.append(
         f"sync: wrote {len(synced.plan.changes)} cells in {len(synced.plan.by_key())} runs"
     )
-    recorded = fit_baseline(project, f"{BASELINE}@{FIRST}")
+    recorded = fit_baseline(project, FIRST_REF)
     p = recorded.fit.params
     result.log.append(
         f"fit: {recorded.fit_name}: L(C) = {p['E']:.3f} + {p['A']:.4g} * C^-{p['alpha']:.4f} "
@@ -357,7 +359,7 @@ def build_demo(folder: Path, source: str = "folder") -> DemoResult:
     )
     synced = sync_runs(project)
     result.log.append(f"sync: gains against the fit in {len(synced.plan.by_key())} runs")
-    pinned = fit_baseline(project, f"{BASELINE}@{FIRST}", record=False, floor=LAW["E"])
+    pinned = fit_baseline(project, FIRST_REF, record=False, floor=LAW["E"])
     p = pinned.fit.params
     result.log.append(
         f"fit --floor {LAW['E']}: L(C) = {p['E']:.2f} (pinned) + {p['A']:.4g} * C^-{p['alpha']:.4f}"

@@ -45,10 +45,11 @@ class SheetsyncCallback(TrainerCallback):
     ) -> None:
         if not state.is_world_process_zero:
             return
+        loss = None
         if logs and isinstance(logs.get("loss"), int | float):
-            self.last_loss = float(logs["loss"])
+            self.last_loss = loss = float(logs["loss"])
         tokens = state.num_input_tokens_seen or None
-        self.log.progress(step=state.global_step, tokens=tokens)
+        self.log.progress(step=state.global_step, tokens=tokens, loss=loss)  # NaN: diverged
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if not state.is_world_process_zero:

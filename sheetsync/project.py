@@ -22,7 +22,6 @@ ENV_VAR = "SHEETSYNC_CONFIG"
 KNOWN_KEYS = {"sheet", "runs", "baselines", "layout", "guarded", "trusted_folders"}
 KNOWN_KEYS |= {"target_compute", "code_repo", "review_days", "stalled_after"}
 REVIEW_DAYS = 14
-STALLED_AFTER = 2 * 3600.0  # seconds without a sign of life before a going run is stalled
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Project:
     runs_source: SourceSpec | None = None  # None: native folders in runs_dir
     target_compute: float | None = None  # FLOPs the team means to train at (projections)
     review_days: int = REVIEW_DAYS  # the Review tab: runs launched in the last N days
-    stalled_after: float = STALLED_AFTER  # `stalled_after: 2h`, in seconds
+    stalled_after: float | None = None  # `stalled_after: 2h`, in seconds (None: the default)
 
     @property
     def root(self) -> Path:
@@ -220,10 +219,11 @@ def _load_project(path: Path) -> Project:
     )
 
 
-def _stalled_after(path: Path, value: Any) -> float:
-    """`stalled_after: 2h` (30m, 6h, 1d...): how long a going run may be silent."""
+def _stalled_after(path: Path, value: Any) -> float | None:
+    """`stalled_after: 2h` (30m, 6h, 1d...): how long a going run may be silent (None: the
+    default, `records.liveness.STALLED_AFTER`)."""
     if value is None:
-        return STALLED_AFTER
+        return None
     from sheetsync.records.liveness import parse_duration
 
     return parse_duration(value, f"{path}: stalled_after")

@@ -198,3 +198,59 @@ def test_a_config_error_names_its_file_as_a_field(tmp_path):
     with pytest.raises(sheetsync.ConfigError) as caught:
         sheetsync.open(tmp_path).ls()
     assert caught.value.file == tmp_path / "layout.yaml"
+
+
+@pytest.fixture(scope="module")
+def spare(tmp_path_factory):
+    """A demo of its own, for calls that write (add, fit)."""
+    folder = tmp_path_factory.mktemp("spare") / "demo"
+    build_demo(folder)
+    return sheetsync.open(folder)
+
+
+@pytest.mark.parametrize("call", ["sync", "check", "ls", "report", "add", "fit"])
+def test_a_call_parses_the_layout_once(spare, monkeypatch, call, tmp_path):
+    """A command reads its layout file once (add and fit did twice), however many steps
+    of it need the layout."""
+    import sheetsync.layout as layout_module
+
+    exp = spare
+    if call == "add":
+        log = sheetsync.RunLog(exp.path.parent / "runs" / "once-run", steps_planned=10)
+        log.config({**exp.baseline("4b-moe").config(), "seed": 5})
+    parsed, real = [], layout_module.load_layout
+    monkeypatch.setattr(layout_module, "load_layout", lambda *a: parsed.append(a) or real(*a))
+    {
+        "sync": lambda: exp.sync(dry_run=True),
+        "check": exp.check,
+        "ls": exp.ls,
+        "report": lambda: exp.report(out=tmp_path / "report"),
+        "add": lambda: exp.add("once-run", question="Once?", baseline="4b-moe"),
+        "fit": lambda: exp.fit("4b-moe@2026-06-01"),
+    }[call]()
+    assert len(parsed) == 1
+
+
+def test_ls_returns_the_records_the_cli_prints(exp):
+    listed = exp.ls(status="finished")
+    assert len(listed.records) == 15 and listed.total >= 16
+    assert one_line(listed) == f"<Listed: 15 of {listed.total} runs>"
+    assert listed.text("csv").splitlines()[0].startswith("run,")
+    assert json.loads(listed.text("json"))[0]["run"] == listed.records[0]["run"]
+    assert len(listed.frame()) == 15
+    assert listed.table(120)[0][0].text.strip() == "run"
+
+
+def test_an_up_to_date_sync_needs_no_one(exp):
+    """`sync --quiet` prints a sync's attention lines and exits with its exit code."""
+    synced = exp.sync(dry_run=True)
+    assert (synced.attention, synced.exit_code) == ((), 0)
+
+
+def test_a_malformed_run_file_is_the_errors_file(spare):
+    folder = spare.path.parent / "runs" / "bad-yaml"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("model: [unclosed\n")
+    with pytest.raises(sheetsync.RunError) as caught:
+        spare.add("bad-yaml", question="q", baseline="4b-moe")
+    assert caught.value.file == folder / "config.yaml"

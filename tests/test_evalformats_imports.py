@@ -22,6 +22,10 @@ def test_evalformats_imports_only_errors_bounded_reading_and_itself():
                 names = [alias.name for alias in node.names]
             for name in names:
                 if name.startswith("sheetsync"):
-                    assert name in ("sheetsync.errors", "sheetsync.vocab", "sheetsync.records.files") or (
-                        name.startswith("sheetsync.records.evalformats")
-                    ), f"{path.name} imports {name}"
+                    assert name in (
+                        "sheetsync.errors",
+                        "sheetsync.vocab",
+                        "sheetsync.records.files",
+                    ) or (name.startswith("sheetsync.records.evalformats")), (
+                        f"{path.name} imports {name}"
+                    )

@@ -59,7 +59,7 @@ def test_workbook_rules_colour_by_the_interval_not_the_sign(project):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_the_rule_formulas_evaluate_as_intended_in_libreoffice(tmp_path):
+def test_the_rule_formulas_evaluate_as_intended_in_libreoffice(tmp_path, office_profile):
     """The formulas themselves, evaluated by LibreOffice (as the conditional format would)."""
     wb = Workbook()
     ws = wb.active
@@ -72,11 +72,10 @@ def test_the_rule_formulas_evaluate_as_intended_in_libreoffice(tmp_path):
     book = tmp_path / "rules.xlsx"
     wb.save(book)
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(book)],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+        ["soffice", f"-env:UserInstallation={office_profile}", "--headless", "--convert-to",
+         "csv", "--outdir", str(tmp_path), str(book)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
     rows = list(csv.reader((tmp_path / "rules.csv").open()))[1:]
     for (gain, interval, expected), row in zip(CASES, rows, strict=True):
         got = "green" if row[2] == "TRUE" else ("red" if row[3] == "TRUE" else None)

@@ -12,7 +12,7 @@ from sheetsync.records.runs import read_run
 transformers = pytest.importorskip("transformers", reason="needs `pip install transformers`")
 
 
-def _train(run_dir, log, steps: int, fail_at: int | None = None):
+def _train(run_dir, log, steps: int, fail_at: int | None = None, nan_at: int | None = None):
     from sheetsync.hf import SheetsyncCallback
 
     args = transformers.TrainingArguments(
@@ -28,7 +28,8 @@ def _train(run_dir, log, steps: int, fail_at: int | None = None):
         if fail_at == step:
             raise RuntimeError("CUDA out of memory")
         if step % 10 == 0:
-            callback.on_log(args, state, control, logs={"loss": 3.0 - step / 200})
+            loss = float("nan") if nan_at is not None and step >= nan_at else 3.0 - step / 200
+            callback.on_log(args, state, control, logs={"loss": loss})
     callback.on_train_end(args, state, control)
 
 
@@ -47,3 +48,10 @@ def test_training_that_raises_is_recorded_failed_by_the_with_block(tmp_path):
     with pytest.raises(RuntimeError), sheetsync.RunLog(tmp_path / "hf-run", min_interval=0) as log:
         _train(tmp_path / "hf-run", log, steps=100, fail_at=35)
     assert read_run(tmp_path / "hf-run").status == "unfinished: failed at step 30/100"
+
+
+def test_a_nan_loss_logged_by_the_trainer_records_a_diverged_run(tmp_path):
+    with sheetsync.RunLog(tmp_path / "hf-run", min_interval=0) as log:
+        _train(tmp_path / "hf-run", log, steps=100, nan_at=40)  # the Trainer goes on to its end
+    run = read_run(tmp_path / "hf-run")
+    assert run.status == "diverged at step 40/100" and run.results.final_loss is None

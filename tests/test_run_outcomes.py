@@ -104,3 +104,23 @@ def test_a_run_fixed_after_an_error_is_synced_again(project):
     assert cli(project, "sync").exit_code == 0
     assert _rows(project)["broken"]["status"] == "finished"
     assert _rows(project)["broken"]["final loss"] == 2.6
+
+
+def test_syncing_a_broken_run_by_name_writes_its_error_and_exits_1(project):
+    _diverged_and_broken(project)
+    result = cli(project, "sync", str(project.runs_dir / "broken"), "lns")
+    assert result.exit_code == 1
+    rows = _rows(project)
+    assert rows["broken"]["status"].startswith("error: results.json:1: invalid JSON")
+    assert rows["lns"]["status"] == "diverged at step 2,113/5,722"
+    assert rows["ok"]["status"] is None  # not named: not synced
+
+
+def test_a_broken_run_named_but_not_in_the_sheet_is_still_refused_in_one_line(project):
+    write_run(project, "stray")
+    (project.runs_dir / "stray" / "progress.json").write_text('{"step": -1}')
+    result = cli(project, "sync", str(project.runs_dir / "stray"))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {project.runs_dir / 'stray' / 'progress.json'}: step is negative (-1)"
+    )

@@ -3,6 +3,7 @@ library wrote in the test (a local folder store and a SQLite database)."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import pytest
@@ -16,10 +17,8 @@ from tests.helpers import cli
 from tests.sources_helpers import BASE_WITH_PLAN, git_repo, run_script, source_project
 
 WRITER = """
-import copy, sys, mlflow
+import copy, mlflow
 
-mlflow.set_tracking_uri(sys.argv[1] if len(sys.argv) > 1 else {uri!r})
-mlflow.set_experiment("ladder")
 BASE = {base!r}
 
 def flat(config, prefix=""):
@@ -44,31 +43,44 @@ def train(name, changes=None, stop_at=None, end=None):
         if end:
             mlflow.end_run(end)
 
-train("base-600m")
-train("prores-600m", {{"model.prores": True}})
-train("killed-600m", stop_at=30, end="KILLED")
-try:
-    train("crashed-600m", stop_at=40, end="crash")
-except RuntimeError:
-    pass
+for uri in {uris!r}:  # each store in turn, from one process (mlflow takes seconds to import)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("ladder")
+    train("base-600m")
+    train("prores-600m", {{"model.prores": True}})
+    train("killed-600m", stop_at=30, end="KILLED")
+    try:
+        train("crashed-600m", stop_at=40, end="crash")
+    except RuntimeError:
+        pass
 """
 
 
-@pytest.fixture(scope="module", params=["folder", "sqlite"])
-def mlflow_store(request, tmp_path_factory):
-    """Four runs written by the real mlflow client, into a folder store or a SQLite store."""
+@pytest.fixture(scope="module")
+def mlflow_stores(tmp_path_factory):
+    """Four runs written by the real mlflow client into a folder store and a SQLite store
+    (those this mlflow can write), one process for both: {kind: (uri, runs setting)}."""
     pytest.importorskip("mlflow", reason="the MLflow reader's tests need `pip install mlflow`")
     repo = tmp_path_factory.mktemp("trainer")
     commit = git_repo(repo)
-    if request.param == "folder":
-        uri, runs = (repo / "mlruns").as_uri(), str(repo / "mlruns")
-        pytest.importorskip("mlflow.store.tracking.file_store")
-    else:
-        pytest.importorskip("sqlalchemy", reason="MLflow's SQLite store needs sqlalchemy")
-        uri = runs = f"sqlite:///{repo / 'mlflow.db'}"
+    stores = {}
+    if importlib.util.find_spec("mlflow.store.tracking.file_store"):
+        stores["folder"] = ((repo / "mlruns").as_uri(), str(repo / "mlruns"))
+    if importlib.util.find_spec("sqlalchemy"):
+        stores["sqlite"] = (f"sqlite:///{repo / 'mlflow.db'}",) * 2
+    uris = [uri for uri, _ in stores.values()]
     env = {"MLFLOW_ALLOW_FILE_STORE": "true", "GIT_PYTHON_REFRESH": "quiet"}
-    run_script(WRITER.format(uri=uri, base=BASE_WITH_PLAN), repo, env)
-    return runs, commit
+    run_script(WRITER.format(uris=uris, base=BASE_WITH_PLAN), repo, env)
+    return {kind: runs for kind, (_, runs) in stores.items()}, commit
+
+
+@pytest.fixture(params=["folder", "sqlite"])
+def mlflow_store(request, mlflow_stores):
+    """The four runs in a folder store or in a SQLite store."""
+    stores, commit = mlflow_stores
+    if request.param not in stores:
+        pytest.skip(f"this mlflow cannot write a {request.param} store (sqlalchemy absent?)")
+    return stores[request.param], commit
 
 
 def _rows(project):

@@ -18,7 +18,7 @@ from tests.helpers import cli, write_run
 from tests.sources_helpers import source_project
 
 pytest.importorskip("s3fs", reason="object-storage tests need `pip install 'sheetsync[s3]'`")
-pytest.importorskip("moto", reason="object-storage tests need `pip install 'moto[server]'`")
+pytest.importorskip("moto", reason="object-storage tests need `pip install 'moto[s3]' flask-cors`")
 
 from tests.s3_server import (
     CREDENTIALS,
@@ -219,3 +219,22 @@ def _status(project, run_id):
         if row[header.index("run")] == run_id:
             return row[header.index("status")]
     return None
+
+
+def test_a_malformed_run_on_s3_says_so_in_its_row_and_the_others_sync(tmp_path, endpoint, bucket):
+    project = _s3_project(tmp_path / "proj", endpoint, f"s3://{bucket}/team")
+    _upload_runs(tmp_path, endpoint, bucket, project, ["base-600m", "prores-600m"])
+    for rid in ("base-600m", "prores-600m"):
+        added = cli(project, "add", f"s3://{bucket}/team/{rid}", "-q", "q?", "-b", "b", "--yes")
+        assert added.exit_code == 0, added.output
+    client(endpoint).put_object(
+        Bucket=bucket, Key="team/base-600m/results.json", Body=b'{"final_loss": NaN}'
+    )
+    client(endpoint).put_object(
+        Bucket=bucket, Key="team/prores-600m/progress.json", Body=b'{"tokens": -5}'
+    )
+    result = cli(project, "sync")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].endswith("progress.json: tokens is negative (-5)")
+    assert _status(project, "prores-600m") == "error: progress.json: tokens is negative (-5)"
+    assert _status(project, "base-600m") == "diverged at step 1,000/1,000"

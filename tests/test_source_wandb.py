@@ -139,25 +139,44 @@ for step in range(10, 101, 10):
 """
 
 
-def test_a_nan_loss_logged_to_wandb_is_a_diverged_run_and_ctrl_c_is_killed(tmp_path):
-    pytest.importorskip("wandb", reason="needs `pip install wandb`")
-    env = {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
-    writer = WRITER.split('train("base-600m")')[0] + 'train("nan-600m", final_loss=math.nan)\n'
-    writer += 'train("inf-600m", stop_at=60, final_loss=math.inf, crash=True)\n'
-    run_script(writer.format(base=BASE_WITH_PLAN), tmp_path, env)
-    script = tmp_path / "ctrl_c.py"
-    script.write_text(CTRL_C.format(base=BASE_WITH_PLAN))
+TERM_HANDLED = """
+import os, signal, sys, wandb
+
+BASE = {base!r}
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the trainer's handler: 128 + 15
+run = wandb.init(project="ladder", name="term-600m", config=BASE)
+for step in range(10, 101, 10):
+    run.log({{"loss": 3.0 - step / 200, "tokens": step * 4096}}, step=step)
+    if step == 50:
+        os.kill(os.getpid(), signal.SIGTERM)  # the scheduler's cancel
+"""
+
+
+def _ended_by_signal(script: str, folder, env) -> str:
+    path = folder / "signalled.py"
+    path.write_text(script.format(base=BASE_WITH_PLAN))
     done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
+        [sys.executable, str(path)],
+        cwd=folder,
         env={**os.environ, **env},
         capture_output=True,
         timeout=240,
         check=False,
     )
-    assert "KeyboardInterrupt" in done.stderr.decode()  # wandb's log records exit code 255
+    return done.stderr.decode()
+
+
+def test_wandb_nan_loss_is_diverged_and_ctrl_c_or_a_handled_sigterm_is_killed(tmp_path):
+    pytest.importorskip("wandb", reason="needs `pip install wandb`")
+    env = {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
+    writer = WRITER.split('train("base-600m")')[0] + 'train("nan-600m", final_loss=math.nan)\n'
+    writer += 'train("inf-600m", stop_at=60, final_loss=math.inf, crash=True)\n'
+    run_script(writer.format(base=BASE_WITH_PLAN), tmp_path, env)
+    stderr = _ended_by_signal(CTRL_C, tmp_path, env)
+    assert "KeyboardInterrupt" in stderr  # wandb's log records exit code 255
+    _ended_by_signal(TERM_HANDLED, tmp_path, env)  # wandb's log records exit code 143
     project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(tmp_path)})
-    for run_id in ("nan-600m", "inf-600m", "ctrlc-600m"):
+    for run_id in ("nan-600m", "inf-600m", "ctrlc-600m", "term-600m"):
         added = _add(project, run_id)  # a diverged run is a result: added like any other
         assert added.exit_code == 0, added.output
     synced = cli(project, "sync")
@@ -166,9 +185,41 @@ def test_a_nan_loss_logged_to_wandb_is_a_diverged_run_and_ctrl_c_is_killed(tmp_p
     assert rows["nan-600m"]["status"] == "diverged at step 100/100"
     assert rows["inf-600m"]["status"] == "diverged at step 60/100"
     assert rows["ctrlc-600m"]["status"] == "unfinished: killed at step 40/100"
+    assert rows["term-600m"]["status"] == "unfinished: killed at step 50/100"
     for run_id in ("nan-600m", "inf-600m"):
         assert rows[run_id]["final loss"] == "diverged" and rows[run_id]["gain"] == "diverged"
     assert rows["ctrlc-600m"]["final loss"] == "unfinished"
+
+
+RESUMED_BADLY = """
+import wandb
+
+run = wandb.init(project="ladder", name="bad-600m", id="bad600m", resume="allow")
+run.log({"loss": 2.4, "tokens": -5}, step=100)  # a counter that wrapped around
+run.finish()
+"""
+
+
+def test_a_wandb_run_with_a_bad_value_says_so_in_its_row_and_the_others_sync(tmp_path):
+    pytest.importorskip("wandb", reason="needs `pip install wandb`")
+    env = {**WANDB_ENV, "WANDB_DIR": str(tmp_path)}
+    writer = WRITER.split('train("base-600m")')[0] + 'train("base-600m")\n'
+    writer += 'train("bad-600m")\n'
+    with_ids = "name=name, id=name.replace('-', ''),"  # resumable by id: base600m, bad600m
+    run_script(writer.format(base=BASE_WITH_PLAN).replace("name=name,", with_ids), tmp_path, env)
+    project = source_project(tmp_path / "proj", {"source": "wandb", "path": str(tmp_path)})
+    for run_id in ("base-600m", "bad-600m"):
+        assert _add(project, run_id).exit_code == 0
+    run_script(RESUMED_BADLY, tmp_path, env)  # the newest folder of bad-600m is read
+    synced = cli(project, "sync")
+    assert synced.exit_code == 1
+    errors = [line for line in synced.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].endswith(".wandb: tokens is negative (-5)")
+    rows = _rows(project)
+    assert rows["bad-600m"]["status"].startswith("error: ")
+    assert rows["bad-600m"]["status"].endswith(".wandb: tokens is negative (-5)")
+    assert rows["base-600m"]["status"] == "finished"
+    assert rows["base-600m"]["final loss"] == pytest.approx(2.5)
 
 
 def test_a_missing_wandb_is_one_line_naming_the_extra(tmp_path, monkeypatch):

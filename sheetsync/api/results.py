@@ -72,6 +72,7 @@ class Synced:
     def __repr__(self) -> str:
         extra = [f"{len(self.kept)} kept edits"] if self.kept else []
         extra += [f"{len(self.missing)} without a folder"] if self.missing else []
+        extra += [f"{len(self.errors)} with malformed files"] if self.errors else []
         return f"<Synced: {'; '.join([self.summary(), *extra])}>"
 
 
@@ -151,6 +152,28 @@ class Fitted:
             f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
             f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {fit.tokens_per_param:.1f})"
         )
+
+    def lines(self) -> list[str]:
+        """The law, its ladder, each rung (observed, fitted, predicted when left out) and the
+        fit's flags, as `sheetsync fit` prints them."""
+        fit = self.fit
+        out = [
+            self.law(),
+            f"{fit.n_runs} ladder runs, compute {fit.compute_min:.3g} - "
+            f"{fit.compute_max:.3g} FLOPs, RMS log residual {fit.residual_rms:.5f}",
+        ]
+        rungs = (fit.quality or {}).get("rungs") or []
+        if rungs:
+            head = f"{'compute':>9} {'loss':>7} {'fitted':>7} {'left out':>8} {'error':>7}"
+            out.append(f"{'rung':<20} {head}")
+        for r in rungs:
+            held = f"{r['held_out']:.4f}" if r["held_out"] is not None else "-"
+            err = f"{r['held_out_error']:+.2%}" if r["held_out_error"] is not None else "-"
+            out.append(
+                f"{r['run'][:20]:<20} {r['compute']:>9.2e} {r['loss']:>7.4f} {r['fitted']:>7.4f} "
+                f"{held:>8} {err:>7}"
+            )
+        return out + [f"flag: {flag}" for flag in fit.flags]
 
     def fit_dict(self) -> dict[str, Any]:
         """The fit's figures (its ladder left out)."""

@@ -24,13 +24,13 @@ class Judge:
 
     def __init__(
         self,
-        stalled_after: float = liveness.STALLED_AFTER,
+        stalled_after: float | None = None,
         *,
         now: float | None = None,
         scheduler: bool = True,
         runner: slurm.Runner | None = None,
     ) -> None:
-        self.stalled_after = stalled_after
+        self.stalled_after = liveness.STALLED_AFTER if stalled_after is None else stalled_after
         self.now = clock() if now is None else now
         self.scheduler = scheduler
         self.runner = runner
@@ -68,7 +68,7 @@ class Judge:
 
 
 def judge(
-    runs: Sequence[Run], stalled_after: float = liveness.STALLED_AFTER, **options: Any
+    runs: Sequence[Run], stalled_after: float | None = None, **options: Any
 ) -> tuple[list[Run], list[str]]:
     """`Judge(stalled_after, **options)(runs)`: one command's runs judged at once."""
     return Judge(stalled_after, **options)(runs)
@@ -76,7 +76,7 @@ def judge(
 
 def _open(run: Run) -> bool:
     """Not finished, and not a result of its own (a diverged run is one)."""
-    return not run.finished and run.progress.state != "diverged"
+    return not run.finished and not run.diverged
 
 
 def _with(run: Run, ending: str | None) -> Run:

@@ -46,6 +46,7 @@ class Sign:
 
     at: float | None
     damage: str | None = None
+    broken: bool = False  # the damage is no live writer's (a W&B log cut or corrupt)
 
 
 def sign_of_life(run: Run) -> Sign:
@@ -55,10 +56,11 @@ def sign_of_life(run: Run) -> Sign:
         beat = manifest.get("heartbeat")
         damage = manifest.get("damage")
         damage = damage if isinstance(damage, str) and damage else None
+        broken = manifest.get("broken") is True and damage is not None
         if isinstance(beat, int | float) and not isinstance(beat, bool) and math.isfinite(beat):
-            return Sign(float(beat), damage)
+            return Sign(float(beat), damage, broken)
         if damage is not None:
-            return Sign(_newest_mtime(run.path), damage)
+            return Sign(_newest_mtime(run.path), damage, broken)
     return Sign(_newest_mtime(run.path))
 
 
@@ -100,11 +102,11 @@ def how_far(run: Run) -> str:
 def stalled(run: Run, sign: Sign, now: float, after: float) -> str | None:
     """`stalled: no progress since 2026-12-05 14:02 UTC (step 3,433/5,722)` for a run that
     says it is going but has not written for longer than `after` seconds; else None. A log
-    that cannot be read past some point is no live run's: `unfinished: run-x.wandb
-    unreadable after byte 40,960 at step 40/100`, however new."""
+    broken as no live writer leaves it is not read as going, however new: `unfinished:
+    run-x.wandb cut short at step 40/100`."""
     if not goes_on(run):
         return None
-    if sign.damage is not None and "unreadable" in sign.damage:
+    if sign.broken:
         return f"unfinished: {sign.damage}{run.where}"
     if sign.at is None or now - sign.at <= after:
         return None

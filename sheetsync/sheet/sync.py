@@ -136,13 +136,12 @@ def sync_runs(
             if progress is not None:
                 progress(done, len(runs))
             values: dict[str, Value] = {}
-            for source in sources:
+            for source in sources.cells:
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
         for run_id, error in broken.items():  # only its status: its other cells stay as they are
             desired[run_id] = {"status": error_status(error, project.run_dir(run_id))}
-        for source in sources:
-            notices += getattr(source, "notices", [])
+        notices += sources.notices()
         cells = {table.tab: owned_cells(grid, header, desired)}
         state = load_state(backend, snapshot, layout.state_tab, cells)
         # planning: values in, the plan out

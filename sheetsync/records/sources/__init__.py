@@ -64,6 +64,20 @@ class RunSource(Protocol):
         ...
 
 
+def read_or_keep(
+    read: Callable[[], Run], run_id: str, errors: dict[str, RunError] | None
+) -> Run | None:
+    """`read()`; with `errors`, a run whose files are malformed is kept there (None returned,
+    the other runs read on), without, its error is raised (`RunSource.read_runs`)."""
+    try:
+        return read()
+    except RunError as exc:
+        if errors is None:
+            raise
+        errors[run_id] = exc
+        return None
+
+
 def require(module: str, extra: str, what: str) -> ModuleType:
     """Import an optional library; its absence is one line naming the extra to install."""
     try:

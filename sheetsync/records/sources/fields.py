@@ -55,6 +55,7 @@ class Found:
     launch: dict[str, Any] = field(default_factory=dict)  # git_commit, launched_at, ...
     heartbeat: float | None = None  # when the tracker last logged (seconds since the epoch)
     damage: str | None = None  # what ended the tracker's log early (`run-x.wandb cut short`)
+    broken: bool = False  # the damage is no live writer's: the run is not read as going
 
 
 @dataclass(frozen=True)

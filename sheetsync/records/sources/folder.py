@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.errors import RunError
 from sheetsync.records.runs import Run
+from sheetsync.records.sources import read_or_keep
 
 if TYPE_CHECKING:
     from sheetsync.records.sources import Access
@@ -39,12 +41,8 @@ class FolderSource:
             if (run_id not in present) if not nested else not folder.exists():
                 missing.append(run_id)
                 continue
-            try:
-                runs.append(self.access.read(folder))
-            except RunError as exc:
-                if errors is None:
-                    raise
-                errors[run_id] = exc
+            run = read_or_keep(partial(self.access.read, folder), run_id, errors)
+            runs += [run] if run is not None else []
         return runs, missing
 
     def run_id(self, ref: str | Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from sheetsync.errors import RunError
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runlog import write_atomic, write_json_atomic
 from sheetsync.records.runs import Run
+from sheetsync.records.sources import read_or_keep
 from sheetsync.records.sources.fields import Found, Native, to_native
 from sheetsync.records.sources.spec import SourceSpec
 
@@ -125,12 +127,9 @@ class TrackerSource:
             if run_id not in handles:
                 missing.append(run_id)
                 continue
-            try:
-                runs.append(self._materialise(run_id, handles[run_id]))
-            except RunError as exc:
-                if errors is None:
-                    raise
-                errors[run_id] = exc
+            read = partial(self._materialise, run_id, handles[run_id])
+            run = read_or_keep(read, run_id, errors)
+            runs += [run] if run is not None else []
         return runs, missing
 
     def run_id(self, ref: str | Path) -> str:
@@ -168,5 +167,7 @@ class TrackerSource:
             record = {"source": self.kind, "origin": origin, "stamp": stamp}
             # the run's signs of life, for `stalled` (records/liveness.py)
             record |= {"heartbeat": found.heartbeat, "damage": found.damage}
+            if found.broken:
+                record["broken"] = True
             write_native(folder, native, record)
         return self.access.read(folder)

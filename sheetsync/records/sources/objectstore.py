@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import posixpath
 from collections.abc import Awaitable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from sheetsync.records.atomic import write_atomic
 from sheetsync.records.evalformats.detect import EVAL_DIRS, MAX_BYTES
 from sheetsync.records.runlog import write_json_atomic
 from sheetsync.records.runs import Run
-from sheetsync.records.sources import require
+from sheetsync.records.sources import read_or_keep, require
 from sheetsync.records.sources.home import MANIFEST, read_manifest, usable_id
 from sheetsync.records.sources.spec import SCHEMES, SourceSpec
 
@@ -83,12 +84,8 @@ class ObjectStoreSource:
         for rid in run_ids:
             if rid not in present:
                 continue
-            try:
-                runs.append(self.access.read(self.home / rid))
-            except RunError as exc:
-                if errors is None:
-                    raise
-                errors[rid] = exc
+            run = read_or_keep(partial(self.access.read, self.home / rid), rid, errors)
+            runs += [run] if run is not None else []
         return runs, [rid for rid in run_ids if rid not in present]
 
     def run_id(self, ref: str | Path) -> str:

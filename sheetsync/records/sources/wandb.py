@@ -204,6 +204,8 @@ class WandbSource(TrackerSource):
             launch=launch,
             heartbeat=max(beats) if beats else None,
             damage=f"{handle.path.name} {damage[0]}" if damage else None,
+            # wandb writes its log 32 KiB at a time: a live run's log ends on a whole record
+            broken=bool(damage),
         )
 
     @staticmethod
