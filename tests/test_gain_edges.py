@@ -321,3 +321,16 @@ def test_the_anchored_interval_counts_both_runs_scatter():
     assert result.low < base_only  # one run's scatter is not the pair's
     exact = anchored_gain(law_fit(rms=0.0), 1e19, run, 1e19, base, boot)
     assert exact.low == pytest.approx(exact.gain) and exact.high == pytest.approx(exact.gain)
+
+
+def test_a_ladder_with_no_degree_of_freedom_left_gives_the_laws_interval_alone():
+    """Three rungs for three parameters: no scatter can be estimated, so none is drawn."""
+    spread = np.linspace(0.5, 1.5, 101)
+    boot = draws_of(A=A * spread**ALPHA)
+    fit = law_fit(rms=0.01, runs=3)
+    result = gain(fit, 1e19, loss_at(2e19), boot)
+    assert result.low == pytest.approx(2.0 * 0.55) and result.high == pytest.approx(2.0 * 1.45)
+    anchored = anchored_gain(
+        fit, 1e19, loss_at(2e19), 1e19, loss_at(1e19), draws_of(A=np.full(9, A))
+    )
+    assert anchored.low == pytest.approx(2.0) and anchored.high == pytest.approx(2.0)
