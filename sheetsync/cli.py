@@ -328,9 +328,8 @@ def watch_command(obj: _Obj, interval: float) -> None:
             return
         for line in item.attention:
             click.echo(line)
-        if item.applied:
-            cells, runs = len(item.changes), len(item.by_run())
-            click.echo(f"wrote {cells} cells in {runs} runs of {item.sheet}")
+        if item.applied or item.review:
+            click.echo(item.summary())
 
     click.echo(f"watching the runs of {exp.path} every {interval:g} s")
     count = exp.watch(interval=interval, stop=stop, report=report)
@@ -550,33 +549,12 @@ def fit(
     if as_json:
         click.echo(json.dumps(fitted.to_dict(), indent=2))
         return
-    result_fit, name = fitted.fit, fitted.name
-    click.echo(fitted.law())
-    click.echo(
-        f"{result_fit.n_runs} ladder runs, compute {result_fit.compute_min:.3g} - "
-        f"{result_fit.compute_max:.3g} FLOPs, RMS log residual {result_fit.residual_rms:.5f}"
-    )
-    _print_quality(result_fit)
-    if name:
-        click.echo(f"recorded in the Scaling tab as {name!r}; `sheetsync sync` fills the gains")
-
-
-def _print_quality(fit: Any) -> None:  # a sheetsync.Fitted's fit
-    """Each rung: observed, fitted, and predicted when left out; then the fit's flags."""
-    rungs = (fit.quality or {}).get("rungs") or []
-    if rungs:
+    for line in fitted.lines():
+        click.echo(line)
+    if fitted.name:
         click.echo(
-            f"{'rung':<20} {'compute':>9} {'loss':>7} {'fitted':>7} {'left out':>8} {'error':>7}"
+            f"recorded in the Scaling tab as {fitted.name!r}; `sheetsync sync` fills the gains"
         )
-    for r in rungs:
-        held = f"{r['held_out']:.4f}" if r["held_out"] is not None else "-"
-        err = f"{r['held_out_error']:+.2%}" if r["held_out_error"] is not None else "-"
-        click.echo(
-            f"{r['run'][:20]:<20} {r['compute']:>9.2e} {r['loss']:>7.4f} {r['fitted']:>7.4f} "
-            f"{held:>8} {err:>7}"
-        )
-    for flag in fit.flags:
-        click.echo(f"flag: {flag}")
 
 
 @main.command()

@@ -76,6 +76,14 @@ class WouldDrop(BackendError):
     chart styles, ...); refused unless forced."""
 
 
+def file_error(error: type[Exception], file: str | os.PathLike[str], message: str) -> Exception:
+    """`error(message)` about `file`: with it as its `file` field when it is a SheetsyncError
+    (the readers take the error class to raise from their callers)."""
+    if issubclass(error, SheetsyncError):
+        return error(message, file=file)
+    return error(message)
+
+
 @contextlib.contextmanager
 def about(file: str | os.PathLike[str]) -> Iterator[None]:
     """An error raised inside that names no `file` is about this one (a config's errors all

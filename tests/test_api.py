@@ -245,3 +245,12 @@ def test_an_up_to_date_sync_needs_no_one(exp):
     """`sync --quiet` prints a sync's attention lines and exits with its exit code."""
     synced = exp.sync(dry_run=True)
     assert (synced.attention, synced.exit_code) == ((), 0)
+
+
+def test_a_malformed_run_file_is_the_errors_file(spare):
+    folder = spare.path.parent / "runs" / "bad-yaml"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("model: [unclosed\n")
+    with pytest.raises(sheetsync.RunError) as caught:
+        spare.add("bad-yaml", question="q", baseline="4b-moe")
+    assert caught.value.file == folder / "config.yaml"

@@ -168,6 +168,35 @@ def test_sync_fills_results_then_plans_nothing_and_does_not_save(project):
     assert os.stat(project.sheet_target).st_mtime_ns == mtime
 
 
+def test_the_first_sync_after_init_says_it_wrote_the_review_tab(project):
+    """init makes the Review tab empty; the first sync writes its text and says so, instead of
+    `up to date: 0 runs checked`; a sync that writes cells names the Review tab beside them."""
+    book = project.sheet_target
+    before = workbook_bytes(project)
+    dry = cli(project, "sync", "--dry-run")
+    assert f"would write the Review tab of {book}; 0 runs checked, up to date" in dry.output
+    assert workbook_bytes(project) == before
+    first = cli(project, "sync")
+    assert first.exit_code == 0, first.output
+    assert f"wrote the Review tab of {book}; 0 runs checked, up to date" in first.output
+    assert load_workbook(book)["Review"]["A1"].value.startswith("Review: ")
+    assert f"up to date: 0 runs checked in {book}" in cli(project, "sync").output
+    add(project, "r1", loss=2.4)
+    both = cli(project, "sync")
+    assert f"wrote 6 cells in 1 runs of {book}, and the Review tab" in both.output
+    assert f"up to date: 1 runs checked in {book}" in cli(project, "sync").output
+
+
+def test_a_quiet_sync_after_init_writes_the_review_tab_and_prints_nothing(tmp_path):
+    folder = tmp_path / "new"
+    assert CliRunner().invoke(main, ["init", str(folder)]).exit_code == 0
+    config = ["--config", str(folder / "sheetsync.yaml")]
+    quiet = CliRunner().invoke(main, [*config, "sync", "--quiet"])
+    assert (quiet.exit_code, quiet.output) == (0, "")
+    after = CliRunner().invoke(main, [*config, "sync"])
+    assert "up to date: 0 runs checked in" in after.output  # the quiet one wrote it
+
+
 def test_dry_run_prints_plan_cell_by_cell_and_writes_nothing(project):
     add(project, "r1", loss=2.4)
     before = workbook_bytes(project)

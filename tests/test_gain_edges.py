@@ -281,19 +281,56 @@ def test_a_runs_scatter_is_the_ladders_residual_over_its_degrees_of_freedom():
     assert run_scatter(law_fit(rms=0.0)) == 0.0
 
 
-def test_the_anchored_interval_counts_the_baseline_runs_scatter():
-    """Draws of the law that all agree: the interval is the baseline run's scatter alone, its
-    loss moved by 1.645 scatters (log) either way for the 5th and 95th percentiles."""
+T95_4 = 2.1318  # the 95th percentile of Student's t with 4 degrees of freedom (7 rungs - 3)
+
+
+def test_the_plain_interval_counts_the_runs_own_scatter():
+    """Draws of the law that all agree: the interval is the run's own scatter alone, its loss
+    moved by t(4) scatters (log; the ladder's 7 runs less 3 parameters) either way for the 5th
+    and 95th percentiles."""
+    sigma = 0.002 * math.sqrt(7 / 4)
+    boot = draws_of(A=np.full(4000, A))
+    run = 2.2
+    result = gain(law_fit(rms=0.002), 1e19, run, boot)
+    assert result.gain == pytest.approx(needs(run) / 1e19)
+    low = needs(run * math.exp(T95_4 * sigma)) / 1e19
+    high = needs(run * math.exp(-T95_4 * sigma)) / 1e19
+    assert result.low == pytest.approx(low, rel=0.01) and result.high == pytest.approx(
+        high, rel=0.01
+    )
+    exact = gain(law_fit(rms=0.0), 1e19, run, boot)
+    assert exact.low == pytest.approx(exact.gain) and exact.high == pytest.approx(exact.gain)
+
+
+def test_the_anchored_interval_counts_both_runs_scatter():
+    """Draws of the law that all agree: the interval is the two runs' scatter alone, each loss
+    moved by its own t(4) draw of one run's scatter (log), so wider than either run's alone."""
     sigma = 0.002 * math.sqrt(7 / 4)
     boot = draws_of(A=np.full(4000, A))
     run, base = 2.2, 2.3
     result = anchored_gain(law_fit(rms=0.002), 1e19, run, 1e19, base, boot)
     assert result.gain == pytest.approx(needs(run) / needs(base))
-    low = needs(run) / needs(base * math.exp(-1.645 * sigma))
-    high = needs(run) / needs(base * math.exp(1.645 * sigma))
+    t = np.random.default_rng(99).standard_t(4, (2, 200_000)) * sigma
+    ratios = needs(run * np.exp(t[0])) / needs(base * np.exp(t[1]))
+    low, high = np.quantile(ratios, [0.05, 0.95])
     assert result.low == pytest.approx(low, rel=0.01) and result.high == pytest.approx(
         high, rel=0.01
     )
     assert result.low < result.gain < result.high
+    base_only = needs(run) / needs(base * math.exp(-T95_4 * sigma))
+    assert result.low < base_only  # one run's scatter is not the pair's
     exact = anchored_gain(law_fit(rms=0.0), 1e19, run, 1e19, base, boot)
     assert exact.low == pytest.approx(exact.gain) and exact.high == pytest.approx(exact.gain)
+
+
+def test_a_ladder_with_no_degree_of_freedom_left_gives_the_laws_interval_alone():
+    """Three rungs for three parameters: no scatter can be estimated, so none is drawn."""
+    spread = np.linspace(0.5, 1.5, 101)
+    boot = draws_of(A=A * spread**ALPHA)
+    fit = law_fit(rms=0.01, runs=3)
+    result = gain(fit, 1e19, loss_at(2e19), boot)
+    assert result.low == pytest.approx(2.0 * 0.55) and result.high == pytest.approx(2.0 * 1.45)
+    anchored = anchored_gain(
+        fit, 1e19, loss_at(2e19), 1e19, loss_at(1e19), draws_of(A=np.full(9, A))
+    )
+    assert anchored.low == pytest.approx(2.0) and anchored.high == pytest.approx(2.0)

@@ -99,8 +99,26 @@ def test_fifo_endless_file_and_alias_bomb_are_refused_under_a_memory_cap(synced,
     book = Path(project.sheet_target)
     before = book.read_bytes()
     done = sheetsync_process(project, "sync")
-    assert (done.returncode, done.stderr.strip(), done.stdout) == (1, message, "")
-    assert book.read_bytes() == before
+    assert (done.returncode, done.stderr.strip()) == (1, message)
+    # the run's row says the refusal in its status cell; nothing else of the sheet changes
+    what = message.removeprefix(f"Error: {run}/")
+    status = f"error: {what}"
+    shown = f"  status (K2): 'finished' -> {status!r}"
+    assert done.stdout.splitlines()[:2] == ["r1 (row 2)", shown]
+    old, new = _runs_cells(before), _runs_cells(book.read_bytes())
+    assert {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v} == {
+        ("r1", "status"): ("finished", status)
+    }
+
+
+def _runs_cells(workbook: bytes) -> dict[tuple[str, str], object]:
+    """The Runs tab's cells by (run, header)."""
+    import io
+
+    ws = load_workbook(io.BytesIO(workbook))["Runs"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[0]
+    return {(str(r[0]), str(h)): v for r in rows[1:] for h, v in zip(header, r, strict=False)}
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "bomb"])

@@ -29,6 +29,7 @@ import argparse
 import ast
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -212,8 +213,9 @@ def importers(module: str) -> list[str]:
     return found
 
 
-def _run(tree: Path, tests: list[str], timeout: float) -> bool:
-    """Whether the tests pass (a mutant survives) in the scratch tree."""
+def _run(tree: Path, tests: list[str], timeout: float, show: bool = False) -> bool:
+    """Whether the tests pass (a mutant survives) in the scratch tree; `show`: print the end
+    of pytest's output when they do not."""
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     present = [t for t in tests if (tree / t).exists()]
@@ -222,10 +224,22 @@ def _run(tree: Path, tests: list[str], timeout: float) -> bool:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p"]
     cmd += ["no:cacheprovider", *present]
     try:
-        done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, timeout=timeout)
+        done = subprocess.run(
+            cmd, cwd=tree, env=env, capture_output=True, timeout=timeout, preexec_fn=_interruptible
+        )
     except subprocess.TimeoutExpired:
+        if show:
+            print(f"  {' '.join(present)}: over {timeout:.0f} s", flush=True)
         return False  # a mutant that hangs the tests is caught by them
+    if show and done.returncode:
+        print(done.stdout.decode(errors="replace")[-3000:], flush=True)
     return done.returncode == 0
+
+
+def _interruptible() -> None:
+    """SIGINT back to its default in the tests: a shell's background job (`&`) ignores it, and
+    children inherit that, so a test that interrupts a trainer would wait forever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _scratch() -> Path:
@@ -250,7 +264,7 @@ def run_module(module: str, tests: list[str], wider: list[str], timeout: float) 
         limits = []
         for selection in (tests, wider):
             began = time.monotonic()
-            if not _run(tree, selection, timeout):
+            if not _run(tree, selection, timeout, show=True):
                 raise SystemExit(f"{module}: the tests fail without a mutant; fix them first")
             limits.append(max(30.0, 5 * (time.monotonic() - began)))
         for i, mutant in enumerate(found, 1):

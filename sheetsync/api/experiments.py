@@ -357,6 +357,7 @@ def _synced(result: SyncResult, dry_run: bool = False) -> Synced:
         tuple(result.notices),
         tuple(attention(result)),
         tuple(result.errors),
+        result.review_tab,
     )
 
 

@@ -42,6 +42,7 @@ class Synced:
     notices: tuple[str, ...] = ()
     attention: tuple[str, ...] = ()  # what needs a person: conflicts, new failures, lost rows
     errors: tuple[str, ...] = ()  # runs whose files are malformed (their rows say `error: ...`)
+    review: str = ""  # the Review tab's name when this sync wrote it (or would, `dry_run`)
 
     @property
     def exit_code(self) -> int:
@@ -63,11 +64,17 @@ class Synced:
         return tuple(c for c in self.conflicts if c.resolved == "kept")
 
     def summary(self) -> str:
-        """One line, as `sheetsync sync` ends."""
+        """One line, as `sheetsync sync` ends: the Runs tab's cells written and, when it was
+        written too, the Review tab (the first sync after `init` writes only that)."""
+        tab = f"the {self.review} tab" if self.review else ""
         if not self.changes:
-            return f"up to date: {len(self.synced)} runs checked in {self.sheet}"
+            if not tab:
+                return f"up to date: {len(self.synced)} runs checked in {self.sheet}"
+            verb = "would write" if self.dry_run else "wrote"
+            return f"{verb} {tab} of {self.sheet}; {len(self.synced)} runs checked, up to date"
         verb = "would write" if self.dry_run else ("wrote" if self.applied else "nothing to write:")
-        return f"{verb} {len(self.changes)} cells in {len(self.by_run())} runs of {self.sheet}"
+        cells = f"{verb} {len(self.changes)} cells in {len(self.by_run())} runs of {self.sheet}"
+        return f"{cells}, and {tab}" if tab else cells
 
     def __repr__(self) -> str:
         extra = [f"{len(self.kept)} kept edits"] if self.kept else []
@@ -152,6 +159,28 @@ class Fitted:
             f"L(N, D) = {p['E']:.4f}{pinned} + {p['A']:.4g} / N^{p['alpha']:.4f} + "
             f"{p['B']:.4g} / D^{p['beta']:.4f}  (ladder D/N = {fit.tokens_per_param:.1f})"
         )
+
+    def lines(self) -> list[str]:
+        """The law, its ladder, each rung (observed, fitted, predicted when left out) and the
+        fit's flags, as `sheetsync fit` prints them."""
+        fit = self.fit
+        out = [
+            self.law(),
+            f"{fit.n_runs} ladder runs, compute {fit.compute_min:.3g} - "
+            f"{fit.compute_max:.3g} FLOPs, RMS log residual {fit.residual_rms:.5f}",
+        ]
+        rungs = (fit.quality or {}).get("rungs") or []
+        if rungs:
+            head = f"{'compute':>9} {'loss':>7} {'fitted':>7} {'left out':>8} {'error':>7}"
+            out.append(f"{'rung':<20} {head}")
+        for r in rungs:
+            held = f"{r['held_out']:.4f}" if r["held_out"] is not None else "-"
+            err = f"{r['held_out_error']:+.2%}" if r["held_out_error"] is not None else "-"
+            out.append(
+                f"{r['run'][:20]:<20} {r['compute']:>9.2e} {r['loss']:>7.4f} {r['fitted']:>7.4f} "
+                f"{held:>8} {err:>7}"
+            )
+        return out + [f"flag: {flag}" for flag in fit.flags]
 
     def fit_dict(self) -> dict[str, Any]:
         """The fit's figures (its ladder left out)."""

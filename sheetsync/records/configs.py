@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import RunError
+from sheetsync.errors import RunError, file_error
 from sheetsync.records.files import MAX_CONFIG_BYTES, read_text
 from sheetsync.records.plain import MAX_DEPTH, MAX_INT_DIGITS, check_plain, describe, loads_json
 
@@ -52,16 +52,22 @@ def parse_mapping(text: str, path: Path, error: type[Exception] = RunError) -> d
             mark = exc.problem_mark or exc.context_mark
             line = f":{mark.line + 1}" if mark is not None else ""
             reason = " ".join(str(exc.problem or exc.context).split())
-            raise error(f"{path}{line}: invalid YAML ({reason})") from None
+            raise file_error(error, path, f"{path}{line}: invalid YAML ({reason})") from None
         except yaml.YAMLError as exc:
-            raise error(f"{path}: invalid YAML ({' '.join(str(exc).split())})") from None
+            raise file_error(
+                error, path, f"{path}: invalid YAML ({' '.join(str(exc).split())})"
+            ) from None
         except RecursionError:
-            raise error(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
+            raise file_error(
+                error, path, f"{path}: nested deeper than {MAX_DEPTH} levels"
+            ) from None
         check_plain(data, str(path), error)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise error(f"{path}: expected a mapping at the top level, found {type(data).__name__}")
+        raise file_error(
+            error, path, f"{path}: expected a mapping at the top level, found {type(data).__name__}"
+        )
     return data
 
 
@@ -70,7 +76,7 @@ def _unique_pairs(path: Path, error: type[Exception]):
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                raise error(f"{path}: duplicate key {key!r}")
+                raise file_error(error, path, f"{path}: duplicate key {key!r}")
             out[key] = value
         return out
 

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from sheetsync.errors import RunError, UsageError
+from sheetsync.errors import RunError, UsageError, file_error
 from sheetsync.records.atomic import discard as discard
 from sheetsync.records.atomic import put_in_place as put_in_place  # re-exported: staged files
 from sheetsync.records.atomic import stage, write_atomic
@@ -50,27 +50,35 @@ def read_bytes(
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
+        raise file_error(error, path, f"{path}: file not found") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read ({_why(exc)})") from None
+        raise file_error(error, path, f"{path}: cannot read ({_why(exc)})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise error(f"{path}: {_kind(st.st_mode)}, not a file; sheetsync reads regular files only")
+        raise file_error(
+            error,
+            path,
+            f"{path}: {_kind(st.st_mode)}, not a file; sheetsync reads regular files only",
+        )
     if st.st_size > limit:
-        raise error(f"{path}: {st.st_size:,} bytes is too large for {what} (limit {limit:,})")
+        raise file_error(
+            error, path, f"{path}: {st.st_size:,} bytes is too large for {what} (limit {limit:,})"
+        )
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open does not wait
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise error(f"{path}: cannot read ({_why(exc)})") from None
+        raise file_error(error, path, f"{path}: cannot read ({_why(exc)})") from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise error(f"{path}: {_kind(os.fstat(fd).st_mode)}, not a file")
+            raise file_error(error, path, f"{path}: {_kind(os.fstat(fd).st_mode)}, not a file")
         try:
             data = handle.read(limit + 1)
         except OSError as exc:
-            raise error(f"{path}: cannot read ({_why(exc)})") from None
+            raise file_error(error, path, f"{path}: cannot read ({_why(exc)})") from None
     if len(data) > limit:
-        raise error(f"{path}: more than {limit:,} bytes is too large for {what} (it grew)")
+        raise file_error(
+            error, path, f"{path}: more than {limit:,} bytes is too large for {what} (it grew)"
+        )
     return data
 
 
@@ -85,7 +93,9 @@ def read_text(
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise file_error(
+            error, path, f"{path}: not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
 
 
 def is_inside(path: Path, folders: Sequence[Path]) -> bool:
@@ -98,12 +108,14 @@ def confine(path: Path, within: Sequence[Path], error: type[Exception] = RunErro
     try:
         real = Path(path).resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        raise error(f"{path}: cannot read (a symlink loop)") from None
+        raise file_error(error, path, f"{path}: cannot read (a symlink loop)") from None
     if within and not is_inside(real, within):
-        raise error(
+        raise file_error(
+            error,
+            path,
             f"{path}: leads outside the project's folders (to {real}); sheetsync follows "
             "symlinks only within the project (list the target in 'trusted_folders' of "
-            "sheetsync.yaml to allow it)"
+            "sheetsync.yaml to allow it)",
         )
     return real
 
@@ -153,7 +165,7 @@ def write_file(path: Path, data: str | bytes, error: type[Exception] = UsageErro
     try:
         write_atomic(path, data)
     except OSError as exc:
-        raise error(f"{path}: cannot write ({_why(exc)})") from None
+        raise file_error(error, path, f"{path}: cannot write ({_why(exc)})") from None
 
 
 def staged(path: Path, data: bytes, error: type[Exception] = RunError) -> Path:
@@ -162,4 +174,4 @@ def staged(path: Path, data: bytes, error: type[Exception] = RunError) -> Path:
     try:
         return stage(path, data)
     except OSError as exc:
-        raise error(f"{path}: cannot write ({_why(exc)})") from None
+        raise file_error(error, path, f"{path}: cannot write ({_why(exc)})") from None

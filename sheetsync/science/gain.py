@@ -1,7 +1,12 @@
-"""Compute-efficiency gain of a run against a fit, with a bootstrap interval.
+"""Compute-efficiency gain of a run against a fit, with its 90% interval.
 
 gain = C_predicted / C_observed, where C_predicted is the compute the fitted baseline law
 needs to reach the run's loss. A gain above 1 means the run reached its loss with less compute.
+
+A gain's interval counts two uncertainties: the law's (each bootstrap draw of the ladder's fit)
+and the run's own (one run is one seed: its loss lies off the method's curve by a run's
+scatter, estimated from the ladder's runs about their law, `run_scatter`). Each draw of a gain
+is one draw of the law at the run's loss moved by one draw of that scatter.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sheetsync.science.scaling import Fit
 RESAMPLES = 1000
 LEVEL = 0.90
 REACH = 1e4  # a predicted compute beyond this many times the ladder's largest is no answer
+SCATTER_SEED = 0  # the scatter draws: row 0 the run's own, row 1 the baseline run's
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,12 @@ def _gains(boot: Bootstrap, compute: float, loss: float | np.ndarray) -> np.ndar
 
 
 def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -> Gain:
-    """The run's gain against `fit`, its 90% interval (with `boot`), and extrapolation."""
+    """The run's gain against `fit`, its 90% interval (with `boot`), and extrapolation.
+
+    The interval: each bootstrap draw of the law at the run's loss moved by one draw of a run's
+    scatter (`scatter_offsets`). The law's draws alone would say how well the law is known, not
+    how well one run measures the method: a 1.02x run would read as above 1 while a seed moves
+    its gain by a few percent."""
     if compute <= 0 or not math.isfinite(compute) or not math.isfinite(loss):
         return Gain(None, None, None, None, False, "no compute or loss")
     extrapolation = None
@@ -136,31 +147,63 @@ def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -
         return Gain(None, None, None, extrapolation, False, "; ".join(filter(None, [note, where])))
     value = predicted / compute
     low = high = None
-    if boot is not None and len(next(iter(boot.params.values()))):
-        g = _gains(boot, compute, loss)
-        tail = (1 - LEVEL) / 2
-        low = float(np.quantile(g, tail))
-        high = float(np.quantile(g, 1 - tail))
-        if not math.isfinite(high):
-            high = None
-            where = "; ".join(filter(None, [where, "upper bound beyond the floor in resamples"]))
+    draws = _draws(boot)
+    if boot is not None and draws:
+        moved = loss * np.exp(scatter_offsets(fit, draws)[0])
+        g = _gains(boot, compute, moved)
+        g = g[~np.isnan(g)]
+        if g.size:
+            tail = (1 - LEVEL) / 2
+            low = float(np.quantile(g, tail))
+            high = float(np.quantile(g, 1 - tail))
+            if not math.isfinite(high):
+                high = None
+                note = "upper bound beyond the floor in resamples"
+                where = "; ".join(filter(None, [where, note]))
     return Gain(value, low, high, extrapolation, False, where)
+
+
+def _draws(boot: Bootstrap | None) -> int:
+    """How many draws of the law the bootstrap holds (0 without one)."""
+    return len(next(iter(boot.params.values()))) if boot is not None else 0
+
+
+def scatter_offsets(fit: Fit, draws: int, runs: int = 1) -> np.ndarray:
+    """(runs, draws) offsets in log loss, each row one run's scatter about the law, seeded: the
+    same draws at every call, independent rows for independent runs (row 0 the run's own, row 1
+    the baseline run's in an anchored gain). t-distributed with the ladder's degrees of freedom
+    and scale `run_scatter(fit)`: the scatter is estimated from a handful of rungs, and a
+    normal draw would take that estimate for the truth (on a 7-rung ladder, 88% coverage at
+    its smallest budget instead of 90%)."""
+    rng = np.random.default_rng(SCATTER_SEED)
+    dof = _dof(fit)
+    if dof <= 0:
+        return np.zeros((runs, draws))
+    return run_scatter(fit) * rng.standard_t(dof, (runs, draws))
 
 
 def gain_draws(boot: Bootstrap, compute: Sequence[float], loss: Sequence[float]) -> np.ndarray:
     """Every point's gain under every bootstrap draw of the law, (R, n): one row gives all the
     gains of a method at once, as one refit of the ladder would (their errors are correlated).
-    inf where a loss is beyond a draw's floor, NaN where a draw failed."""
+    inf where a loss is beyond a draw's floor, NaN where a draw failed.
+
+    The law's uncertainty only, not the runs' scatter (unlike `gain`'s interval): the trend
+    counts the scatter from the method's own residuals about its line (`science.trend`), so
+    moving each loss here as well would count it twice."""
     cols = [_gains(boot, c, lo) for c, lo in zip(compute, loss, strict=True)]
     rows = len(next(iter(boot.params.values())))
     return np.stack(cols, axis=1) if cols else np.empty((rows, 0))
 
 
+def _dof(fit: Fit) -> int:
+    """The ladder's degrees of freedom: its runs less the law's fitted parameters."""
+    return fit.n_runs - (len(fit.params) - (1 if fit.floor is not None else 0))
+
+
 def run_scatter(fit: Fit) -> float:
     """How far one run's loss lies from the law, in log loss: the ladder's residual RMS over
     its degrees of freedom (its runs less the law's fitted parameters); 0 with none left."""
-    free = len(fit.params) - (1 if fit.floor is not None else 0)
-    dof = fit.n_runs - free
+    dof = _dof(fit)
     if dof <= 0 or not math.isfinite(fit.residual_rms):
         return 0.0
     return fit.residual_rms * math.sqrt(fit.n_runs / dof)
@@ -178,10 +221,11 @@ def anchored_gain(
     C_pred(L_run) / C_pred(L_base) at equal compute, in general the run's gain over the
     baseline run's, so the law's residual at that budget is not booked as the method's gain.
 
-    The interval: each bootstrap draw's ratio, with the baseline run's loss moved by one draw
-    of a run's scatter about the law (`run_scatter`). One run stands for the baseline at that
-    budget, and the law's draws nearly cancel in a ratio: without its scatter the interval
-    would claim a precision no single run has."""
+    The interval: each bootstrap draw's ratio, with the run's loss and the baseline run's
+    each moved by an independent draw of a run's scatter about the law (`scatter_offsets`).
+    Two runs stand for the method and the baseline at that budget, and the law's draws nearly
+    cancel in a ratio: without their scatter the interval would claim a precision no pair of
+    single runs has."""
     mine = gain(fit, compute, loss)
     theirs = gain(fit, base_compute, base_loss)
     if mine.gain is None:
@@ -192,12 +236,11 @@ def anchored_gain(
     value = mine.gain / theirs.gain
     low = high = None
     note = mine.note
-    if boot is not None and len(next(iter(boot.params.values()))):
-        draws = len(next(iter(boot.params.values())))
-        rng = np.random.default_rng(0)
-        moved = base_loss * np.exp(run_scatter(fit) * rng.standard_normal(draws))
+    draws = _draws(boot)
+    if boot is not None and draws:
+        run, base = np.exp(scatter_offsets(fit, draws, runs=2))
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = _gains(boot, compute, loss) / _gains(boot, base_compute, moved)
+            ratio = _gains(boot, compute, loss * run) / _gains(boot, base_compute, base_loss * base)
         ratio = ratio[~np.isnan(ratio)]
         if ratio.size:
             tail = (1 - LEVEL) / 2

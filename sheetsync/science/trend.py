@@ -7,6 +7,11 @@ share the law, so their errors are correlated), and one slope per draw. And the 
 scatter about a line (seeds, data order): the residuals give the slope a t-distributed error
 with n - 2 degrees of freedom. A draw of the slope is one bootstrap slope plus one draw of
 that error; the interval is the 5th to 95th percentile of the draws. Pure numpy, seeded.
+
+The draws of the law must not also move each run's loss by a run's scatter (as a gain's own
+interval does, `science.gain.gain`): the residuals already hold that scatter, and the t term
+counts it; moving the losses too would count it twice. The above-1 flag, on the other hand,
+reads each gain's own interval, scatter included (`intervals`).
 """
 
 from __future__ import annotations
@@ -145,9 +150,11 @@ def trend(
     """The slope of log gain on log compute with its `level` interval, and a verdict.
 
     `draws` (R, n): the gains of every bootstrap draw of the baseline's law, one column per
-    point (see `gain.gain_draws`); without them only the scatter is counted. `intervals`: each
-    gain's (low, high), for the above-1 flag (default: from `draws`). `target`: a compute to
-    project the gain to (needs 3 budgets)."""
+    point (see `gain.gain_draws`: the law's uncertainty, not the runs' scatter, which the
+    residuals give); without them only the scatter is counted. `intervals`: each gain's (low,
+    high) with the run's own scatter (`gain.gain`), for the above-1 flag (default: from
+    `draws`, which then say only how well the law is known). `target`: a compute to project
+    the gain to (needs 3 budgets)."""
     c = np.asarray(compute, dtype=float)
     g = np.asarray(gain, dtype=float)
     if c.shape != g.shape:
@@ -216,7 +223,8 @@ def draws_from_intervals(
     """Gain draws (R, n) from each gain's own interval, read as log-normal and independent:
     for gains read back from a sheet without their fit's bootstrap. Independent errors make
     the slope's interval wider than the joint draws would (the shared law's error cancels in
-    a slope). None unless every gain has a finite interval."""
+    a slope), and a cell's interval holds its run's scatter, which the trend's t term counts
+    again: wider still, never narrower. None unless every gain has a finite interval."""
     from statistics import NormalDist
 
     if not intervals or any(iv is None or not (0 < iv[0] <= iv[1] < math.inf) for iv in intervals):

@@ -271,7 +271,7 @@ class GainSource:
         if self.cache is None:
             return cells()
         key = (
-            "anchored, baseline run's scatter",
+            "anchored, both runs' scatter",
             name,
             fit.fit_id,
             fit.n_runs,
@@ -301,5 +301,5 @@ class GainSource:
 
         if self.cache is None:
             return cells()
-        key = ("gain", name, fit.fit_id, fit.n_runs, compute, loss, fit.flags)
+        key = ("gain, the run's scatter", name, fit.fit_id, fit.n_runs, compute, loss, fit.flags)
         return dict(self.cache.memo(run.path, key, cells, files=()))  # the key is every input

@@ -105,7 +105,7 @@ def _text(value: Value, spec: str) -> Value:
 def _run_row(r: dict[str, Value]) -> list[Value]:
     """A run as the meeting reads it, written as the report writes it: text, left-aligned, so
     no number runs into the text beside it; each gain with its interval in one cell
-    (`1.10x [1.080-1.119x]`, never a bare `1` for 0.9996). The chart reads its own numbers."""
+    (`1.10x [1.050-1.146x]`, never a bare `1` for 0.9996). The chart reads its own numbers."""
     return [
         r.get("run"),
         BaselineRef.of_row(r),

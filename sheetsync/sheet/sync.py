@@ -53,6 +53,7 @@ class SyncResult:
     notices: list[str] = field(default_factory=list)
     review: ReviewPlan | None = None  # the Review tab as planned, or as made on first use
     errors: list[str] = field(default_factory=list)  # runs whose files are malformed: exit 1
+    review_tab: str = ""  # the Review tab's name when this sync wrote it (dry run: would)
 
 
 def _runs_to_sync(
@@ -136,13 +137,12 @@ def sync_runs(
             if progress is not None:
                 progress(done, len(runs))
             values: dict[str, Value] = {}
-            for source in sources:
+            for source in sources.cells:
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
         for run_id, error in broken.items():  # only its status: its other cells stay as they are
             desired[run_id] = {"status": error_status(error, project.run_dir(run_id))}
-        for source in sources:
-            notices += getattr(source, "notices", [])
+        notices += sources.notices()
         cells = {table.tab: owned_cells(grid, header, desired)}
         state = load_state(backend, snapshot, layout.state_tab, cells)
         # planning: values in, the plan out
@@ -165,6 +165,7 @@ def sync_runs(
     with gc_paused():
         plan, applied = synced()
     review = plan.review
+    wrote_review = review is not None and bool(review.writes or review.missing)
     if not dry_run and review is not None:
         if review.missing:
             review = make_review_tab(project, backend, layout) or review
@@ -182,4 +183,5 @@ def sync_runs(
         notices,
         review,
         plan.errors,
+        layout.review_tab if wrote_review else "",
     )

@@ -3,12 +3,19 @@ the joint bootstrap of its baseline's recorded fit, and the project's target com
 
 A method is one set of changes against one dated baseline, minus the size it ran at. Where
 the baseline's fit and its bootstrap are at hand, every gain is computed from the fit and
-every bootstrap draw gives all the method's gains at once (`science.gain.gain_draws`);
-otherwise the gains are read from the sheet and only their scatter is counted.
+every bootstrap draw gives all the method's gains at once (`science.gain.gain_draws`).
+
+The runs' scatter is counted once in a verdict: the slope's interval takes the law's draws
+(without the scatter) and adds the scatter the method's own gains show about their line (the
+trend's t term); each gain's interval and the `above 1` flag take the law's draws and one
+run's scatter, as the Runs tab's `gain 90%` cell does. Where the fit is not at hand, the gains
+and intervals are read from the sheet's cells, whose intervals already hold each run's scatter:
+the slope's interval then counts the scatter twice (wider, never narrower than it should be).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,7 +44,7 @@ def gain_text(
     record: Mapping[str, Value], key: str = "gain", interval_key: str = "gain_interval"
 ) -> str:
     """A gain as the meeting reads it, in the report and the Review tab alike:
-    `1.10x [1.098-1.102x; vs ladder-150m]`; a cell without a number (`unfinished`, `beyond the
+    `1.10x [1.050-1.146x; vs ladder-150m]`; a cell without a number (`unfinished`, `beyond the
     fit's floor`) as it stands, and nothing for an empty one."""
     g = finite(record.get(key))
     if g is None:
@@ -150,35 +157,30 @@ def method_trend(
 ) -> MethodTrend | None:
     """One method's trend: against the fit's bootstrap when every run has a loss the fit can
     read, else from the sheet's gain cells. None when fewer than two runs have a gain."""
-    import numpy as np
-
     from sheetsync.science.gain import gain, gain_draws
-    from sheetsync.science.trend import LEVEL, draws_from_intervals, trend
+    from sheetsync.science.trend import draws_from_intervals, trend
 
     rows = sorted(rows, key=lambda r: finite(r.get("compute")) or 0.0)
     boot = bootstrap_for(project, found[1]) if found is not None else None
     if found is not None and boot is not None:
         name, fit = found
         pts, losses, ok = [], [], True
+        intervals: list[tuple[float, float] | None] = []
         for r in rows:
             c, lo = finite(r.get("compute")), finite(r.get("final_loss"))
-            one = gain(fit, c, lo) if c and lo else None
+            one = gain(fit, c, lo, boot) if c and lo else None
             if one is None or one.gain is None:
                 ok = False
                 break
             pts.append((str(r.get("run")), float(c), one.gain))
             losses.append(float(lo))
+            # the gain cell's own interval (the law's draws and the run's scatter): the flag
+            # and the chart say what the Runs tab says
+            high = one.high if one.high is not None else math.inf
+            intervals.append((one.low, high) if one.low is not None else None)
         if ok and len(pts) >= 2:
+            # the law's draws only: the trend counts the runs' scatter from their residuals
             draws = gain_draws(boot, [c for _, c, _ in pts], losses)
-            tail = (1 - LEVEL) / 2
-            intervals: list[tuple[float, float] | None] = []
-            for j in range(draws.shape[1]):
-                col = draws[:, j][~np.isnan(draws[:, j])]
-                if col.size == 0:
-                    intervals.append(None)
-                    continue
-                lo_q, hi_q = np.quantile(col, [tail, 1 - tail])
-                intervals.append((float(lo_q), float(hi_q)))
             t = trend([c for _, c, _ in pts], [g for _, _, g in pts], draws, intervals, target)
             return MethodTrend(baseline, method, pts, intervals, t, name)
     pts, intervals = [], []
