@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,14 @@ import yaml
 from sheetsync.project import Project, load_project
 from sheetsync.sheet.init import init_sheet, write_project_files
 from tests.helpers import BASE, write_run
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject's addopts): two processes for the whole suite, one for chosen
+    files, where starting a second one costs more than it saves."""
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from sheetsync.cli import main
 from sheetsync.project import load_project
+from sheetsync.science.gain import interval_of, tone
 from sheetsync.sheet.init import init_sheet, write_project_files
 from tests.conftest import BASE, write_run
 from tests.sheets_emulator import Emulator
@@ -125,6 +126,38 @@ def test_sync_is_idempotent(sheet):
     before = sheet.fingerprint()
     assert "up to date: 2 runs" in cli(sheet, "sync").output
     assert sheet.fingerprint() == before
+
+
+def test_the_first_sync_after_init_says_it_wrote_the_review_tab(sheet):
+    first = cli(sheet, "sync")
+    assert first.exit_code == 0, first.output
+    assert "wrote the Review tab of " in first.output and "0 runs checked" in first.output
+    assert sheet.grid("Review")[0][0].startswith("Review: ")
+    assert "up to date: 0 runs checked" in cli(sheet, "sync").output
+
+
+def test_a_seed_does_not_turn_a_1_02x_run_green(sheet):
+    """A ladder whose rungs lie 0.05% off the law, so the law itself is known to about 1%: a
+    run 2% better than the law has a gain interval that holds 1 once its own scatter counts
+    (the law's draws alone gave 1.010-1.029x: green), and a run 5% better stays green."""
+    E, A, ALPHA = 1.7, 1145.0, 0.155
+    off = [0.0005, -0.0005, 0.00025, -0.000375, 0.0005, -0.00025]
+    runs = [(f"ladder-{i}", c, 1.0, "ladder") for i, c in enumerate([1e18, 3e18, 1e19, 3e19])]
+    runs += [("ladder-4", 1e20, 1.0, "ladder"), ("ladder-5", 3e20, 1.0, "ladder")]
+    runs += [("m-102", 2e19, 1.02, "feature"), ("m-105", 2e19, 1.05, "feature")]
+    for i, (run_id, c, k, role) in enumerate(runs):
+        folder = write_run(sheet.project, run_id, changes={"model.d_model": 256 * (i + 1)})
+        loss = (E + A * (c * k) ** -ALPHA) * (1 + (off[i] if role == "ladder" else 0.0))
+        (folder / "results.json").write_text(json.dumps({"final_loss": loss, "flops": c}))
+        added = cli(sheet, "add", str(folder), "-q", "q", "-b", "b", "--role", role, "--yes")
+        assert added.exit_code == 0, added.output
+    assert cli(sheet, "sync").exit_code == 0
+    assert cli(sheet, "fit", "b").exit_code == 0
+    assert cli(sheet, "sync").exit_code == 0
+    rows = sheet.rows()
+    near, clear = (interval_of(rows[r]["gain 90%"]) for r in ("m-102", "m-105"))
+    assert near[0] < 1 < near[1] and tone(*near) is None, near
+    assert tone(*clear) == "better", clear
 
 
 def test_dry_run_writes_nothing(sheet):

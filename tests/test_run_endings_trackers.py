@@ -139,7 +139,8 @@ from tensorboardX import SummaryWriter
 
 with open("tb/resumed-600m/config.yaml", "w") as fh:
     yaml.safe_dump({plan!r}, fh)
-writer = SummaryWriter("tb/resumed-600m")
+# each process its own file, as processes seconds apart get (the name holds the second)
+writer = SummaryWriter("tb/resumed-600m", filename_suffix=".{first}")
 for step in range({first}, {last} + 1, 10):
     writer.add_scalar("loss", 4.0 - step / 1000, step, walltime=time.time() - {ago})
     writer.add_scalar("tokens", step * 4096, step, walltime=time.time() - {ago})
