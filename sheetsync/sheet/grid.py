@@ -35,6 +35,22 @@ class CellWrite:
     check: bool = True
 
 
+Landed = dict[str, dict[tuple[str, ...], int]]
+"""Where appended rows landed: tab -> a new row's key (its key columns' text) -> its row."""
+
+
+def new_rows(
+    writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
+) -> dict[tuple[str, int], dict[int, Value]]:
+    """A plan's new rows to append (below row 1 in the tabs of `keys`): (tab, planned row)
+    -> column -> value."""
+    rows: dict[tuple[str, int], dict[int, Value]] = {}
+    for w in writes:
+        if w.tab in keys and w.row > 1:
+            rows.setdefault((w.tab, w.row), {})[w.col] = w.value
+    return rows
+
+
 Blocked = Callable[[str, int, int], str | None]
 Skip = Mapping[str, "Sequence[int] | Callable[[list[Value], int], Sequence[int]]"]
 """Columns a read may leave out below a tab's header: tab -> columns, or a rule giving them

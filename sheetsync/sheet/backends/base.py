@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Landed, Skip, Snapshot
 
 if TYPE_CHECKING:
     from sheetsync.layout import Layout
@@ -55,7 +55,7 @@ class Backend(Protocol):
 
     def append_rows(
         self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
-    ) -> dict[str, dict[tuple[str, ...], int]]:
+    ) -> Landed:
         """Write a plan whose new rows (below row 1 in the tabs of `keys`) go where the backend
         places them, so two writers never claim one row; returns, per tab, each new row's
         key (the values of its `keys[tab]` columns) -> the row it landed in."""

@@ -41,7 +41,7 @@ from sheetsync.sheet.backends.google_chart import ReviewCharts
 from sheetsync.sheet.backends.google_http import SheetsClient
 from sheetsync.sheet.backends.google_read import SheetReader
 from sheetsync.sheet.backends.google_write import CellWriter
-from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Landed, Skip, Snapshot
 
 if TYPE_CHECKING:
     import requests
@@ -95,14 +95,6 @@ class GoogleBackend:
         return self.http_client.timeout
 
     @property
-    def header_cache(self) -> Path | None:
-        return self.reader.header_cache
-
-    @header_cache.setter
-    def header_cache(self, path: Path | None) -> None:
-        self.reader.header_cache = path
-
-    @property
     def state_tab(self) -> str | None:
         return self.reader.state_tab
 
@@ -131,11 +123,8 @@ class GoogleBackend:
         self.writer.write(snapshot, writes)
 
     def append_rows(
-        self,
-        snapshot: Snapshot,
-        writes: Sequence[CellWrite],
-        keys: Mapping[str, Sequence[int]],
-    ) -> dict[str, dict[tuple[str, ...], int]]:
+        self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
+    ) -> Landed:
         return self.appender.append_rows(snapshot, writes, keys)
 
     def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:

@@ -237,6 +237,22 @@ def marker_request(title: str, sheet_id: int) -> dict[str, Any]:
     }
 
 
+def column_width(sheet_id: int, col: int, pixels: int) -> dict[str, Any]:
+    """The request setting column `col` (0-based) of a tab to `pixels` wide."""
+    return {
+        "updateDimensionProperties": {
+            "range": {
+                "sheetId": sheet_id,
+                "dimension": "COLUMNS",
+                "startIndex": col,
+                "endIndex": col + 1,
+            },
+            "properties": {"pixelSize": pixels},
+            "fields": "pixelSize",
+        }
+    }
+
+
 def cell_data(value: Value) -> dict[str, Any]:
     if value is None or value == "":
         return {}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError
@@ -16,7 +17,7 @@ from sheetsync.sheet.backends.google_api import (
     quote_tab,
     row_key,
 )
-from sheetsync.sheet.grid import CellWrite, Snapshot, column_letter
+from sheetsync.sheet.grid import CellWrite, Landed, Snapshot, column_letter, new_rows
 from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
@@ -25,21 +26,18 @@ if TYPE_CHECKING:
     from sheetsync.sheet.backends.google_write import CellWriter
 
 
+@dataclass(eq=False)
 class RowAppender:
     """Appends rows through `client`, checking the header and any cells written in place with
     `writer`, and proving where each row landed with `reader`'s reads."""
 
-    def __init__(self, client: SheetsClient, reader: SheetReader, writer: CellWriter):
-        self.client = client
-        self.reader = reader
-        self.writer = writer
+    client: SheetsClient
+    reader: SheetReader
+    writer: CellWriter
 
     def append_rows(
-        self,
-        snapshot: Snapshot,
-        writes: Sequence[CellWrite],
-        keys: Mapping[str, Sequence[int]],
-    ) -> dict[str, dict[tuple[str, ...], int]]:
+        self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
+    ) -> Landed:
         """Append new rows that no concurrent writer can claim, and prove each landed once.
 
         `writes` are a plan's cells; those in a tab of `keys` below row 1 are new rows
@@ -59,9 +57,7 @@ class RowAppender:
         fixed = [w for w in writes if not (w.tab in keys and w.row > 1)]
         self.writer.guard(token, fixed)
         self.writer.check(snapshot, token, fixed, headers=ordered_tabs({w.tab for w in new}, new))
-        rows: dict[tuple[str, int], dict[int, Value]] = {}
-        for w in new:
-            rows.setdefault((w.tab, w.row), {})[w.col] = w.value
+        rows = new_rows(new, keys)
         wanted = {(tab, row_key(cells, keys[tab])) for (tab, _r), cells in rows.items()}
         body = {"requests": self._appends(token, fixed, rows)}
 
@@ -77,7 +73,7 @@ class RowAppender:
             for tab, _key in wanted
         }
         landed = self._landed(token, keys, {t for t, _ in wanted}, grown=grown)
-        out: dict[str, dict[tuple[str, ...], int]] = {}
+        out: Landed = {}
         for tab, key in sorted(wanted):
             where = landed.get(tab, {}).get(key, [])
             shown = "/".join(key)

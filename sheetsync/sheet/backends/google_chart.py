@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.sheet.backends.google_api import column_width
 from sheetsync.sheet.chart_plan import WIDTHS, ChartPlan
 
 if TYPE_CHECKING:
@@ -111,13 +113,13 @@ def _canonical(spec: dict[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True, separators=(",", ":"))
 
 
+@dataclass(eq=False)
 class ReviewCharts:
     """The Review tab's protection, widths and chart, sent through `client` (tabs found with
     `reader`)."""
 
-    def __init__(self, client: SheetsClient, reader: SheetReader):
-        self.client = client
-        self.reader = reader
+    client: SheetsClient
+    reader: SheetReader
 
     def prepare_tab(self, tab: str, widths: Sequence[float], note: str) -> None:
         """Protect a tab sheetsync writes whole with a warning (`note` as its description)
@@ -142,21 +144,7 @@ class ReviewCharts:
                     }
                 }
             ]
-            for i, w in enumerate(widths):
-                reqs.append(
-                    {
-                        "updateDimensionProperties": {
-                            "range": {
-                                "sheetId": sid,
-                                "dimension": "COLUMNS",
-                                "startIndex": i,
-                                "endIndex": i + 1,
-                            },
-                            "properties": {"pixelSize": int(w * PIXELS_PER_CHAR)},
-                            "fields": "pixelSize",
-                        }
-                    }
-                )
+            reqs += [column_width(sid, i, int(w * PIXELS_PER_CHAR)) for i, w in enumerate(widths)]
             return {"requests": reqs}
 
         body = build()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.sheet.backends.google_api import column_width
 from sheetsync.sheet.colours import gain_rules, obsolete, stale_rule
 from sheetsync.sheet.grid import column_letter
 
@@ -36,6 +37,23 @@ def _header(sheet: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]]]:
     cells = rows[0].get("values", []) if rows else []
     values = [next(iter(c.get("effectiveValue", {}).values()), None) for c in cells]
     return values, cells
+
+
+def _below_header(sid: int, c: int) -> dict[str, Any]:
+    """The range of column `c` (0-based) of tab `sid` below its header, to the last row."""
+    return {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": c, "endColumnIndex": c + 1}
+
+
+def _below_header_format(sid: int, c: int, name: str, value: Any) -> dict[str, Any]:
+    """A repeatCell setting one format (`name`, e.g. wrapStrategy) of column `c` below the
+    header, leaving its other formats as they are."""
+    return {
+        "repeatCell": {
+            "range": _below_header(sid, c),
+            "cell": {"userEnteredFormat": {name: value}},
+            "fields": f"userEnteredFormat.{name}",
+        }
+    }
 
 
 def format_requests(meta: dict[str, Any], layout: Layout) -> list[dict[str, Any]]:
@@ -90,55 +108,13 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
                 continue
             c = cols[col.key]
             width = 320 if col.key in ("question", "changes", "conclusion", "notes") else 130
-            reqs.append(
-                {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": sid,
-                            "dimension": "COLUMNS",
-                            "startIndex": c,
-                            "endIndex": c + 1,
-                        },
-                        "properties": {"pixelSize": width},
-                        "fields": "pixelSize",
-                    }
-                }
-            )
+            reqs.append(column_width(sid, c, width))
             if table.kind == "runs" and col.key == "question":  # rows grow to fit
-                reqs.append(
-                    {
-                        "repeatCell": {
-                            "range": {
-                                "sheetId": sid,
-                                "startRowIndex": 1,
-                                "startColumnIndex": c,
-                                "endColumnIndex": c + 1,
-                            },
-                            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP"}},
-                            "fields": "userEnteredFormat.wrapStrategy",
-                        }
-                    }
-                )
+                reqs.append(_below_header_format(sid, c, "wrapStrategy", "WRAP"))
             if col.owned and col.type in NUMBER_FORMATS:
                 kind, pattern = NUMBER_FORMATS[col.type]
-                reqs.append(
-                    {
-                        "repeatCell": {
-                            "range": {
-                                "sheetId": sid,
-                                "startRowIndex": 1,
-                                "startColumnIndex": c,
-                                "endColumnIndex": c + 1,
-                            },
-                            "cell": {
-                                "userEnteredFormat": {
-                                    "numberFormat": {"type": kind, "pattern": pattern}
-                                }
-                            },
-                            "fields": "userEnteredFormat.numberFormat",
-                        }
-                    }
-                )
+                number = {"type": kind, "pattern": pattern}
+                reqs.append(_below_header_format(sid, c, "numberFormat", number))
         if table.kind == "runs" and "status" in cols:
             s = cols["status"]
             cell = column_letter(s + 1) + "2"
@@ -150,12 +126,7 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
             reqs.append(
                 {
                     "setDataValidation": {
-                        "range": {
-                            "sheetId": sid,
-                            "startRowIndex": 1,
-                            "startColumnIndex": s,
-                            "endColumnIndex": s + 1,
-                        },
+                        "range": _below_header(sid, s),
                         "rule": {
                             "condition": {
                                 "type": "CUSTOM_FORMULA",
@@ -195,12 +166,7 @@ def _tab(sheet: dict[str, Any], table: Table) -> list[dict[str, Any]]:
                     {
                         "addProtectedRange": {
                             "protectedRange": {
-                                "range": {
-                                    "sheetId": sid,
-                                    "startRowIndex": 1,
-                                    "startColumnIndex": c,
-                                    "endColumnIndex": c + 1,
-                                },
+                                "range": _below_header(sid, c),
                                 "description": desc,
                                 "warningOnly": True,
                             }
@@ -227,16 +193,13 @@ def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[s
     def custom(formula: str) -> dict[str, Any]:
         return {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=" + formula}]}
 
-    def column(c: int) -> dict[str, Any]:
-        return {"sheetId": sid, "startRowIndex": 1, "startColumnIndex": c, "endColumnIndex": c + 1}
-
     wanted = []
     for key, interval in (("gain", "gain_interval"), ("gain_anchored", "gain_anchored_interval")):
         if key not in cols or interval not in cols:
             continue
         better, worse = gain_rules(column_letter(cols[key] + 1), column_letter(cols[interval] + 1))
-        wanted.append((column(cols[key]), custom(better), GREEN))
-        wanted.append((column(cols[key]), custom(worse), RED))
+        wanted.append((_below_header(sid, cols[key]), custom(better), GREEN))
+        wanted.append((_below_header(sid, cols[key]), custom(worse), RED))
     if "status" in cols:
         s = column_letter(cols["status"] + 1)
         whole = {"sheetId": sid, "startRowIndex": 1}
@@ -245,7 +208,7 @@ def _rules(sheet: dict[str, Any], sid: int, cols: dict[str, int]) -> list[dict[s
         stale = custom(stale_rule(column_letter(cols["checks"] + 1)))
         for key in ("baseline", "baseline_date"):
             if key in cols:
-                wanted.append((column(cols[key]), stale, AMBER))
+                wanted.append((_below_header(sid, cols[key]), stale, AMBER))
     for rng, condition, colour in wanted:
         if condition not in existing:
             out.append(

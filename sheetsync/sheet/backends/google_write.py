@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.errors import BackendError, StaleSheet
@@ -44,22 +45,16 @@ if TYPE_CHECKING:
     from sheetsync.sheet.backends.google_read import SheetReader
 
 
+@dataclass(eq=False)
 class CellWriter:
     """Writes planned cells through `client`, checked and proved with `reader`'s reads;
     repairs it could not make whole go to `notices`. Requests stay under
     `max_request_bytes`."""
 
-    def __init__(
-        self,
-        client: SheetsClient,
-        reader: SheetReader,
-        notices: list[str],
-        max_request_bytes: int = MAX_REQUEST_BYTES,
-    ):
-        self.client = client
-        self.reader = reader
-        self.notices = notices
-        self.max_request_bytes = max_request_bytes
+    client: SheetsClient
+    reader: SheetReader
+    notices: list[str]
+    max_request_bytes: int = MAX_REQUEST_BYTES
 
     def check(
         self,

@@ -29,7 +29,7 @@ from sheetsync.sheet.backends.local_save import (
     signature,
     write_openpyxl,
 )
-from sheetsync.sheet.grid import CellWrite, Grid, Skip, Snapshot
+from sheetsync.sheet.grid import CellWrite, Grid, Landed, Skip, Snapshot, new_rows
 from sheetsync.vocab import Value
 
 if TYPE_CHECKING:
@@ -148,16 +148,12 @@ class LocalBackend:
 
     def append_rows(
         self, snapshot: Snapshot, writes: Sequence[CellWrite], keys: Mapping[str, Sequence[int]]
-    ) -> dict[str, dict[tuple[str, ...], int]]:
+    ) -> Landed:
         """New rows land where planned: the lock held for the whole cycle, and the file's
         signature checked before saving, already keep a second writer out."""
         self.write(snapshot, writes)
-        rows: dict[tuple[str, int], dict[int, Value]] = {}
-        for w in writes:
-            if w.tab in keys and w.row > 1:
-                rows.setdefault((w.tab, w.row), {})[w.col] = w.value
-        out: dict[str, dict[tuple[str, ...], int]] = {}
-        for (tab, row), cells in rows.items():
+        out: Landed = {}
+        for (tab, row), cells in new_rows(writes, keys).items():
             key = tuple("" if cells.get(c) is None else str(cells.get(c)) for c in keys[tab])
             out.setdefault(tab, {})[key] = row
         return out
