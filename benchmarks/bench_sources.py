@@ -99,7 +99,7 @@ def main(runs: int = 1000) -> dict[str, float]:
         try:
             _upload(endpoint, root, "bench")
             start = time.perf_counter()
-            local, _ = FolderSource(_access(root)).read_runs(ids)
+            local = FolderSource(_access(root)).read_runs(ids).runs
             disk_s = time.perf_counter() - start
             spec = SourceSpec(
                 "objectstore",
@@ -109,7 +109,8 @@ def main(runs: int = 1000) -> dict[str, float]:
             )
             home = Path(tmp) / "home"
             start = time.perf_counter()
-            remote, missing = ObjectStoreSource(spec, _access(home)).read_runs(ids)
+            found = ObjectStoreSource(spec, _access(home)).read_runs(ids)
+            remote, missing = found.runs, found.missing
             cold_s = time.perf_counter() - start
             start = time.perf_counter()
             ObjectStoreSource(spec, _access(home)).read_runs(ids)

@@ -243,14 +243,14 @@ def _check_runs(project: Project, run_ids: Sequence[str], strict: bool) -> Check
         if rid not in context.rows:
             raise SheetsyncError(f"{layout.runs.tab} tab: run {rid!r} is not in the sheet")
     # a run without a folder here is on another machine (or a tracker's, elsewhere)
-    broken: dict[str, RunError] = {}  # runs whose files are malformed: a failed finding each
-    runs, not_here = source.read_runs(named or list(context.rows), broken)
-    runs, said = Judge(project.stalled_after)(runs)  # stalled, and the scheduler's word
+    read = source.read_runs(named or list(context.rows), keep_broken=True)
+    not_here = list(read.missing)
+    runs, said = Judge(project.stalled_after)(read.runs)  # stalled, and the scheduler's word
     notices += said
     findings: list[Finding] = []
     for run in runs:
         findings += context.check(run, context.rows[run.run_id], strict)
-    for run_id, error in broken.items():
+    for run_id, error in read.broken.items():  # malformed files: a failed finding each
         findings.append(Finding(run_id, "files", "fail", " ".join(str(error).split())))
     context.cache.save()
     if named and not_here:

@@ -16,6 +16,7 @@ from sheetsync.records.launches import has_launch_record
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runcache import RunCache, gc_paused
 from sheetsync.records.runs import Run, error_status
+from sheetsync.records.sources import RunsRead
 from sheetsync.sheet.backends import open_backend
 from sheetsync.sheet.cycle import all_tabs, cycle, grid_or_error, load_state, sync_skip
 from sheetsync.sheet.grid import Snapshot
@@ -62,30 +63,30 @@ def _runs_to_sync(
     run_dirs: Sequence[str | Path] | None,
     table_tab: str,
     cache: RunCache,
-    errors: dict[str, RunError],
-) -> tuple[list[Run], list[str]]:
-    """The runs to sync and the rows whose runs are not here; a run whose files are malformed
-    goes to `errors` (its row shows the error) and the others are read."""
+) -> RunsRead:
+    """The runs to sync, the rows whose runs are not here, and the runs whose files are
+    malformed (their rows show the error; the others are read)."""
     source = project.run_source(cache.run)  # every run read through the stamp cache
-    if run_dirs:
-        runs = []
-        for path in run_dirs:
-            try:
-                run = source.read(path)
-            except RunError as exc:
-                run_id = source.run_id(path)
-                if run_id not in rows:
-                    raise
-                errors[run_id] = exc
-                continue
-            if run.run_id not in rows:
-                raise SheetError(
-                    f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
-                    f"add it first with `sheetsync add {path}`"
-                )
-            runs.append(run)
-        return runs, []
-    return source.read_runs(list(rows), errors)  # in sheet order
+    if not run_dirs:
+        return source.read_runs(list(rows), keep_broken=True)  # in sheet order
+    runs: list[Run] = []
+    broken: dict[str, RunError] = {}
+    for path in run_dirs:
+        try:
+            run = source.read(path)
+        except RunError as exc:
+            run_id = source.run_id(path)
+            if run_id not in rows:
+                raise
+            broken[run_id] = exc
+            continue
+        if run.run_id not in rows:
+            raise SheetError(
+                f"{table_tab} tab: run {run.run_id!r} is not in the sheet; "
+                f"add it first with `sheetsync add {path}`"
+            )
+        runs.append(run)
+    return RunsRead(tuple(runs), (), broken)
 
 
 def rowless_runs(project: Project, rows: Mapping[str, Row]) -> list[Path]:
@@ -125,9 +126,8 @@ def sync_runs(
         notices: list[str] = []
         rows = parse_rows(grid, header, notices)
         check_state(snapshot, layout, rows, backend.describe())
-        broken: dict[str, RunError] = {}
-        runs, missing = _runs_to_sync(project, rows, run_dirs, table.tab, cache, broken)
-        runs, said = judge(runs)  # stalled, and the scheduler's word
+        read = _runs_to_sync(project, rows, run_dirs, table.tab, cache)
+        runs, said = judge(read.runs)  # stalled, and the scheduler's word
         notices += said
         rowless = [] if run_dirs else rowless_runs(project, rows)
         scaling = snapshot.grid(layout.scaling.tab)
@@ -140,16 +140,17 @@ def sync_runs(
             for source in sources.cells:
                 values.update(source(run, rows[run.run_id]))
             desired[run.run_id] = values
-        for run_id, error in broken.items():  # only its status: its other cells stay as they are
+        for run_id, error in read.broken.items():  # only its status: its other cells stay
             desired[run_id] = {"status": error_status(error, project.run_dir(run_id))}
         notices += sources.notices()
         cells = {table.tab: owned_cells(grid, header, desired)}
         state = load_state(backend, snapshot, layout.state_tab, cells)
         # planning: values in, the plan out
         changes, conflicts = plan_update(grid, header, desired, state, overwrite, snapshot.blocked)
-        found = SyncPlan(changes, conflicts, synced=[r.run_id for r in runs], missing=missing)
+        synced = [r.run_id for r in runs]
+        found = SyncPlan(changes, conflicts, synced=synced, missing=list(read.missing))
         found.rowless, found.notices = rowless, notices
-        found.errors = [str(e) for e in broken.values()]
+        found.errors = [str(e) for e in read.broken.values()]
         found.review = plan_review(project, layout, snapshot, after(grid, changes))
         found.tab_writes = found.review.writes
         return finish(found, state, [header])

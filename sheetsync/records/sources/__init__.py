@@ -8,8 +8,8 @@ libraries are imported only when a project uses them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -18,7 +18,16 @@ from sheetsync.errors import ConfigError, RunError
 from sheetsync.records.runs import Run
 from sheetsync.records.sources.spec import SourceSpec, parse_runs_setting
 
-__all__ = ["Access", "RunSource", "SourceSpec", "open_source", "parse_runs_setting", "require"]
+__all__ = [
+    "Access",
+    "RunSource",
+    "RunsRead",
+    "SourceSpec",
+    "open_source",
+    "parse_runs_setting",
+    "read_each",
+    "require",
+]
 
 
 @dataclass(frozen=True)
@@ -33,17 +42,26 @@ class Access:
     read: Callable[[Path], Run]
 
 
+@dataclass(frozen=True)
+class RunsRead:
+    """What `RunSource.read_runs` found: the runs read (in the order asked), the ids the source
+    does not have, and the runs whose files are malformed (id -> its one-line error; kept
+    only when asked, else the error is raised)."""
+
+    runs: tuple[Run, ...] = ()
+    missing: tuple[str, ...] = ()
+    broken: Mapping[str, RunError] = field(default_factory=dict)
+
+
 class RunSource(Protocol):
     kind: str
 
     def describe(self) -> str: ...
 
-    def read_runs(
-        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
-    ) -> tuple[list[Run], list[str]]:
+    def read_runs(self, run_ids: Sequence[str], *, keep_broken: bool = False) -> RunsRead:
         """The runs with these ids, in this order, and the ids the source does not have. With
-        `errors`, a run whose files are malformed is put there (its one-line error) and the
-        others are read; without, its error is raised."""
+        `keep_broken`, a run whose files are malformed is returned in `broken` (its one-line
+        error) and the others are read; without, its error is raised."""
         ...
 
     def run_id(self, ref: str | Path) -> str:
@@ -64,18 +82,24 @@ class RunSource(Protocol):
         ...
 
 
-def read_or_keep(
-    read: Callable[[], Run], run_id: str, errors: dict[str, RunError] | None
-) -> Run | None:
-    """`read()`; with `errors`, a run whose files are malformed is kept there (None returned,
-    the other runs read on), without, its error is raised (`RunSource.read_runs`)."""
-    try:
-        return read()
-    except RunError as exc:
-        if errors is None:
-            raise
-        errors[run_id] = exc
-        return None
+def read_each(reads: Iterable[tuple[str, Callable[[], Run] | None]], keep_broken: bool) -> RunsRead:
+    """Each run id with how to read it (None: the source does not have it) read in turn; a
+    run whose files are malformed is kept aside with `keep_broken`, else its error is raised
+    (`RunSource.read_runs`)."""
+    runs: list[Run] = []
+    missing: list[str] = []
+    broken: dict[str, RunError] = {}
+    for run_id, read in reads:
+        if read is None:
+            missing.append(run_id)
+            continue
+        try:
+            runs.append(read())
+        except RunError as exc:
+            if not keep_broken:
+                raise
+            broken[run_id] = exc
+    return RunsRead(tuple(runs), tuple(missing), broken)
 
 
 def require(module: str, extra: str, what: str) -> ModuleType:

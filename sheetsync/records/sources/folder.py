@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sheetsync.errors import RunError
 from sheetsync.records.runs import Run
-from sheetsync.records.sources import read_or_keep
+from sheetsync.records.sources import RunsRead, read_each
 
 if TYPE_CHECKING:
     from sheetsync.records.sources import Access
@@ -27,23 +26,19 @@ class FolderSource:
     def describe(self) -> str:
         return str(self.access.home)
 
-    def read_runs(
-        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
-    ) -> tuple[list[Run], list[str]]:
+    def read_runs(self, run_ids: Sequence[str], *, keep_broken: bool = False) -> RunsRead:
         try:
             present = set(os.listdir(self.access.home))  # one listing, not a stat per run
         except OSError:
             present = set()
-        runs, missing = [], []
-        for run_id in run_ids:
+
+        def reads(run_id: str) -> Callable[[], Run] | None:
             folder = self.access.run_dir(run_id)
             nested = "/" in run_id or os.sep in run_id
-            if (run_id not in present) if not nested else not folder.exists():
-                missing.append(run_id)
-                continue
-            run = read_or_keep(partial(self.access.read, folder), run_id, errors)
-            runs += [run] if run is not None else []
-        return runs, missing
+            here = (run_id in present) if not nested else folder.exists()
+            return partial(self.access.read, folder) if here else None
+
+        return read_each(((rid, reads(rid)) for rid in run_ids), keep_broken)
 
     def run_id(self, ref: str | Path) -> str:
         """A run folder of the runs folder, or a bare run id (see `Project.run_folder`)."""

@@ -18,7 +18,7 @@ from sheetsync.errors import RunError
 from sheetsync.records.names import run_id_problem
 from sheetsync.records.runlog import write_atomic, write_json_atomic
 from sheetsync.records.runs import Run
-from sheetsync.records.sources import read_or_keep
+from sheetsync.records.sources import RunsRead, read_each
 from sheetsync.records.sources.fields import Found, Native, to_native
 from sheetsync.records.sources.spec import SourceSpec
 
@@ -118,30 +118,24 @@ class TrackerSource:
     def run_ids(self) -> list[str]:
         return sorted(self.handles())
 
-    def read_runs(
-        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
-    ) -> tuple[list[Run], list[str]]:
-        runs, missing = [], []
+    def read_runs(self, run_ids: Sequence[str], *, keep_broken: bool = False) -> RunsRead:
         handles = self.handles()
-        for run_id in run_ids:
-            if run_id not in handles:
-                missing.append(run_id)
-                continue
-            read = partial(self._materialise, run_id, handles[run_id])
-            run = read_or_keep(read, run_id, errors)
-            runs += [run] if run is not None else []
-        return runs, missing
+        reads = (
+            (rid, partial(self._materialise, rid, handles[rid]) if rid in handles else None)
+            for rid in run_ids
+        )
+        return read_each(reads, keep_broken)
 
     def run_id(self, ref: str | Path) -> str:
         return Path(str(ref)).name
 
     def read(self, ref: str | Path) -> Run:
         run_id = self.run_id(ref)
-        runs, missing = self.read_runs([run_id])
-        if missing:
+        found = self.read_runs([run_id])
+        if found.missing:
             known = ", ".join(self.run_ids()[:8]) or "none"
             raise RunError(f"{self.describe()}: no run named {run_id!r} (runs: {known})")
-        return runs[0]
+        return found.runs[0]
 
     def refresh(self, run_ids: Sequence[str]) -> None:
         self.read_runs(run_ids)

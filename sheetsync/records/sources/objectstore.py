@@ -23,7 +23,7 @@ from sheetsync.records.atomic import write_atomic
 from sheetsync.records.evalformats.detect import EVAL_DIRS, MAX_BYTES
 from sheetsync.records.runlog import write_json_atomic
 from sheetsync.records.runs import Run
-from sheetsync.records.sources import read_or_keep, require
+from sheetsync.records.sources import RunsRead, read_each, require
 from sheetsync.records.sources.home import MANIFEST, read_manifest, usable_id
 from sheetsync.records.sources.spec import SCHEMES, SourceSpec
 
@@ -76,27 +76,23 @@ class ObjectStoreSource:
 
     # --- the source protocol -------------------------------------------------------------
 
-    def read_runs(
-        self, run_ids: Sequence[str], errors: dict[str, RunError] | None = None
-    ) -> tuple[list[Run], list[str]]:
+    def read_runs(self, run_ids: Sequence[str], *, keep_broken: bool = False) -> RunsRead:
         present = self.refresh(run_ids)
-        runs = []
-        for rid in run_ids:
-            if rid not in present:
-                continue
-            run = read_or_keep(partial(self.access.read, self.home / rid), rid, errors)
-            runs += [run] if run is not None else []
-        return runs, [rid for rid in run_ids if rid not in present]
+        reads = (
+            (rid, partial(self.access.read, self.home / rid) if rid in present else None)
+            for rid in run_ids
+        )
+        return read_each(reads, keep_broken)
 
     def run_id(self, ref: str | Path) -> str:
         return str(ref).rstrip("/").rsplit("/", 1)[-1]
 
     def read(self, ref: str | Path) -> Run:
         run_id = self.run_id(ref)
-        runs, missing = self.read_runs([run_id])
-        if missing:
+        found = self.read_runs([run_id])
+        if found.missing:
             raise RunError(f"{self.url}: no run folder {run_id!r}")
-        return runs[0]
+        return found.runs[0]
 
     def folder(self, ref: str | Path) -> Path:
         return self.read(ref).path
