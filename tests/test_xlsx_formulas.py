@@ -83,10 +83,10 @@ def test_overwriting_a_formula_drops_the_calculation_chain(tmp_path):
 
 def test_the_anchor_of_a_shared_formula_is_left_to_openpyxl(tmp_path):
     src = excel_shaped(tmp_path)
-    assert xp.can_patch(src) == (True, "")
-    ok, why = xp.can_patch(src, {RUNS: {(2, 3): 1}})
-    assert not ok and "C2 anchors a shared formula" in why
-    with pytest.raises(xp.Unpatchable):
+    beside = tmp_path / "beside.xlsx"  # the workbook itself is patched: a cell beside it
+    assert xp.patch_cells(src, beside, {RUNS: {(2, 4): 1}}) == []
+    assert changed_parts(src, beside) == {"xl/worksheets/sheet1.xml"}
+    with pytest.raises(xp.Unpatchable, match="C2 anchors a shared formula"):
         xp.patch_cells(src, tmp_path / "out.xlsx", {RUNS: {(2, 3): 1}})
     assert not (tmp_path / "out.xlsx").exists()
 

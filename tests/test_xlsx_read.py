@@ -1,5 +1,5 @@
-"""The fast reader gives the values openpyxl gives; `can_patch` says no, with a reason, to files
-the patcher cannot prove it handles."""
+"""The fast reader gives the values openpyxl gives; the patcher refuses, with a reason and
+without writing, files it cannot prove it handles."""
 
 from __future__ import annotations
 
@@ -48,22 +48,29 @@ def test_reader_matches_openpyxl_cached_values(tmp_path):
     assert type(grid[0][1]) is int and type(grid[0][2]) is float
 
 
-def test_can_patch_says_no_for_a_missing_part_or_tab(tmp_path):
+def refusal(src, edits, dst) -> str:
+    """Why patching `src` with `edits` is refused; asserts nothing was written to `dst`."""
+    with pytest.raises(xp.Unpatchable) as refused:
+        xp.patch_cells(src, dst, edits)
+    assert not dst.exists()
+    return str(refused.value)
+
+
+def test_the_patcher_refuses_a_missing_part_or_tab(tmp_path):
     src = decorated_workbook(tmp_path / "ladder.xlsx")
+    out = tmp_path / "out.xlsx"
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(broken, "w") as zout:
         for info in zin.infolist():
             if info.filename != "xl/worksheets/sheet2.xml":
                 zout.writestr(info, zin.read(info))
-    ok, why = xp.can_patch(broken)
-    assert not ok and "xl/worksheets/sheet2.xml" in why
-    ok, why = xp.can_patch(src, {"Nope": {(1, 1): 1}})
-    assert not ok and "Nope" in why
+    assert "xl/worksheets/sheet2.xml" in refusal(broken, {RUNS: {(2, 2): 1.0}}, out)
+    assert "Nope" in refusal(src, {"Nope": {(1, 1): 1}}, out)
     (tmp_path / "text.xlsx").write_text("not a zip")
-    assert xp.can_patch(tmp_path / "text.xlsx")[0] is False
+    refusal(tmp_path / "text.xlsx", {RUNS: {(2, 2): 1.0}}, out)
 
 
-def test_can_patch_says_no_for_a_cell_without_its_reference_or_a_damaged_zip(tmp_path):
+def test_the_patcher_refuses_a_cell_without_its_reference_or_a_damaged_zip(tmp_path):
     src = decorated_workbook(tmp_path / "ladder.xlsx")
     odd = tmp_path / "odd.xlsx"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -72,10 +79,9 @@ def test_can_patch_says_no_for_a_cell_without_its_reference_or_a_damaged_zip(tmp
             if info.filename == "xl/worksheets/sheet1.xml":
                 body = body.replace(b'<c r="C3"', b"<c")
             zout.writestr(info, body)
-    ok, why = xp.can_patch(odd)
-    assert not ok and "without its reference" in why
-    with pytest.raises(xp.Unpatchable):
-        xp.patch_cells(odd, tmp_path / "out.xlsx", {RUNS: {(3, 2): 1.0}})
+    out = tmp_path / "out.xlsx"
+    # the row holding the cell is refused (its cells cannot all be placed)
+    assert "sheet1.xml: row 3 holds more than cells" in refusal(odd, {RUNS: {(3, 2): 1.0}}, out)
     truncated = tmp_path / "truncated.xlsx"
     truncated.write_bytes(src.read_bytes()[:-200])
-    assert xp.can_patch(truncated)[0] is False
+    refusal(truncated, {RUNS: {(2, 2): 1.0}}, out)

@@ -8,8 +8,6 @@ import io
 import numbers
 import os
 import re
-import struct
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,7 +38,7 @@ from sheetsync.sheet.backends.xlsx.package import (
     full_calc_on_load,
     without_calc_chain,
 )
-from sheetsync.sheet.backends.xlsx.worksheet import UNNAMED_CELL, Worksheet, XmlRow, attributes
+from sheetsync.sheet.backends.xlsx.worksheet import Worksheet, XmlRow, attributes
 
 LOCKED = "locked on a protected sheet; unlock the cell or unprotect the sheet"
 
@@ -329,30 +327,3 @@ def patch_cells(
     data, refused = patch_bytes(Path(src).read_bytes(), edits, header_rows=header_rows)
     Path(dst).write_bytes(data)
     return refused
-
-
-def can_patch(
-    path: str | os.PathLike[str],
-    edits: Mapping[str, Mapping[Cell, Value]] | None = None,
-) -> tuple[bool, str]:
-    """Whether `patch_cells` can write this file (and these edits), and if not, why.
-
-    Without edits it checks the package and every worksheet's shape; with edits it patches
-    in memory, so a shared formula or a missing tab in the way is found too.
-    """
-    try:
-        data = Path(path).read_bytes()
-        if edits is not None:
-            _patched(data, edits, 1)
-            return True, ""
-        package = Package.open(data)
-        for ref in package.worksheets():
-            ws = Worksheet(ref.part, package.archive.read(ref.part))
-            ws.rows()
-            if UNNAMED_CELL.search(ws.xml, ws.data_start, ws.data_end):
-                raise Unpatchable(f"{ref.part}: a cell without its reference")
-    except Unpatchable as exc:
-        return False, str(exc)
-    except (OSError, zlib.error, struct.error) as exc:
-        return False, f"cannot read the file ({exc})"
-    return True, ""

@@ -19,7 +19,6 @@ FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 
 # a cell and the blanks before it: (cell, its attributes, column, row, content)
 CELL = re.compile(rb'\s*(<c\b([^>]*?\sr="([A-Z]{1,3})(\d+)"[^>]*?)(?:/>|>(.*?)</c>))', re.DOTALL)
-UNNAMED_CELL = re.compile(rb'<c(?=[\s/>])(?![^>]*\sr=")')
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 
 
