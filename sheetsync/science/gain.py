@@ -150,17 +150,23 @@ def gain(fit: Fit, compute: float, loss: float, boot: Bootstrap | None = None) -
     draws = _draws(boot)
     if boot is not None and draws:
         moved = loss * np.exp(scatter_offsets(fit, draws)[0])
-        g = _gains(boot, compute, moved)
-        g = g[~np.isnan(g)]
-        if g.size:
-            tail = (1 - LEVEL) / 2
-            low = float(np.quantile(g, tail))
-            high = float(np.quantile(g, 1 - tail))
-            if not math.isfinite(high):
-                high = None
-                note = "upper bound beyond the floor in resamples"
-                where = "; ".join(filter(None, [where, note]))
+        low, high = _interval(_gains(boot, compute, moved))
+        if low is not None and high is None:
+            note = "upper bound beyond the floor in resamples"
+            where = "; ".join(filter(None, [where, note]))
     return Gain(value, low, high, extrapolation, False, where)
+
+
+def _interval(samples: np.ndarray) -> tuple[float | None, float | None]:
+    """The central LEVEL interval of the resampled gains (NaN draws left out): (None, None)
+    without any, and an upper bound that is not finite as None."""
+    samples = samples[~np.isnan(samples)]
+    if not samples.size:
+        return None, None
+    tail = (1 - LEVEL) / 2
+    low = float(np.quantile(samples, tail))
+    high = float(np.quantile(samples, 1 - tail))
+    return low, high if math.isfinite(high) else None
 
 
 def _draws(boot: Bootstrap | None) -> int:
@@ -241,13 +247,7 @@ def anchored_gain(
         run, base = np.exp(scatter_offsets(fit, draws, runs=2))
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = _gains(boot, compute, loss * run) / _gains(boot, base_compute, base_loss * base)
-        ratio = ratio[~np.isnan(ratio)]
-        if ratio.size:
-            tail = (1 - LEVEL) / 2
-            low = float(np.quantile(ratio, tail))
-            high = float(np.quantile(ratio, 1 - tail))
-            if not math.isfinite(high):
-                high = None
-            if not math.isfinite(low) or low <= 0:
-                low = 0.0
+        low, high = _interval(ratio)
+        if low is not None and (not math.isfinite(low) or low <= 0):
+            low = 0.0
     return Gain(value, low, high, mine.extrapolation, False, note)
