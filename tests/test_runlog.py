@@ -157,7 +157,13 @@ def test_a_training_process_sent_a_signal_is_recorded_killed(tmp_path, sig):
     run_dir = tmp_path / "killed-run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(run_dir)], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, str(script), str(run_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        # a trainer started as a person starts one: pytest run as a shell's background job
+        # passes SIGINT on ignored, and RunLog rightly leaves an ignored signal alone
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout.readline().strip() == "at 40"
     proc.send_signal(sig)
