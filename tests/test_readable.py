@@ -82,15 +82,18 @@ def test_each_run_is_listed_once_under_needs_attention():
     assert "killed at step 3/5" in detail and "b@2026-06-01" in detail
 
 
+CROWDED = [  # runs at two budgets, three of them within 1% of each other's compute
+    ("prores-150m", 2.7e18, 3.2689),
+    ("lns-150m", 2.7e18, 3.2648),
+    ("qk-150m", 2.71e18, 3.2660),
+    ("prores-400m", 1.92e19, 2.8503),
+    ("lns-400m", 1.92e19, 2.8701),
+]
+
+
 def test_labels_of_runs_at_one_budget_do_not_overlap():
     fig, ax = plots._figure()
-    points = [
-        ("prores-150m", 2.7e18, 3.2689),
-        ("lns-150m", 2.7e18, 3.2648),
-        ("qk-150m", 2.71e18, 3.2660),
-        ("prores-400m", 1.92e19, 2.8503),
-        ("lns-400m", 1.92e19, 2.8701),
-    ]
+    points = CROWDED
     ax.scatter([c for _, c, _ in points], [lo for _, _, lo in points])
     ax.set_xscale("log")
     texts = plots.place_labels(ax, points)
@@ -127,13 +130,7 @@ def test_the_report_keeps_its_legend_and_its_ids_and_gains_whole(laddered, tmp_p
 
 def test_the_reports_svg_labels_runs_at_one_budget_apart_and_keeps_its_legend():
     plot = Plot("b: ladder", "compute (FLOPs)", "final loss")
-    points = [
-        ("prores-150m", 2.7e18, 3.2689),
-        ("lns-150m", 2.7e18, 3.2648),
-        ("qk-150m", 2.71e18, 3.2660),
-        ("prores-400m", 1.92e19, 2.8503),
-        ("lns-400m", 1.92e19, 2.8701),
-    ]
+    points = CROWDED
     plot.points([c for _, c, _ in points], [lo for _, _, lo in points], "#333", "runs")
     for i in range(7):  # a legend of many long entries, wrapped, never cut
         plot.line([1e18, 1e20], [3.3, 2.8], "#1f77b4", f"fit b@2026-06-01 compute {i} " * 3)

@@ -253,7 +253,9 @@ def test_a_runlog_killed_with_sigkill_stalls_then_resumes_on_its_row_to_its_end(
     assert json.loads((folder / "launch.json").read_text())["launched_at"]
 
 
-def test_judge_asks_sacct_once_however_often_a_plan_is_made(tmp_path):
+def _slurm_run(folder, state: str):
+    """A run at step 3 of 5 in `state` under Slurm job 4242, and a stand-in sacct (counting its
+    calls) that says the job timed out."""
     from sheetsync.records.runs import Launch, Progress, Run
 
     calls: list[list[str]] = []
@@ -263,9 +265,14 @@ def test_judge_asks_sacct_once_however_often_a_plan_is_made(tmp_path):
         return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n"
 
     run = Run(
-        "r", tmp_path, {}, tmp_path / "config.yaml",
-        Progress(step=3, steps_planned=5, state="running"), launch=Launch(slurm_job_id="4242"),
+        "r", folder, {}, folder / "config.yaml",
+        Progress(step=3, steps_planned=5, state=state), launch=Launch(slurm_job_id="4242"),
     )  # fmt: skip
+    return run, runner, calls
+
+
+def test_judge_asks_sacct_once_however_often_a_plan_is_made(tmp_path):
+    run, runner, calls = _slurm_run(tmp_path, "running")
     judge = endings.Judge(runner=runner, now=0)
     for _ in range(3):
         judged, notes = judge([run])
@@ -288,18 +295,7 @@ def test_check_fails_a_stalled_run_and_passes_it_again_once_it_writes(sheet):  #
 
 
 def test_a_diverged_run_keeps_its_own_word_and_is_not_asked_about(tmp_path):
-    from sheetsync.records.runs import Launch, Progress, Run
-
-    calls: list[list[str]] = []
-
-    def runner(args):
-        calls.append(list(args))
-        return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n"
-
-    run = Run(
-        "r", tmp_path, {}, tmp_path / "config.yaml",
-        Progress(step=3, steps_planned=5, state="diverged"), launch=Launch(slurm_job_id="4242"),
-    )  # fmt: skip
+    run, runner, calls = _slurm_run(tmp_path, "diverged")
     judged, _ = endings.judge([run], runner=runner, now=10**10)
     assert judged[0].status == "diverged at step 3/5" and calls == []
 
