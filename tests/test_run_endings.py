@@ -344,3 +344,43 @@ def test_any_sacct_output_is_read_without_an_error_and_only_for_the_jobs_asked(t
     assert set(jobs) <= {"4242", "42"}
     for job in jobs.values():
         assert job.reason is None or isinstance(job.reason, str)
+
+
+def test_a_long_lived_command_asks_sacct_again_only_after_a_while_or_for_a_new_job():
+    from sheetsync.records import slurm
+
+    calls: list[str] = []
+
+    def runner(args):
+        calls.append(args[4])  # the -j list
+        return "4242|TIMEOUT|0:0|2026-12-05T16:02:11\n4250|RUNNING|0:0|Unknown\n"
+
+    now = [0.0]
+    with slurm.remembered(300, clock=lambda: now[0]):
+        jobs, note = slurm.ask(["4242"], runner)
+        assert jobs["4242"].reason == "timeout" and note is None
+        now[0] = 299.0
+        assert slurm.ask(["4242"], runner)[0]["4242"].state == "TIMEOUT"
+        assert calls == ["4242"]  # remembered
+        assert set(slurm.ask(["4250", "4242"], runner)[0]) == {"4242", "4250"}
+        assert calls == ["4242", "4242,4250"]  # a job not asked about: asked again
+        assert set(slurm.ask(["4250"], runner)[0]) == {"4250"}  # only what was asked
+        now[0] = 299.0 + 300.0
+        slurm.ask(["4250"], runner)
+        assert calls == ["4242", "4242,4250", "4250"]  # the answer grew old
+    slurm.ask(["4250"], runner)
+    slurm.ask(["4250"], runner)
+    assert len(calls) == 5  # outside the block every command asks
+
+
+def test_watch_remembers_sacct_s_answer_between_its_syncs(monkeypatch, tmp_path):
+    import threading
+
+    from sheetsync.records import slurm
+    from sheetsync.sheet import watch as watching
+
+    seen = []
+    monkeypatch.setattr(watching, "_watch", lambda *a: seen.append(slurm._memory) or 0)
+    assert watching.watch(None, 1.0, threading.Event(), print) == 0  # type: ignore[arg-type]
+    assert seen and seen[0] is not None and seen[0].seconds == slurm.REMEMBER
+    assert slurm._memory is None  # forgotten when watch ends

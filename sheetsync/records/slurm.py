@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 SACCT = "sacct"
 FORMAT = "JobIDRaw,State,ExitCode,End"
 TIMEOUT = 30.0  # seconds sacct may take before it is given up on (one note, never a failure)
+REMEMBER = 300.0  # seconds a long-lived command (`watch`) keeps sacct's answer
 
 # A job that is alive, or waiting to run (again): the run is `running` / `queued` whatever
 # its files' age.
@@ -86,12 +89,54 @@ def run_sacct(args: Sequence[str]) -> str:
     return done.stdout
 
 
+@dataclass
+class _Memory:
+    seconds: float
+    clock: Callable[[], float]
+    asked_at: float | None = None
+    ids: frozenset[str] = frozenset()
+    answer: tuple[dict[str, Job], str | None] = ({}, None)
+
+
+_memory: _Memory | None = None
+
+
+@contextmanager
+def remembered(
+    seconds: float = REMEMBER, clock: Callable[[], float] = time.monotonic
+) -> Iterator[None]:
+    """Within this block sacct is asked again only when `seconds` have passed since its last
+    answer, or when a job it was not asked about appears. For a long-lived command (`watch`,
+    which syncs at every change): sacct(1), PERFORMANCE, asks that programs not call it in
+    loops, since each call is a remote procedure call to slurmdbd. One command (a sync, a
+    cron's sync) asks once anyway and needs no memory."""
+    global _memory
+    outer, _memory = _memory, _Memory(seconds, clock)
+    try:
+        yield
+    finally:
+        _memory = outer
+
+
 def ask(job_ids: Sequence[str], runner: Runner | None = None) -> tuple[dict[str, Job], str | None]:
     """The jobs sacct knows among `job_ids` (one call for all), and a note when sacct is not
-    on the PATH or failed (then no job is known)."""
+    on the PATH or failed (then no job is known). Inside `remembered()`, a recent answer that
+    covers these jobs is given again without asking."""
     ids = sorted(set(job_ids), key=lambda j: (len(j), j))
     if not ids:
         return {}, None
+    memory = _memory
+    if memory is None:
+        return _ask(ids, runner)
+    now = memory.clock()
+    fresh = memory.asked_at is not None and now - memory.asked_at < memory.seconds
+    if not (fresh and set(ids) <= memory.ids):
+        memory.answer, memory.asked_at, memory.ids = _ask(ids, runner), now, frozenset(ids)
+    jobs, note = memory.answer
+    return {j: jobs[j] for j in ids if j in jobs}, note
+
+
+def _ask(ids: list[str], runner: Runner | None) -> tuple[dict[str, Job], str | None]:
     if runner is None:
         path = shutil.which(SACCT)
         if path is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sheetsync.errors import SheetsyncError
 from sheetsync.project import Project
+from sheetsync.records import slurm
 from sheetsync.records.runcache import stamp as folder_stamp
 from sheetsync.sheet.unattended import Unattended, unattended_sync
 
@@ -69,6 +70,17 @@ def watch(
 ) -> int:
     """Sync at each change until `stop` is set; `report` gets each sync that wrote or needs a
     person, and each error. Returns how many syncs ran."""
+    with slurm.remembered():  # sacct asked at most every few minutes, not at every change
+        return _watch(project, interval, stop, report, wait)
+
+
+def _watch(
+    project: Project,
+    interval: float,
+    stop: threading.Event,
+    report: Callable[[Unattended | SheetsyncError], None],
+    wait: float,
+) -> int:
     last: Stamp | None = None
     synced = 0
     while not stop.is_set():
