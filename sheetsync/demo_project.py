@@ -78,30 +78,32 @@ def _runs() -> list[DemoRun]:
         )
         for n in ladder
     ]
-    q_prores = "Does ProRes (progressive residual warm-up) make training more compute efficient?"
-    for n, k in [(1.5e8, 1.10), (4.0e8, 1.14), (1.0e9, 1.18)]:
-        runs.append(
+    methods = [  # a method's runs: name, research question, its config switch, (size, gain)
+        (
+            "prores",
+            "Does ProRes (progressive residual warm-up) make training more compute efficient?",
+            "model.prores",
+            [(1.5e8, 1.10), (4.0e8, 1.14), (1.0e9, 1.18)],
+        ),
+        (
+            "lns",
+            "Does LayerNorm scaling (Curse of Depth) still help at larger scale?",
+            "model.layernorm_scaling",
+            [(1.5e8, 1.12), (4.0e8, 1.03), (1.0e9, 0.94)],
+        ),
+    ]
+    for name, question, switch, points in methods:
+        runs += [
             DemoRun(
-                f"prores-{int(n / 1e6)}m",
-                q_prores,
+                f"{name}-{int(n / 1e6)}m",
+                question,
                 FIRST_REF,
                 n,
                 k,
-                changes={"model.prores": True, "model.d_model": int(n / 3e5)},
+                changes={switch: True, "model.d_model": int(n / 3e5)},
             )
-        )
-    q_lns = "Does LayerNorm scaling (Curse of Depth) still help at larger scale?"
-    for n, k in [(1.5e8, 1.12), (4.0e8, 1.03), (1.0e9, 0.94)]:
-        runs.append(
-            DemoRun(
-                f"lns-{int(n / 1e6)}m",
-                q_lns,
-                FIRST_REF,
-                n,
-                k,
-                changes={"model.layernorm_scaling": True, "model.d_model": int(n / 3e5)},
-            )
-        )
+            for n, k in points
+        ]
     runs += [
         DemoRun(
             "qk-norm-600m",
