@@ -61,7 +61,7 @@ class Judge:
             if job.alive:
                 return None  # the files' own word, however old they are
             why = job.reason
-            if why is not None and (job.state != "COMPLETED" or liveness.goes_on(run)):
+            if why is not None and (job.state != "COMPLETED" or run.going):
                 return f"unfinished: {why} (slurm job {run.launch.slurm_job}){run.where}"
         sign = liveness.sign_of_life(run)
         return liveness.stalled(run, sign, self.now, self.stalled_after)

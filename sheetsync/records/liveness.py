@@ -82,12 +82,6 @@ def _newest_mtime(folder: Path) -> float | None:
     return max(times) if times else None
 
 
-def goes_on(run: Run) -> bool:
-    """Whether the run's own files say it is still going (no end state, plan not reached)."""
-    p = run.progress
-    return not run.finished and p.state in (None, "running") and not p.reached_plan
-
-
 def when(seconds: float) -> str:
     """A sign of life as a status says it: `2026-12-05 14:02 UTC`."""
     moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
@@ -104,7 +98,7 @@ def stalled(run: Run, sign: Sign, now: float, after: float) -> str | None:
     says it is going but has not written for longer than `after` seconds; else None. A log
     broken as no live writer leaves it is not read as going, however new: `unfinished:
     run-x.wandb cut short at step 40/100`."""
-    if not goes_on(run):
+    if not run.going:
         return None
     if sign.broken:
         return f"unfinished: {sign.damage}{run.where}"

@@ -135,7 +135,7 @@ class Run:
             return "finished"
         if self.ending is not None:
             return self.ending
-        if p.state in (None, "running") and not p.reached_plan:
+        if self.going:
             return "running" if p.step or p.tokens else "launched"
         why = p.state if p.state in ("killed", "failed", "timeout") else "stopped"
         where = self.where
@@ -149,6 +149,13 @@ class Run:
         ):
             why = "lr decay incomplete"
         return f"unfinished: {why}{where}"
+
+    @property
+    def going(self) -> bool:
+        """Whether its own files say it is still going: no end state, its plan not reached
+        (then it is not finished either)."""
+        p = self.progress
+        return p.state in (None, "running") and not p.reached_plan
 
     @property
     def where(self) -> str:
