@@ -21,6 +21,7 @@ from sheetsync.errors import SheetsyncError
 from sheetsync.layout import parse_layout
 from sheetsync.records.runs import read_run
 from tests.helpers import cli, write_run
+from tests.xlsx_helpers import runs_cells
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "bad" / "cases.yaml").read_text())
 OUTSIDE_LOSS = 0.123  # the loss of a run folder outside the project: must never reach the sheet
@@ -247,26 +248,12 @@ def _check_one_run_case(case, project, run, fill, result, before, disk) -> None:
     assert errors == ["Error: " + message], result.output
     book = Path(project.sheet_target)
     status = "error: " + message.removeprefix(f"{run}: ").replace(f"{run}/", "")
-    old, new = _cells(before), _cells(book.read_bytes())
+    old, new = runs_cells(before), runs_cells(book.read_bytes())
     changed = {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
     assert changed == {("r1", "status"): ("finished", status)}, changed
     kept = {k: v for k, v in disk.items() if "/.sheetsync/" not in k and k != str(book)}
     now = _tree(project.root.parent)
     assert {k: v for k, v in now.items() if k in kept or k not in disk} == kept
-
-
-def _cells(workbook: bytes) -> dict[tuple[str, str], object]:
-    """The Runs tab's cells by (run, header)."""
-    import io
-
-    ws = load_workbook(io.BytesIO(workbook))["Runs"]
-    header = [c.value for c in ws[1]]
-    return {
-        (row[0], h): v
-        for row in ws.iter_rows(min_row=2, values_only=True)
-        for h, v in zip(header, row, strict=False)
-        if row[0]
-    }
 
 
 def _check_ok_case(case_id: str, project, output: str) -> None:

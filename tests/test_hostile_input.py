@@ -24,6 +24,7 @@ from sheetsync.records.runs import LAUNCH_COPY
 from sheetsync.sheet.header import read_header
 from sheetsync.sheet.rows import parse_rows
 from tests.helpers import cli, write_run
+from tests.xlsx_helpers import runs_cells
 
 REPO = Path(__file__).parent.parent
 MEMORY_CAP = 2 * 1024**3  # a billion-laughs expansion or /dev/zero read in full needs far more
@@ -105,20 +106,10 @@ def test_fifo_endless_file_and_alias_bomb_are_refused_under_a_memory_cap(synced,
     status = f"error: {what}"
     shown = f"  status (K2): 'finished' -> {status!r}"
     assert done.stdout.splitlines()[:2] == ["r1 (row 2)", shown]
-    old, new = _runs_cells(before), _runs_cells(book.read_bytes())
+    old, new = runs_cells(before), runs_cells(book.read_bytes())
     assert {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v} == {
         ("r1", "status"): ("finished", status)
     }
-
-
-def _runs_cells(workbook: bytes) -> dict[tuple[str, str], object]:
-    """The Runs tab's cells by (run, header)."""
-    import io
-
-    ws = load_workbook(io.BytesIO(workbook))["Runs"]
-    rows = list(ws.iter_rows(values_only=True))
-    header = rows[0]
-    return {(str(r[0]), str(h)): v for r in rows[1:] for h, v in zip(header, r, strict=False)}
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "bomb"])

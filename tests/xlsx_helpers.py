@@ -166,3 +166,19 @@ def xlsxwriter_or_skip():
 
 def at(grid: list[list[str]], r: int, c: int) -> str:
     return grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+
+
+def runs_cells(workbook: bytes) -> dict[tuple[str, str], object]:
+    """A workbook's Runs tab cells by (run, header), rows without a run left out."""
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(workbook))["Runs"]
+    header = [c.value for c in ws[1]]
+    return {
+        (row[0], h): v
+        for row in ws.iter_rows(min_row=2, values_only=True)
+        for h, v in zip(header, row, strict=False)
+        if row[0]
+    }
